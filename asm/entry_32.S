@@ -1,0 +1,144 @@
+/*
+ * Entry code of the emulated kernel, written after the order of operations
+ * of arch/x86/kernel/entry_32.S (Linux 2.6.32) and the switch_to() macro of
+ * arch/x86/include/asm/system.h.
+ *
+ * Every symbol in capitals (PT_*, TI_*, TASK_*, _TIF_*) comes from
+ * kernel_model/asm_offsets.py; schedule, schedule_tail and do_exit are
+ * Python-implemented functions reached through their thunks.
+ * The stack that ret_from_fork pops is laid out by copy_thread in
+ * kernel_model/process_32.py.
+ */
+
+/*
+ * switch_to(prev, next): save prev's flags, frame pointer, stack pointer and
+ * resume address, take next's stack, and "return" to next->thread.ip through
+ * __switch_to.  In: %eax = prev, %edx = next.  Out (when prev runs again):
+ * %eax = the task this CPU switched away from (last).
+ * The kernel inlines this into schedule(); here schedule() is Python and
+ * calls it as a function, hence the final ret.
+ */
+	.globl switch_to
+switch_to:
+	pushfl
+	pushl %ebp
+	movl %esp, TASK_thread_sp(%eax)
+	movl TASK_thread_sp(%edx), %esp
+	movl $1f, TASK_thread_ip(%eax)
+	pushl TASK_thread_ip(%edx)
+	/* __switch_canary: next's canary becomes this CPU's %gs:20 */
+	movl TASK_stack_canary(%edx), %ebx
+	movl %ebx, %fs:per_cpu__stack_canary+STACK_CANARY_OFFSET
+	jmp __switch_to
+1:	popl %ebp
+	popfl
+	ret
+/* end switch_to */
+
+/*
+ * __switch_to(prev_p, next_p): the per-CPU half of the switch.
+ * In: %eax = prev, %edx = next (regparm).  Returns prev in %eax, and its
+ * ret pops next->thread.ip: ret_from_fork for a task that never ran.
+ */
+	.globl __switch_to
+__switch_to:
+	/* load_sp0(tss, next): where an interrupt from user mode would land */
+	movl TASK_thread_sp0(%edx), %ecx
+	movl %ecx, %fs:per_cpu__init_tss+TSS_sp0
+	/* percpu_write(current_task, next_p), last, as the kernel does */
+	movl %edx, %fs:per_cpu__current_task
+	ret
+/* end __switch_to */
+
+/*
+ * ret_from_fork: the first instruction of every new task.
+ * In: %eax = prev (from __switch_to), %esp = thread.sp = the child's pt_regs.
+ */
+	.globl ret_from_fork
+ret_from_fork:
+	pushl %eax
+	call schedule_tail
+	/* GET_THREAD_INFO(%ebp) */
+	movl $-THREAD_SIZE, %ebp
+	andl %esp, %ebp
+	popl %eax
+	/* reset kernel eflags */
+	pushl $0x0202
+	popfl
+	jmp syscall_exit
+/* end ret_from_fork */
+
+/*
+ * syscall_exit -> restore_all: the return path shared with system calls.
+ * In: %ebp = thread_info, %esp = pt_regs.
+ */
+	.globl syscall_exit
+syscall_exit:
+	cli
+	movl TI_flags(%ebp), %ecx
+	testl $_TIF_ALLWORK_MASK, %ecx
+	jne syscall_exit_work
+	.globl restore_all
+restore_all:
+	/* the LDT-SS check: PT_OLDSS is junk for a kernel frame, the RPL test fails */
+	movl PT_EFLAGS(%esp), %eax
+	movb PT_OLDSS(%esp), %ah
+	movb PT_CS(%esp), %al
+	andl $(X86_EFLAGS_VM | (SEGMENT_TI_MASK << 8) | SEGMENT_RPL_MASK), %eax
+	cmpl $((SEGMENT_LDT << 8) | USER_RPL), %eax
+	je ldt_ss
+restore_nocheck:
+	/* RESTORE_REGS 4: the 4 skips orig_ax */
+	popl %ebx
+	popl %ecx
+	popl %edx
+	popl %esi
+	popl %edi
+	popl %ebp
+	popl %eax
+	popl %ds
+	popl %es
+	popl %fs
+	popl %gs
+	addl $4, %esp
+irq_return:
+	iret
+/* end restore_all */
+
+/*
+ * Work before returning: only rescheduling is modelled (no syscall tracing,
+ * no signals for kernel-mode frames, which do_notify_resume ignores).
+ */
+syscall_exit_work:
+work_pending:
+	testb $_TIF_NEED_RESCHED, %cl
+	jz restore_all
+	call schedule
+	cli
+	movl TI_flags(%ebp), %ecx
+	andl $_TIF_WORK_MASK, %ecx
+	jne work_pending
+	jmp restore_all
+
+/* ldt_ss: the espfix path for a user stack in the LDT; kernel threads never take it */
+ldt_ss:
+	ud2
+/* end work_pending */
+
+/*
+ * kernel_thread_helper: where a kernel thread's iret lands.
+ * In: %ebx = fn, %edx = arg.  Calls fn(arg) (arg in %eax and on the stack),
+ * then do_exit(fn's result).  The pushl $0 is a fake return address that
+ * ends the unwinder's walk.
+ */
+	.globl kernel_thread_helper
+kernel_thread_helper:
+	pushl $0
+	movl %edx, %eax
+	push %edx
+	call *%ebx
+	push %eax
+	call do_exit
+	/* padding for call trace */
+	ud2
+/* end kernel_thread_helper */

@@ -1,0 +1,86 @@
+"""One emulated i386 CPU: a Unicorn instance in 32-bit protected mode.
+
+Registers are named as the kernel's ``__show_regs`` and gdb name them.
+Reading a register costs a few microseconds (more than a context
+restore), so callers read only what they need.
+"""
+
+from dataclasses import dataclass, field
+
+from unicorn import UC_ARCH_X86, UC_HOOK_CODE, UC_HOOK_INTR, UC_HOOK_MEM_UNMAPPED, UC_MODE_32, UC_PROT_ALL, Uc
+from unicorn import x86_const as X
+
+from emu.memory import PAGE_OFFSET
+from emu.segment import __KERNEL_CS, __KERNEL_DS, __KERNEL_PERCPU, __KERNEL_STACK_CANARY, __USER_DS
+
+GPRS = ("eax", "ebx", "ecx", "edx", "esi", "edi", "ebp", "esp")
+SEGS = ("cs", "ds", "es", "fs", "gs", "ss")
+REG_NAMES = GPRS + ("eip", "eflags") + SEGS
+UC_REG = {name: getattr(X, "UC_X86_REG_" + name.upper()) for name in REG_NAMES}
+
+# The selectors a CPU holds while in the kernel (SAVE_ALL's choice: ds/es = __USER_DS).
+KERNEL_SEGMENTS = {
+    "ss": __KERNEL_DS,
+    "ds": __USER_DS,
+    "es": __USER_DS,
+    "fs": __KERNEL_PERCPU,
+    "gs": __KERNEL_STACK_CANARY,
+    "cs": __KERNEL_CS,
+}
+
+
+@dataclass
+class Regs:
+    """A snapshot of the registers, by name."""
+
+    values: dict = field(default_factory=dict)
+
+    def __getitem__(self, name):
+        return self.values[name]
+
+    def changed(self, other: "Regs") -> dict:
+        return {k: v for k, v in other.values.items() if self.values.get(k) != v}
+
+
+class CPU:
+    """CPU ``index``: its Unicorn instance is created on first use."""
+
+    def __init__(self, machine, index: int):
+        self.machine = machine
+        self.index = index
+        self._uc = None
+        self.gdtr = None  # (base, limit), loaded by the kernel's cpu_init before first use
+        self.stop = None  # why the last run ended early (set by hooks)
+        self.skip_thunk = None  # resuming at this thunk: its Python call already ran
+        self.fault_address = None
+
+    @property
+    def uc(self) -> Uc:
+        if self._uc is None:
+            self._uc = self._power_on()
+        return self._uc
+
+    def _power_on(self) -> Uc:
+        m = self.machine
+        uc = Uc(UC_ARCH_X86, UC_MODE_32)
+        uc.mem_map_ptr(PAGE_OFFSET, m.map.ram_size, UC_PROT_ALL, m.mem.host_address)
+        if self.gdtr is None:
+            raise RuntimeError(f"CPU {self.index} has no GDT loaded")
+        uc.reg_write(X.UC_X86_REG_GDTR, (0, *self.gdtr, 0))
+        for name, selector in KERNEL_SEGMENTS.items():
+            uc.reg_write(UC_REG[name], selector)
+        thunks_end = m.map.thunks + m.map.thunks_size - 1
+        uc.hook_add(UC_HOOK_CODE, m.on_thunk, self, m.map.thunks, thunks_end)
+        uc.hook_add(UC_HOOK_MEM_UNMAPPED, m.on_unmapped, self)
+        uc.hook_add(UC_HOOK_INTR, m.on_interrupt, self)
+        return uc
+
+    def read(self, name: str) -> int:
+        return self.uc.reg_read(UC_REG[name])
+
+    def write(self, name: str, value: int) -> None:
+        self.uc.reg_write(UC_REG[name], value & 0xFFFFFFFF)
+
+    def regs(self, names=REG_NAMES) -> Regs:
+        uc = self.uc
+        return Regs({n: uc.reg_read(UC_REG[n]) for n in names})

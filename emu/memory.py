@@ -1,0 +1,104 @@
+"""Emulated RAM and the one place that knows the memory map.
+
+All CPUs share one RAM: an anonymous host ``mmap`` mapped with
+``Uc.mem_map_ptr`` into every Unicorn instance, so a store by one CPU is
+seen by the others at once and Python reads kernel structs with
+``struct.unpack_from`` and no Unicorn call at all.
+
+There is no paging: the kernel is linked at PAGE_OFFSET and linear
+addresses are physical addresses plus PAGE_OFFSET.  Everything outside
+``[PAGE_OFFSET, PAGE_OFFSET + size)`` is unmapped, so a stray pointer
+faults as it would on a real kernel.
+
+Map (offsets from PAGE_OFFSET)::
+
+    0x000000  reserved (first page never used, like the real low memory)
+    0x100000  TEXT     kernel text: the assembled asm/ images    (_text)
+    0x200000  THUNKS   one ``ret`` per Python-implemented function
+    0x300000  DATA     static kernel data (.data, .bss)
+    0x400000  PERCPU   .data.percpu template, then one copy per CPU
+    0x600000  SLAB     fixed-size objects (task_struct cache)
+    0x800000  PAGES    free pages for kernel stacks (THREAD_SIZE aligned)
+"""
+
+import ctypes
+import mmap
+import struct
+from dataclasses import dataclass
+
+PAGE_OFFSET = 0xC0000000
+PAGE_SIZE = 0x1000
+MiB = 1 << 20
+
+
+@dataclass(frozen=True)
+class MemoryMap:
+    """Region bases and sizes; the only place addresses are laid out."""
+
+    ram_size: int = 64 * MiB
+    text: int = PAGE_OFFSET + 0x100000
+    text_size: int = MiB
+    thunks: int = PAGE_OFFSET + 0x200000
+    thunk_slot: int = 16
+    thunks_size: int = MiB
+    data: int = PAGE_OFFSET + 0x300000
+    data_size: int = MiB
+    percpu: int = PAGE_OFFSET + 0x400000
+    percpu_unit: int = 0x2000
+    slab: int = PAGE_OFFSET + 0x600000
+    slab_size: int = 2 * MiB
+    pages: int = PAGE_OFFSET + 0x800000
+
+    @property
+    def end(self) -> int:
+        return PAGE_OFFSET + self.ram_size
+
+    @property
+    def py_ret(self) -> int:
+        """The return-to-Python trap: the first thunk slot, never a function."""
+        return self.thunks
+
+    def percpu_copy(self, cpu: int) -> int:
+        """Base of CPU ``cpu``'s copy of the per-CPU area (slot 0 is the template)."""
+        return self.percpu + (cpu + 1) * self.percpu_unit
+
+
+class Memory:
+    """The shared RAM: byte-level and word-level access by linear address."""
+
+    def __init__(self, mmap_: MemoryMap):
+        self.map = mmap_
+        self.buf = mmap.mmap(-1, mmap_.ram_size)
+        self.host_address = ctypes.addressof(ctypes.c_char.from_buffer(self.buf))
+
+    def offset(self, addr: int, size: int = 1) -> int:
+        off = addr - PAGE_OFFSET
+        if off < 0 or off + size > self.map.ram_size:
+            raise MemoryError(f"address {addr:#010x} is outside RAM")
+        return off
+
+    def contains(self, addr: int, size: int = 1) -> bool:
+        return PAGE_OFFSET <= addr and addr + size <= self.map.end
+
+    def read(self, addr: int, size: int) -> bytes:
+        off = self.offset(addr, size)
+        return self.buf[off : off + size]
+
+    def write(self, addr: int, data: bytes) -> None:
+        off = self.offset(addr, len(data))
+        self.buf[off : off + len(data)] = data
+
+    def fill(self, addr: int, size: int, byte: int = 0) -> None:
+        self.write(addr, bytes([byte]) * size)
+
+    def u32(self, addr: int) -> int:
+        return struct.unpack_from("<I", self.buf, addr - PAGE_OFFSET)[0]
+
+    def set_u32(self, addr: int, value: int) -> None:
+        struct.pack_into("<I", self.buf, addr - PAGE_OFFSET, value & 0xFFFFFFFF)
+
+    def unpack(self, fmt: str, addr: int) -> tuple:
+        return struct.unpack_from(fmt, self.buf, self.offset(addr, struct.calcsize(fmt)))
+
+    def pack(self, fmt: str, addr: int, *values) -> None:
+        struct.pack_into(fmt, self.buf, self.offset(addr, struct.calcsize(fmt)), *values)

@@ -1,0 +1,57 @@
+"""Instruction tracing: the registers before each instruction a CPU executes.
+
+A call into a Python-implemented function is one step whose text is
+``[python] name``: its thunk is the whole function as far as the CPU is
+concerned.
+"""
+
+from dataclasses import dataclass
+
+from unicorn import UC_HOOK_CODE
+
+from emu.cpu import REG_NAMES
+from emu.disasm import disassemble_one
+from emu.memory import PAGE_OFFSET
+
+
+@dataclass(frozen=True)
+class Step:
+    cpu: int
+    addr: int
+    symbol: str
+    insn: str
+    regs: dict
+
+
+class Tracer:
+    """Record the steps for which ``want(cpu_index, addr)`` holds, on every CPU."""
+
+    def __init__(self, machine, want):
+        self.machine = machine
+        self.want = want
+        self.steps: list[Step] = []
+        self._hooks = []
+        end = machine.map.end - 1
+        for cpu in machine.cpus:
+            self._hooks.append((cpu, cpu.uc.hook_add(UC_HOOK_CODE, self._on_insn, cpu, PAGE_OFFSET, end)))
+        machine.call_observers.append(self._on_python_call)
+
+    def _on_insn(self, uc, addr, size, cpu):
+        # A thunk is reported once, by the machine, even if the call blocks and resumes.
+        if addr not in self.machine.python_functions and self.want(cpu.index, addr):
+            self._record(cpu, addr, disassemble_one(self.machine.mem.read(addr, 16), addr).text)
+
+    def _on_python_call(self, cpu, addr):
+        if self.want(cpu.index, addr):
+            self._record(cpu, addr, f"[python] {self.machine.python_functions[addr]}")
+
+    def _record(self, cpu, addr, text):
+        m = self.machine
+        regs = cpu.regs(REG_NAMES).values
+        self.steps.append(Step(cpu.index, addr, m.symbols.describe(addr), text, regs))
+
+    def close(self) -> None:
+        for cpu, handle in self._hooks:
+            cpu.uc.hook_del(handle)
+        self._hooks.clear()
+        self.machine.call_observers.remove(self._on_python_call)

@@ -1,0 +1,49 @@
+"""The symbols guest code assembles against (the role of asm-offsets_32.c).
+
+Struct offsets come from the typed views, constants from consts.py and
+emu/segment.py, addresses from the memory map; nothing is typed twice.
+Python-implemented functions get fixed thunk slots in name order, so
+their addresses are known before any machine exists.
+"""
+
+from emu import segment
+from emu.memory import MemoryMap
+from kernel_model import consts, exit, process_32, sched  # noqa: F401  (register their exports)
+from kernel_model.data import data_symbols
+from kernel_model.headers import task_struct, thread_info, thread_struct
+from kernel_model.percpu import asm_symbols as percpu_asm_symbols
+from kernel_model.percpu import per_cpu_symbols
+from kernel_model.ptrace import PT_OFFSETS
+from kernel_model.runtime import EXPORTS
+
+_CONSTANTS = (
+    "THREAD_SIZE", "TASK_COMM_LEN", "STACK_END_MAGIC", "_TIF_ALLWORK_MASK", "_TIF_WORK_MASK",
+    "X86_EFLAGS_VM", "X86_EFLAGS_IF", "SEGMENT_RPL_MASK", "SEGMENT_TI_MASK", "SEGMENT_LDT",
+)  # fmt: skip
+_SELECTORS = (
+    "__KERNEL_CS", "__KERNEL_DS", "__USER_CS", "__USER_DS", "__KERNEL_PERCPU",
+    "__KERNEL_STACK_CANARY", "USER_RPL",
+)  # fmt: skip
+_TASK_FIELDS = ("state", "stack", "flags", "pid", "comm", "stack_canary", "exit_code")
+
+
+def python_function_addresses(memory_map: MemoryMap) -> dict[str, int]:
+    slot = memory_map.thunk_slot
+    return {name: memory_map.thunks + (i + 1) * slot for i, name in enumerate(sorted(EXPORTS))}
+
+
+def asm_defines(memory_map: MemoryMap | None = None) -> dict[str, int]:
+    m = memory_map or MemoryMap()
+    defines = dict(PT_OFFSETS)
+    defines.update({f"TI_{name}": off for name, off in thread_info.OFFSETS.items()})
+    defines.update({f"TASK_{name}": task_struct.OFFSETS[name] for name in _TASK_FIELDS})
+    thread = task_struct.OFFSETS["thread"]
+    defines.update({f"TASK_thread_{n}": thread + thread_struct.OFFSETS[n] for n in ("sp", "sp0", "ip")})
+    defines.update({name: getattr(consts, name) for name in _CONSTANTS})
+    defines.update({name: getattr(segment, name) for name in _SELECTORS})
+    defines["_TIF_NEED_RESCHED"] = 1 << consts.TIF_NEED_RESCHED
+    defines.update(percpu_asm_symbols())
+    defines.update(per_cpu_symbols(m))
+    defines.update(data_symbols(m.data))
+    defines.update(python_function_addresses(m))
+    return defines

@@ -1,0 +1,32 @@
+"""The kernel's static data (.data/.bss): one struct laid at the DATA region.
+
+Each field is a kernel global of the same name and gets a symbol, so
+guest code and every output name it as the kernel does.
+"""
+
+from emu.structs import define_struct
+from kernel_model.consts import NR_CPUS, THREAD_SIZE
+from kernel_model.headers import list_head, spinlock_t, task_struct
+
+PIDMAP_BYTES = 4096  # one page of pid bitmap: BITS_PER_PAGE = 32768 pids
+
+kernel_data = define_struct(
+    "kernel_data",
+    [
+        ("init_thread_union", "bytes", THREAD_SIZE),  # first, so THREAD_SIZE aligned
+        ("pidmap", "bytes", PIDMAP_BYTES),
+        ("init_task", task_struct),
+        ("__per_cpu_offset", "bytes", 4 * NR_CPUS),
+        ("kthread_create_list", list_head),
+        ("kthread_create_lock", spinlock_t),
+        ("kthreadd_task", "ptr"),
+        ("jiffies", "u32"),
+        ("nr_threads", "u32"),
+        ("last_pid", "s32"),
+        ("pidmap_nr_free", "s32"),
+    ],
+)
+
+
+def data_symbols(base: int) -> dict[str, int]:
+    return {name: base + off for name, off in kernel_data.OFFSETS.items()}

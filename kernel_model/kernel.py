@@ -1,0 +1,156 @@
+"""The kernel: the machine plus what Linux keeps in globals, boot, and the run loop.
+
+Boot follows start_kernel's order where it matters here: per-CPU areas,
+each CPU's GDT, the pid map, init_task as CPU 0's idle task, then the
+boot code (``main``) runs as init_task and, when it returns, init_task
+becomes CPU 0's idle loop.  Secondary CPUs get idle tasks (pid 0) forked
+by fork_idle, as smp_init does.
+"""
+
+import random
+from collections import defaultdict
+from pathlib import Path
+
+from asm.assembler import assemble_file
+from emu.events import BudgetExhausted
+from emu.machine import Machine
+from kernel_model.asm_offsets import asm_defines, python_function_addresses
+from kernel_model.data import data_symbols, kernel_data
+from kernel_model.headers import task_struct
+from kernel_model.init_task import fork_idle, init_idle_task
+from kernel_model.mm import MM
+from kernel_model.percpu import cpu_init, per_cpu, per_cpu_symbols, setup_per_cpu_areas
+from kernel_model.pid import PidMap
+from kernel_model.runtime import Runtime
+from kernel_model.sched import cpu_idle, rq
+from kernel_model.traps import handle_fault
+
+ASM_DIR = Path(__file__).resolve().parent.parent / "asm"
+KERNEL_SOURCES = ("entry_32.S",)
+
+
+class SoftLockup(Exception):
+    """A CPU ran its whole instruction budget without leaving guest code."""
+
+
+class Kernel:
+    def __init__(self, ncpus: int = 1, seed: int = 0, console=None, budget: int = 1_000_000):
+        self.machine = Machine(ncpus)
+        self.mem, self.symbols = self.machine.mem, self.machine.symbols
+        self.data = kernel_data(self.mem, self.machine.map.data)
+        self.rng = random.Random(seed)
+        self.mm = MM(self.machine.map)
+        self.pidmap = PidMap(self)
+        self.runtime = Runtime(self)
+        self.runtime.budget = budget
+        self.rq = [rq(cpu) for cpu in range(ncpus)]
+        self.on_rq: set[int] = set()
+        self.wait_chldexit: set[int] = set()
+        self.this_cpu = 0
+        self.tainted = False
+        self.die_counter = 0
+        self.log: list[str] = []
+        self.console = console
+        self._tracepoints = defaultdict(list)
+        self.images = {}
+        self._load_kernel()
+        self._setup()
+
+    # -- boot --------------------------------------------------------------
+
+    def _load_kernel(self) -> None:
+        m = self.machine
+        defines = asm_defines(m.map)
+        origin = m.map.text
+        for name in KERNEL_SOURCES:
+            image = assemble_file(ASM_DIR / name, origin, defines)
+            m.load(image)
+            self.images[name] = image
+            origin = (origin + len(image.code) + 15) & ~15
+        self.text_end = origin
+        for name, addr in python_function_addresses(m.map).items():
+            m.add_python_function(name, addr)
+        self.runtime.publish(python_function_addresses(m.map))
+        for name, addr in {**data_symbols(m.map.data), **per_cpu_symbols(m.map)}.items():
+            self.symbols.add(name, addr, 4, "data")
+
+    def load_asm(self, path, defines=None):
+        """Assemble and load a user image after the kernel text; returns the image."""
+        all_defines = {**asm_defines(self.machine.map), **self.kernel_symbols(), **(defines or {})}
+        image = assemble_file(path, self.text_end, all_defines)
+        self.machine.load(image)
+        self.text_end = (self.text_end + len(image.code) + 15) & ~15
+        return image
+
+    def kernel_symbols(self) -> dict[str, int]:
+        return {n: s.addr for n, s in self.symbols.by_name.items() if s.kind == "asm"}
+
+    def _setup(self) -> None:
+        setup_per_cpu_areas(self)
+        for cpu in range(len(self.machine.cpus)):
+            cpu_init(self, cpu, self.rng)
+        self.pidmap.init()
+        init_idle_task(self)
+
+    def start(self, main=None) -> None:
+        """Run ``main(kern)`` (a generator function) as init_task's boot code."""
+        self.runtime.start_root(self.data.init_task, self._start_kernel(main), self.data.init_task.thread.sp0)
+        self.runtime.resume(0)
+
+    def _start_kernel(self, main):
+        for cpu in range(1, len(self.machine.cpus)):
+            fork_idle(self, cpu)
+        if main is not None:
+            yield from main(self)
+        yield from cpu_idle(self)
+
+    # -- the run loop --------------------------------------------------------
+
+    def run(self, until=None) -> bool:
+        """Run all CPUs until ``until()`` holds (True) or every CPU is idle (False)."""
+        while not (until and until()):
+            busy = self.runtime.busy_cpus()
+            if not busy:
+                return False
+            for cpu in busy:
+                reason = self.runtime.step(cpu)
+                if reason is not None:
+                    self._stopped(cpu, reason)
+        return True
+
+    def _stopped(self, cpu, reason) -> None:
+        if isinstance(reason, BudgetExhausted):
+            task = self.current(cpu.index)
+            comm = task.comm.decode(errors="replace")
+            raise SoftLockup(
+                f"BUG: soft lockup - CPU#{cpu.index} stuck for {reason.budget} instructions! "
+                f"[{comm}:{task.pid}] at {reason.eip:08x} ({self.symbols.describe(reason.eip)})"
+            )
+        handle_fault(self, cpu, reason)
+
+    # -- services ------------------------------------------------------------
+
+    def current(self, cpu: int):
+        return task_struct(self.mem, per_cpu(self, cpu).current_task)
+
+    def task(self, addr: int):
+        return task_struct(self.mem, addr)
+
+    def is_text(self, addr: int) -> bool:
+        m = self.machine.map
+        return m.text <= addr < self.text_end or m.thunks <= addr < m.thunks + m.thunks_size
+
+    def child_reaper(self):
+        return self.data.init_task
+
+    def printk(self, line: str) -> None:
+        self.log.append(line)
+        if self.console is not None:
+            self.console(line)
+
+    def tracepoint(self, name: str, **fields) -> None:
+        for probe in self._tracepoints[name]:
+            probe(**fields)
+
+    def register_trace(self, name: str, probe) -> None:
+        self._tracepoints[name].append(probe)

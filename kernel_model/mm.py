@@ -1,0 +1,47 @@
+"""Memory for tasks: the page allocator for kernel stacks (mm/page_alloc.c's
+__get_free_pages for order 1) and the task_struct cache (kernel/fork.c's
+task_struct_cachep).
+
+Free lists are Python lists of addresses; what they hand out lives in
+emulated RAM.  Counters let tests check that nothing leaks.
+"""
+
+from kernel_model.consts import THREAD_SIZE
+from kernel_model.headers import task_struct
+
+
+class OutOfMemory(Exception):
+    pass
+
+
+class Pool:
+    """Fixed-size blocks carved from [base, end), lowest address first."""
+
+    def __init__(self, base: int, end: int, size: int, align: int):
+        first = -(-base // align) * align
+        self.size = size
+        self.free = list(range(first, end - size + 1, -(-size // align) * align))[::-1]
+        self.total = len(self.free)
+        self.fail_next = 0  # fault injection: fail this many allocations
+
+    def alloc(self) -> int:
+        if self.fail_next:
+            self.fail_next -= 1
+            raise OutOfMemory
+        if not self.free:
+            raise OutOfMemory
+        return self.free.pop()
+
+    def release(self, addr: int) -> None:
+        self.free.append(addr)
+
+    @property
+    def in_use(self) -> int:
+        return self.total - len(self.free)
+
+
+class MM:
+    def __init__(self, memory_map):
+        m = memory_map
+        self.stacks = Pool(m.pages, m.end, THREAD_SIZE, THREAD_SIZE)
+        self.tasks = Pool(m.slab, m.slab + m.slab_size, task_struct.SIZE, 64)

@@ -1,0 +1,68 @@
+"""PID allocation as kernel/pid.c does it: one bitmap page, ``last_pid``,
+wrap-around to RESERVED_PIDS past ``pid_max``.
+
+The bitmap is the ``pidmap`` page in kernel data (emulated memory).
+"""
+
+PID_MAX_DEFAULT = 0x8000
+RESERVED_PIDS = 300
+BITS_PER_PAGE = 4096 * 8
+
+
+class PidMap:
+    def __init__(self, kern):
+        self.mem = kern.mem
+        self.data = kern.data
+        self.base = kern.data.addr + kern.data.OFFSETS["pidmap"]
+        self.pid_max = PID_MAX_DEFAULT
+
+    def init(self) -> None:
+        """pidmap_init(): reserve pid 0 for the idle task."""
+        self.mem.fill(self.base, BITS_PER_PAGE // 8)
+        self._set(0)
+        self.data.pidmap_nr_free = BITS_PER_PAGE - 1
+        self.data.last_pid = 0
+
+    def _test(self, nr: int) -> bool:
+        return bool(self.mem.read(self.base + nr // 8, 1)[0] >> (nr % 8) & 1)
+
+    def _set(self, nr: int) -> None:
+        byte = self.mem.read(self.base + nr // 8, 1)[0]
+        self.mem.write(self.base + nr // 8, bytes([byte | 1 << nr % 8]))
+
+    def _clear(self, nr: int) -> None:
+        byte = self.mem.read(self.base + nr // 8, 1)[0]
+        self.mem.write(self.base + nr // 8, bytes([byte & ~(1 << nr % 8) & 0xFF]))
+
+    def _next_zero(self, start: int, limit: int) -> int:
+        """find_next_zero_bit over [start, limit); -1 if none."""
+        bitmap = self.mem.read(self.base, BITS_PER_PAGE // 8)
+        nr = start
+        while nr < limit:
+            byte = bitmap[nr // 8]
+            if byte == 0xFF:
+                nr = (nr // 8 + 1) * 8
+            elif byte >> (nr % 8) & 1:
+                nr += 1
+            else:
+                return nr
+        return -1
+
+    def alloc_pidmap(self) -> int:
+        """Next free pid after last_pid, wrapping to RESERVED_PIDS; -1 if none."""
+        pid = self.data.last_pid + 1
+        if pid >= self.pid_max:
+            pid = RESERVED_PIDS
+        found = self._next_zero(pid, self.pid_max)
+        if found < 0:
+            found = self._next_zero(RESERVED_PIDS, pid)
+        if found < 0:
+            return -1
+        self._set(found)
+        self.data.pidmap_nr_free -= 1
+        self.data.last_pid = found
+        return found
+
+    def free_pidmap(self, pid: int) -> None:
+        self._clear(pid)
+        self.data.pidmap_nr_free += 1

@@ -1,0 +1,267 @@
+"""How Python-implemented kernel functions and guest code call each other.
+
+This is the model's calling convention, the part a C compiler gives the
+real kernel for free; it has no counterpart file in Linux.
+
+* Guest -> Python: a guest ``call`` lands on the function's ``ret`` thunk;
+  the code hook reads the arguments as the kernel passes them
+  (``-mregparm=3``: eax, edx, ecx; ``asmlinkage``: on the stack) and runs
+  the function.  A plain function returns at once (its result goes to
+  eax and the thunk's ``ret`` executes, all inside one emulator run).
+* A function that may sleep is a generator.  Every place it may block is
+  spelled ``yield from``; it yields requests to this module:
+  ``CallGuest`` (run a guest function as a real frame on the task's
+  kernel stack and hand back its eax) and ``Idle`` (park the CPU until
+  something is queued on it).
+* When such a frame first needs the CPU (it yields, or takes a stack
+  local), it does a C prologue: the callee-saved registers go onto the
+  task's kernel stack below the return address, and the frame's stack
+  pointer is recorded.  Nothing about a sleeping task lives only in
+  Python but its generator: its registers are on its stack, its stack
+  pointer in ``thread.sp``, its resume address in ``thread.ip``.
+* Python -> guest: ``CallGuest`` pushes the stack arguments and the
+  ``py_ret`` trap as return address, loads eax/edx/ecx, and starts the
+  CPU at the function.  Reaching ``py_ret`` stops the CPU; the frame on
+  top of the *current* task (the per-CPU ``current_task``, which the
+  guest ``__switch_to`` may have changed meanwhile) resumes with eax.
+"""
+
+import inspect
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from emu.events import PythonCall, PythonReturn
+
+CALLEE_SAVED = ("ebx", "esi", "edi", "ebp")
+
+
+@dataclass(frozen=True)
+class Export:
+    """A Python function reachable from guest code by address."""
+
+    name: str
+    func: object
+    nargs: int
+    asmlinkage: bool
+
+
+EXPORTS: dict[str, Export] = {}
+
+
+def guest_callable(nargs: int = 0, asmlinkage: bool = False, name: str | None = None):
+    """Publish a kernel function to guest code under its kernel name."""
+
+    def register(func):
+        key = name or func.__name__
+        EXPORTS[key] = Export(key, func, nargs, asmlinkage)
+        return func
+
+    return register
+
+
+@dataclass(frozen=True)
+class CallGuest:
+    addr: int
+    args: tuple = ()
+
+
+class Idle:
+    """Park this CPU until work is queued on it (cpu_idle's hlt)."""
+
+
+IDLE = Idle()
+
+
+def call_guest(addr: int, *args: int):
+    """Call guest function ``addr`` with the kernel's regparm(3) convention; returns eax."""
+    return (yield CallGuest(addr, args))
+
+
+class Frame:
+    """One Python function entered on a task: from a guest call (``thunk`` set)
+    or as the task's root (the boot code, an idle loop, do_exit after an oops)."""
+
+    __slots__ = ("gen", "thunk", "entry_sp", "sp")
+
+    def __init__(self, gen, thunk=None, sp=None):
+        self.gen, self.thunk, self.entry_sp, self.sp = gen, thunk, sp, sp
+
+
+@dataclass
+class Mode:
+    """What a CPU does next: run guest code at ``pc``, resume the current
+    task's top frame with ``value``, serve ``request``, or idle."""
+
+    kind: str
+    pc: int = 0
+    value: object = None
+    request: object = None
+
+
+IDLE_MODE = Mode("idle")
+
+
+class Runtime:
+    """Drives every CPU: the machine loop of the model."""
+
+    def __init__(self, kern):
+        self.kern = kern
+        self.machine = kern.machine
+        self.mem = kern.machine.mem
+        self.frames: dict[int, list[Frame]] = {}  # task address -> its Python frames
+        self.mode = [IDLE_MODE] * len(self.machine.cpus)
+        self.by_addr: dict[int, Export] = {}
+        self.budget = 1_000_000
+        self.events = 0
+        self.machine.pycall = self.on_pycall
+
+    def publish(self, addresses: dict[str, int]) -> None:
+        for name, addr in addresses.items():
+            self.by_addr[addr] = EXPORTS[name]
+
+    # -- guest -> Python ---------------------------------------------------
+
+    def on_pycall(self, cpu, addr) -> bool:
+        """Code hook at a thunk: run the function; True stops the CPU."""
+        export = self.by_addr[addr]
+        self.kern.this_cpu = cpu.index
+        args = self._arguments(cpu, export)
+        frames = self.frames.setdefault(self.kern.current(cpu.index).addr, [])
+        frame = Frame(None, thunk=addr)
+        frames.append(frame)
+        result = export.func(self.kern, *args)
+        if not inspect.isgenerator(result):
+            frames.pop()
+            cpu.write("eax", result or 0)
+            return False
+        frame.gen = result
+        return self._advance(cpu, frame, None)
+
+    def _arguments(self, cpu, export: Export) -> tuple:
+        if export.asmlinkage:
+            sp = cpu.read("esp")
+            return self.mem.unpack(f"<{export.nargs}I", sp + 4) if export.nargs else ()
+        return tuple(cpu.read(r) for r in ("eax", "edx", "ecx")[: export.nargs])
+
+    def prologue(self, cpu, frame: Frame) -> None:
+        """Save the caller's callee-saved registers on the kernel stack (C prologue)."""
+        sp = cpu.read("esp")
+        frame.entry_sp = sp
+        values = [cpu.read(r) for r in CALLEE_SAVED]
+        frame.sp = sp - 4 * len(values)
+        self.mem.pack("<4I", frame.sp, *values)
+
+    def _epilogue(self, cpu, frame: Frame, result) -> None:
+        """Return to the guest caller: restore registers, let the thunk's ``ret`` run."""
+        if frame.entry_sp is not None:
+            for reg, value in zip(CALLEE_SAVED, self.mem.unpack("<4I", frame.sp)):
+                cpu.write(reg, value)
+            cpu.write("esp", frame.entry_sp)
+        cpu.write("eax", result or 0)
+        cpu.skip_thunk = frame.thunk
+        self.mode[cpu.index] = Mode("guest", pc=frame.thunk)
+
+    # -- frames ------------------------------------------------------------
+
+    def _advance(self, cpu, frame: Frame, value) -> bool:
+        """Send ``value`` into ``frame``; True when the CPU must leave guest code."""
+        try:
+            request = frame.gen.send(value)
+        except StopIteration as done:
+            self._frame_returned(cpu, frame, done.value)
+            return False
+        if frame.sp is None:
+            self.prologue(cpu, frame)
+        self.mode[cpu.index] = Mode("request", request=request)
+        return True
+
+    def _frame_returned(self, cpu, frame: Frame, result) -> None:
+        task = self.kern.current(cpu.index).addr
+        self.frames[task].pop()
+        if frame.thunk is not None:
+            self._epilogue(cpu, frame, result)
+        else:
+            self.mode[cpu.index] = IDLE_MODE
+
+    def top_frame(self, cpu_index: int) -> Frame:
+        return self.frames[self.kern.current(cpu_index).addr][-1]
+
+    def start_root(self, task, gen, sp: int) -> None:
+        """Make ``gen`` the bottom Python frame of ``task`` with stack pointer ``sp``."""
+        self.frames[task.addr] = [Frame(gen, None, sp)]
+
+    @contextmanager
+    def stack_local(self, struct_type):
+        """A local variable of ``struct_type`` on the current task's kernel stack."""
+        cpu = self.machine.cpus[self.kern.this_cpu]
+        frame = self.top_frame(cpu.index)
+        if frame.sp is None:
+            self.prologue(cpu, frame)
+        saved = frame.sp
+        frame.sp = (saved - struct_type.SIZE) & ~3
+        try:
+            yield struct_type(self.mem, frame.sp)
+        finally:
+            frame.sp = saved
+
+    # -- serving requests --------------------------------------------------
+
+    def _serve(self, cpu, request) -> None:
+        if isinstance(request, CallGuest):
+            self._call_guest(cpu, request)
+        else:
+            self.mode[cpu.index] = IDLE_MODE
+
+    def _call_guest(self, cpu, call: CallGuest) -> None:
+        frame = self.top_frame(cpu.index)
+        reg_args, stack_args = call.args[:3], call.args[3:]
+        sp = frame.sp - 4 * len(stack_args)
+        if stack_args:
+            self.mem.pack(f"<{len(stack_args)}I", sp, *stack_args)
+        sp -= 4
+        self.mem.set_u32(sp, self.machine.map.py_ret)
+        cpu.write("esp", sp)
+        for reg, value in zip(("eax", "edx", "ecx"), reg_args):
+            cpu.write(reg, value)
+        self.mode[cpu.index] = Mode("guest", pc=call.addr)
+
+    def resume(self, cpu_index: int) -> None:
+        """Resume (or start) the current task's top Python frame on this CPU."""
+        self.mode[cpu_index] = Mode("send")
+
+    def kick(self, cpu_index: int) -> None:
+        """Work was queued on an idle CPU: resume its idle loop."""
+        if self.mode[cpu_index] is IDLE_MODE:
+            self.mode[cpu_index] = Mode("send")
+
+    # -- the loop ----------------------------------------------------------
+
+    def step(self, cpu):
+        """Advance ``cpu`` by one event.  Returns the stop reason when guest code
+        stopped for something only the kernel can handle (a fault, the budget)."""
+        mode = self.mode[cpu.index]
+        self.kern.this_cpu = cpu.index
+        self.events += 1
+        if mode.kind == "guest":
+            return self._on_stop(cpu, self.machine.run(cpu, mode.pc, self.budget))
+        if mode.kind == "send":
+            self._resume(cpu, mode.value)
+        elif mode.kind == "request":
+            self._serve(cpu, mode.request)
+        return None
+
+    def _on_stop(self, cpu, reason):
+        if isinstance(reason, PythonCall):
+            self._serve(cpu, self.mode[cpu.index].request)
+        elif isinstance(reason, PythonReturn):
+            self._resume(cpu, cpu.read("eax"))
+        else:
+            return reason
+        return None
+
+    def _resume(self, cpu, value) -> None:
+        if self._advance(cpu, self.top_frame(cpu.index), value):
+            self._serve(cpu, self.mode[cpu.index].request)
+
+    def busy_cpus(self) -> list:
+        return [c for c in self.machine.cpus if self.mode[c.index].kind != "idle"]

@@ -1,0 +1,33 @@
+"""kthreadd-emu: the command line.  Every subcommand lives in its own module
+with ``add_parser(subparsers)`` and ``run(args) -> int``."""
+
+import argparse
+import sys
+
+from kthreadd_emu import cmd_asm, cmd_bench, cmd_ptregs, cmd_walk
+from kthreadd_emu.errors import report
+
+COMMANDS = (cmd_walk, cmd_ptregs, cmd_bench, cmd_asm)
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):
+        self.print_usage(sys.stderr)
+        raise SystemExit(f"kthreadd-emu: {message}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="kthreadd-emu", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for module in COMMANDS:
+        module.add_parser(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    return report(args.run, args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

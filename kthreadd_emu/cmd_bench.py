@@ -1,0 +1,23 @@
+"""kthreadd-emu bench: speed as ratios against a bare Unicorn round trip
+measured in the same process."""
+
+import json
+
+from kthreadd_emu.bench import run_benchmarks
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("bench", help="measure speed against a bare Unicorn round trip")
+    p.add_argument("--quick", action="store_true", help="short runs (noisier)")
+    p.add_argument("--json", action="store_true", help="one JSON object")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    results = run_benchmarks(quick=args.quick)
+    if args.json:
+        print(json.dumps(results, indent=1))
+    else:
+        for key, value in results.items():
+            print(f"{key:<40} {value:>14.3f}" if isinstance(value, float) else f"{key:<40} {value:>14}")
+    return 0

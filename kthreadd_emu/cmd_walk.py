@@ -1,0 +1,71 @@
+"""kthreadd-emu walk: watch a kernel thread being born, instruction by instruction."""
+
+import json
+
+from kthreadd_emu.errors import parse_int
+from kthreadd_emu.walk import WALK_FLAGS, walk
+
+REG_ORDER = ("eax", "ebx", "ecx", "edx", "esi", "edi", "ebp", "esp", "eip", "eflags",
+             "cs", "ds", "es", "fs", "gs", "ss")  # fmt: skip
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("walk", help="kernel_thread -> do_fork -> ret_from_fork -> the thread, step by step")
+    p.add_argument("--arg", default="21", help="the thread's argument (decimal or 0x-hex; default 21)")
+    p.add_argument("--fn", default="answer", help="thread function: a symbol or an address (default answer)")
+    p.add_argument("--budget", default="1000000", help="instructions a CPU may run without a stop")
+    p.add_argument("--json", action="store_true", help="one JSON object instead of text")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    result = walk(args.fn, parse_int(args.arg) & 0xFFFFFFFF, parse_int(args.budget))
+    print(json.dumps(as_json(result), indent=1) if args.json else "\n".join(as_text(result)))
+    return 0
+
+
+def as_json(w) -> dict:
+    steps = [{"addr": s.addr, "symbol": s.symbol, "insn": s.insn,
+              "regs": {r: s.regs[r] for r in REG_ORDER}} for s in w.steps]  # fmt: skip
+    return {
+        "task": w.task,
+        "fn": w.fn,
+        "arg": w.arg,
+        "pt_regs": w.child_regs,
+        "steps": steps,
+        "exit_code": w.exit_code,
+        "log": w.log,
+    }
+
+
+def as_text(w) -> list[str]:
+    t = w.task
+    lines = [
+        f"kernel_thread(fn={w.fn:#010x}, arg={w.arg:#x}, flags={WALK_FLAGS:#x}) "
+        "called by swapper (pid 0) on CPU 0",
+        f"The pt_regs kernel_thread built, on the parent's stack at {w.built_at:08x}:",
+    ]
+    lines += ["  " + line for line in w.built_lines]
+    lines += [
+        f"do_fork -> pid {t['pid']}: stack {t['stack']:08x}, "
+        f"thread.sp {t['thread_sp']:08x} (stack+{t['thread_sp'] - t['stack']:#x}), "
+        f"thread.ip {t['thread_ip']:08x}",
+        "",
+        "The child, from its first instruction to do_exit (registers each instruction changed):",
+    ]
+    lines += _step_lines(w.steps)
+    lines += [""] + w.log
+    lines.append(f"exit code: {w.exit_code}")
+    return lines
+
+
+def _step_lines(steps) -> list[str]:
+    out = []
+    for i, step in enumerate(steps):
+        after = steps[i + 1].regs if i + 1 < len(steps) else step.regs
+        changed = " ".join(f"{r}={after[r]:08x}" for r in REG_ORDER if r != "eip" and after[r] != step.regs[r])
+        out.append(f"  {step.addr:08x} {step.symbol:<26} {step.insn:<28} {changed}".rstrip())
+    if steps:
+        first = steps[0].regs
+        out.insert(0, "  first: " + " ".join(f"{r}={first[r]:08x}" for r in REG_ORDER))
+    return out

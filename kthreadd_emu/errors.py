@@ -1,0 +1,35 @@
+"""Errors a user can cause, and the one place that turns them into one line."""
+
+import sys
+
+from asm.assembler import AsmError
+from emu.machine import MachineError
+from kernel_model.kernel import SoftLockup
+
+
+class UsageError(Exception):
+    """Bad arguments that argparse cannot see (an unknown symbol, a bad pid)."""
+
+
+def parse_int(text: str) -> int:
+    """A decimal or 0x-hex number, as the CLI accepts them."""
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise UsageError(f"not a number: {text!r}") from None
+
+
+def report(command, args) -> int:
+    """Run ``command(args)``; expected errors become one line on stderr."""
+    try:
+        return command(args)
+    except AsmError as err:
+        print(err, file=sys.stderr)
+    except SoftLockup as err:
+        print(f"kthreadd-emu: {err}", file=sys.stderr)
+        print("kthreadd-emu: instruction budget exhausted (raise it with --budget)", file=sys.stderr)
+    except (UsageError, MachineError, OSError) as err:
+        print(f"kthreadd-emu: {err}", file=sys.stderr)
+    except BrokenPipeError:
+        return 0
+    return 1
