@@ -1,0 +1,31 @@
+"""Struct layouts that guest code depends on: pt_regs (asm/ptrace.h, 2.6.30+),
+PT_* as asm-offsets_32.c derives them, the GDT selectors (asm/segment.h)."""
+
+from emu import segment
+from kernel_model.asm_offsets import asm_defines
+from kernel_model.ptrace import PT_OFFSETS, pt_regs
+
+
+def test_pt_regs_is_17_longs_68_bytes():
+    assert pt_regs.SIZE == 0x44 and len(pt_regs.FIELDS) == 17
+
+
+def test_pt_offsets():
+    assert PT_OFFSETS == {
+        "PT_EBX": 0x00, "PT_ECX": 0x04, "PT_EDX": 0x08, "PT_ESI": 0x0C, "PT_EDI": 0x10,
+        "PT_EBP": 0x14, "PT_EAX": 0x18, "PT_DS": 0x1C, "PT_ES": 0x20, "PT_FS": 0x24,
+        "PT_GS": 0x28, "PT_ORIG_EAX": 0x2C, "PT_EIP": 0x30, "PT_CS": 0x34,
+        "PT_EFLAGS": 0x38, "PT_OLDESP": 0x3C, "PT_OLDSS": 0x40,
+    }  # fmt: skip
+
+
+def test_selectors_derive_from_gdt_entries():
+    assert segment.__KERNEL_CS == 0x60 and segment.__KERNEL_DS == 0x68
+    assert segment.__USER_CS == 0x73 and segment.__USER_DS == 0x7B
+    assert segment.__KERNEL_PERCPU == 0xD8 and segment.__KERNEL_STACK_CANARY == 0xE0
+
+
+def test_asm_defines_publish_offsets_and_functions():
+    d = asm_defines()
+    assert d["PT_OLDSS"] == 0x40 and d["TI_flags"] == 8 and d["THREAD_SIZE"] == 8192
+    assert {"do_exit", "schedule", "schedule_tail", "per_cpu__current_task"} <= set(d)

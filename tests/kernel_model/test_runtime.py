@@ -1,0 +1,82 @@
+"""The calling convention between Python-implemented kernel functions and guest
+code: regparm(3) both ways, stack arguments, and callee-saved registers kept
+on the kernel stack across a Python function that sleeps."""
+
+from kernel_model.consts import CLONE_FILES, CLONE_FS, SIGCHLD
+from kernel_model.exit import do_wait
+from kernel_model.process_32 import kernel_thread
+from kernel_model.runtime import call_guest
+
+SOURCE = """
+/* keeps_regs(arg): fill the callee-saved registers, sleep in schedule(), check them. */
+	.globl keeps_regs
+keeps_regs:
+	movl %eax, %ebx
+	leal 1(%eax), %esi
+	leal 2(%eax), %edi
+	leal 3(%eax), %ebp
+	call schedule
+	leal 1(%ebx), %eax
+	cmpl %eax, %esi
+	jne 1f
+	leal 2(%ebx), %eax
+	cmpl %eax, %edi
+	jne 1f
+	leal 3(%ebx), %eax
+	cmpl %eax, %ebp
+	jne 1f
+	movl %ebx, %eax
+	ret
+1:	movl $-1, %eax
+	ret
+
+/* sum5(a, b, c, d, e): a..c in eax, edx, ecx; d and e on the stack. */
+	.globl sum5
+sum5:
+	addl %edx, %eax
+	addl %ecx, %eax
+	addl 4(%esp), %eax
+	addl 8(%esp), %eax
+	ret
+"""
+
+
+def load(kern, tmp_path):
+    path = tmp_path / "runtime_test.S"
+    path.write_text(SOURCE)
+    return kern.load_asm(path)
+
+
+def test_callee_saved_registers_survive_a_sleeping_python_call(demo, boot, tmp_path):
+    kern, _ = demo
+    fn = load(kern, tmp_path).symbols["keeps_regs"]
+    flags = CLONE_FS | CLONE_FILES | SIGCHLD
+
+    def main(k, out):
+        pids = [kernel_thread(k, fn, arg, flags) for arg in (100, 200)]
+        out["codes"] = []
+        for pid in pids:
+            out["codes"].append((yield from do_wait(k, pid))[1])
+        out["switches"] = k.rq[0].nr_switches
+
+    out = boot(kern, main)
+    assert out["codes"] == [100, 200]
+    # Each thread slept once in schedule() while the other ran.
+    assert out["switches"] >= 4
+
+
+def test_python_calls_guest_with_register_and_stack_arguments(demo, boot, tmp_path):
+    kern, _ = demo
+    fn = load(kern, tmp_path).symbols["sum5"]
+
+    def main(k, out):
+        out["sum"] = yield from call_guest(fn, 1, 20, 300, 4000, 50000)
+
+    assert boot(kern, main)["sum"] == 54321
+
+
+def test_guest_reaches_python_through_the_thunk_symbol(demo):
+    kern, _ = demo
+    sym = kern.symbols.by_name["schedule"]
+    assert sym.kind == "python" and kern.mem.read(sym.addr, 1) == b"\xc3"
+    assert kern.symbols.describe(sym.addr) == "schedule+0x0"

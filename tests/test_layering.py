@@ -1,0 +1,27 @@
+"""Imports flow one way: asm <- emu <- kernel_model <- kthreadd_emu."""
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+ORDER = ["asm", "emu", "kernel_model", "kthreadd_emu"]
+
+
+def imported_packages(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text())
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name.split(".")[0] for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names & set(ORDER)
+
+
+@pytest.mark.parametrize("package", ORDER)
+def test_no_upward_imports(package):
+    allowed = set(ORDER[: ORDER.index(package) + 1])
+    for path in (ROOT / package).rglob("*.py"):
+        assert imported_packages(path) <= allowed, f"{path.relative_to(ROOT)} imports upward"
