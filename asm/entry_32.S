@@ -142,3 +142,36 @@ kernel_thread_helper:
 	/* padding for call trace */
 	ud2
 /* end kernel_thread_helper */
+
+/*
+ * _spin_lock(lock) / _spin_unlock(lock): the lock word is 0 when free.
+ * One atomic xchg takes it; waiters spin reading it (pause) before retrying.
+ * In: %eax = lock.  (2.6.32 uses ticket locks; a test-and-set lock has the
+ * same contract for our purposes.)
+ */
+	.globl _spin_lock
+_spin_lock:
+	movl $1, %edx
+1:	xchgl %edx, (%eax)
+	testl %edx, %edx
+	jz 3f
+2:	pause
+	cmpl $0, (%eax)
+	jne 2b
+	movl $1, %edx
+	jmp 1b
+3:	ret
+/* end _spin_lock */
+
+	.globl _spin_unlock
+_spin_unlock:
+	movl $0, (%eax)
+	ret
+/* end _spin_unlock */
+
+/* raw_smp_processor_id(): this CPU's number, read through the per-CPU segment. */
+	.globl raw_smp_processor_id
+raw_smp_processor_id:
+	movl %fs:per_cpu__cpu_number, %eax
+	ret
+/* end raw_smp_processor_id */

@@ -13,6 +13,7 @@ from unicorn import x86_const as X
 from emu.memory import PAGE_OFFSET
 from emu.segment import __KERNEL_CS, __KERNEL_DS, __KERNEL_PERCPU, __KERNEL_STACK_CANARY, __USER_DS
 
+TCG_BUFFER = 8 << 20
 GPRS = ("eax", "ebx", "ecx", "edx", "esi", "edi", "ebp", "esp")
 SEGS = ("cs", "ds", "es", "fs", "gs", "ss")
 REG_NAMES = GPRS + ("eip", "eflags") + SEGS
@@ -63,6 +64,7 @@ class CPU:
     def _power_on(self) -> Uc:
         m = self.machine
         uc = Uc(UC_ARCH_X86, UC_MODE_32)
+        uc.ctl_set_tcg_buffer_size(TCG_BUFFER)  # the kernel text is small; 256 CPUs add up
         uc.mem_map_ptr(PAGE_OFFSET, m.map.ram_size, UC_PROT_ALL, m.mem.host_address)
         if self.gdtr is None:
             raise RuntimeError(f"CPU {self.index} has no GDT loaded")

@@ -16,9 +16,9 @@ Map (offsets from PAGE_OFFSET)::
     0x100000  TEXT     kernel text: the assembled asm/ images    (_text)
     0x200000  THUNKS   one ``ret`` per Python-implemented function
     0x300000  DATA     static kernel data (.data, .bss)
-    0x400000  PERCPU   .data.percpu template, then one copy per CPU
-    0x600000  SLAB     fixed-size objects (task_struct cache)
-    0x800000  PAGES    free pages for kernel stacks (THREAD_SIZE aligned)
+    0x400000  PERCPU   .data.percpu template, then one copy per CPU (257 x 8 KiB)
+    0x700000  SLAB     fixed-size objects (task_struct cache)
+    0x900000  PAGES    free pages for kernel stacks (THREAD_SIZE aligned)
 """
 
 import ctypes
@@ -45,9 +45,9 @@ class MemoryMap:
     data_size: int = MiB
     percpu: int = PAGE_OFFSET + 0x400000
     percpu_unit: int = 0x2000
-    slab: int = PAGE_OFFSET + 0x600000
+    slab: int = PAGE_OFFSET + 0x700000
     slab_size: int = 2 * MiB
-    pages: int = PAGE_OFFSET + 0x800000
+    pages: int = PAGE_OFFSET + 0x900000
 
     @property
     def end(self) -> int:

@@ -9,6 +9,8 @@ types an offset by hand.
 
 import struct
 
+from emu.memory import PAGE_OFFSET
+
 _SCALARS = {
     "u8": "B",
     "u16": "H",
@@ -60,15 +62,24 @@ def _make_property(f: Field):
 
         return property(get_chars, set_chars)
 
+    return _scalar_property(f)
+
+
+def _scalar_property(f: Field):
+    """The hot path: one precompiled struct, straight on the RAM buffer."""
+    codec = struct.Struct(f.fmt)
+    unpack_from, pack_into = codec.unpack_from, codec.pack_into
     bits = 8 * f.size
-    mask, bias = (1 << bits) - 1, (1 << (bits - 1)) if fmt.islower() else 0
+    mask, bias = (1 << bits) - 1, (1 << (bits - 1)) if f.fmt.islower() else 0
+    # Field offset from PAGE_OFFSET, so the buffer offset is one addition.
+    delta = f.offset - PAGE_OFFSET
 
     def get(self):
-        return self._mem.unpack(fmt, self._addr + off)[0]
+        return unpack_from(self._mem.buf, self._addr + delta)[0]
 
     def put(self, value):
         # C assignment semantics: wrap to the field's width (and sign).
-        self._mem.pack(fmt, self._addr + off, ((value + bias) & mask) - bias)
+        pack_into(self._mem.buf, self._addr + delta, ((value + bias) & mask) - bias)
 
     return property(get, put)
 
@@ -96,6 +107,10 @@ class StructView:
     ALIGN = 1
 
     def __init__(self, mem, addr: int):
+        # Below RAM, a buffer offset would be negative and wrap silently; above
+        # it, struct raises on access.
+        if addr < PAGE_OFFSET:
+            raise MemoryError(f"{type(self).__name__} at {addr:#010x} is outside RAM")
         self._mem, self._addr = mem, addr
 
     @property

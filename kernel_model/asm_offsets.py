@@ -8,7 +8,7 @@ their addresses are known before any machine exists.
 
 from emu import segment
 from emu.memory import MemoryMap
-from kernel_model import consts, exit, process_32, sched  # noqa: F401  (register their exports)
+from kernel_model import consts, exit, kthread, main, percpu_threads, process_32, sched  # noqa: F401
 from kernel_model.data import data_symbols
 from kernel_model.headers import task_struct, thread_info, thread_struct
 from kernel_model.percpu import asm_symbols as percpu_asm_symbols

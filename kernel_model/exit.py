@@ -55,7 +55,7 @@ def exit_notify(kern, tsk) -> None:
         tsk.exit_state = EXIT_ZOMBIE
 
 
-@guest_callable(nargs=1)
+@guest_callable(nargs=1, noreturn=True)
 def do_exit(kern, code):
     """End the current task with exit code ``code``; never returns."""
     tsk = current(kern)

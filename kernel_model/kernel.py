@@ -8,6 +8,7 @@ by fork_idle, as smp_init does.
 """
 
 import random
+import time
 from collections import defaultdict
 from pathlib import Path
 
@@ -16,7 +17,12 @@ from emu.events import BudgetExhausted
 from emu.machine import Machine
 from kernel_model.asm_offsets import asm_defines, python_function_addresses
 from kernel_model.data import data_symbols, kernel_data
-from kernel_model.headers import task_struct
+from kernel_model.consts import CLONE_FILES, CLONE_FS
+from kernel_model.cpu import CpuNotifiers
+from kernel_model.headers import percpu_area, task_struct
+from kernel_model.main import check_profile, rest_init
+from kernel_model.process_32 import kernel_thread
+from kernel_model.list import INIT_LIST_HEAD
 from kernel_model.init_task import fork_idle, init_idle_task
 from kernel_model.mm import MM
 from kernel_model.percpu import cpu_init, per_cpu, per_cpu_symbols, setup_per_cpu_areas
@@ -34,11 +40,13 @@ class SoftLockup(Exception):
 
 
 class Kernel:
-    def __init__(self, ncpus: int = 1, seed: int = 0, console=None, budget: int = 1_000_000):
+    def __init__(self, ncpus: int = 1, seed: int | None = None, console=None, budget: int = 1_000_000):
         self.machine = Machine(ncpus)
         self.mem, self.symbols = self.machine.mem, self.machine.symbols
         self.data = kernel_data(self.mem, self.machine.map.data)
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed or 0)
+        # A scheduling seed picks a random, reproducible interleaving.
+        self.sched_rng = random.Random(seed) if seed is not None else None
         self.mm = MM(self.machine.map)
         self.pidmap = PidMap(self)
         self.runtime = Runtime(self)
@@ -53,6 +61,12 @@ class Kernel:
         self.console = console
         self._tracepoints = defaultdict(list)
         self.images = {}
+        self.profile = "rhel6"
+        self.cpu_notifiers = CpuNotifiers()
+        self.percpu_threads: dict[int, dict] = {}
+        self.spawned: dict[int, tuple] = {}
+        self.booted = False
+        self.boot_time = time.time()
         self._load_kernel()
         self._setup()
 
@@ -87,15 +101,36 @@ class Kernel:
 
     def _setup(self) -> None:
         setup_per_cpu_areas(self)
+        slot = percpu_area.OFFSETS["current_task"]
+        self._current_task = [per_cpu(self, c).addr + slot for c in range(len(self.machine.cpus))]
         for cpu in range(len(self.machine.cpus)):
             cpu_init(self, cpu, self.rng)
         self.pidmap.init()
+        INIT_LIST_HEAD(self.mem, self.data.kthread_create_list.addr)
         init_idle_task(self)
 
     def start(self, main=None) -> None:
         """Run ``main(kern)`` (a generator function) as init_task's boot code."""
         self.runtime.start_root(self.data.init_task, self._start_kernel(main), self.data.init_task.thread.sp0)
         self.runtime.resume(0)
+
+    def boot(self, profile: str = "rhel6") -> None:
+        """Boot as Linux does (rest_init) and run until every CPU is idle."""
+        check_profile(profile)
+        self.profile = profile
+        self.start(rest_init)
+        self.run(until=lambda: self.booted)
+        self.run()
+
+    def spawn(self, main, name: str = "python") -> int:
+        """Start ``main(kern)`` (a generator function) in a new kernel thread,
+        forked from CPU 0's idle task; returns its pid."""
+        token = len(self.spawned) + 1
+        while token in self.spawned:
+            token += 1
+        self.spawned[token] = (name, main)
+        self.this_cpu = 0
+        return kernel_thread(self, self.symbols["python_thread"], token, CLONE_FS | CLONE_FILES)
 
     def _start_kernel(self, main):
         for cpu in range(1, len(self.machine.cpus)):
@@ -112,6 +147,8 @@ class Kernel:
             busy = self.runtime.busy_cpus()
             if not busy:
                 return False
+            if self.sched_rng is not None:
+                self.sched_rng.shuffle(busy)
             for cpu in busy:
                 reason = self.runtime.step(cpu)
                 if reason is not None:
@@ -131,7 +168,8 @@ class Kernel:
     # -- services ------------------------------------------------------------
 
     def current(self, cpu: int):
-        return task_struct(self.mem, per_cpu(self, cpu).current_task)
+        """get_current() of CPU ``cpu``: its per-CPU current_task."""
+        return task_struct(self.mem, self.mem.u32(self._current_task[cpu]))
 
     def task(self, addr: int):
         return task_struct(self.mem, addr)
@@ -139,6 +177,18 @@ class Kernel:
     def is_text(self, addr: int) -> bool:
         m = self.machine.map
         return m.text <= addr < self.text_end or m.thunks <= addr < m.thunks + m.thunks_size
+
+    def task_alive(self, p) -> bool:
+        """A task_struct still allocated and not yet exiting."""
+        return p.addr in self.mm.tasks.allocated and p.exit_state == 0
+
+    def warn(self, file: str, func: str, reason: str) -> None:
+        """WARN_ON(1): the kernel's warning block; the machine goes on."""
+        me = self.current(self.this_cpu)
+        self.printk("------------[ cut here ]------------")
+        self.printk(f"WARNING: at {file} {func}() ({reason})")
+        self.printk(f"Pid: {me.pid}, comm: {me.comm.decode(errors='replace')}")
+        self.printk("---[ end trace ]---")
 
     def child_reaper(self):
         return self.data.init_task

@@ -22,6 +22,7 @@ class Pool:
         self.size = size
         self.free = list(range(first, end - size + 1, -(-size // align) * align))[::-1]
         self.total = len(self.free)
+        self.allocated: set[int] = set()
         self.fail_next = 0  # fault injection: fail this many allocations
 
     def alloc(self) -> int:
@@ -30,9 +31,12 @@ class Pool:
             raise OutOfMemory
         if not self.free:
             raise OutOfMemory
-        return self.free.pop()
+        addr = self.free.pop()
+        self.allocated.add(addr)
+        return addr
 
     def release(self, addr: int) -> None:
+        self.allocated.remove(addr)
         self.free.append(addr)
 
     @property

@@ -43,17 +43,21 @@ class Export:
     func: object
     nargs: int
     asmlinkage: bool
+    noreturn: bool
 
 
 EXPORTS: dict[str, Export] = {}
 
 
-def guest_callable(nargs: int = 0, asmlinkage: bool = False, name: str | None = None):
-    """Publish a kernel function to guest code under its kernel name."""
+def guest_callable(nargs=0, asmlinkage=False, noreturn=False, name=None):
+    """Publish a kernel function to guest code under its kernel name.
+
+    ``noreturn`` functions (do_exit) need no saved registers: nobody resumes
+    their caller."""
 
     def register(func):
         key = name or func.__name__
-        EXPORTS[key] = Export(key, func, nargs, asmlinkage)
+        EXPORTS[key] = Export(key, func, nargs, asmlinkage, noreturn)
         return func
 
     return register
@@ -81,10 +85,11 @@ class Frame:
     """One Python function entered on a task: from a guest call (``thunk`` set)
     or as the task's root (the boot code, an idle loop, do_exit after an oops)."""
 
-    __slots__ = ("gen", "thunk", "entry_sp", "sp")
+    __slots__ = ("gen", "thunk", "entry_sp", "sp", "noreturn")
 
-    def __init__(self, gen, thunk=None, sp=None):
+    def __init__(self, gen, thunk=None, sp=None, noreturn=False):
         self.gen, self.thunk, self.entry_sp, self.sp = gen, thunk, sp, sp
+        self.noreturn = noreturn
 
 
 @dataclass
@@ -127,7 +132,7 @@ class Runtime:
         self.kern.this_cpu = cpu.index
         args = self._arguments(cpu, export)
         frames = self.frames.setdefault(self.kern.current(cpu.index).addr, [])
-        frame = Frame(None, thunk=addr)
+        frame = Frame(None, thunk=addr, noreturn=export.noreturn)
         frames.append(frame)
         result = export.func(self.kern, *args)
         if not inspect.isgenerator(result):
@@ -147,6 +152,9 @@ class Runtime:
         """Save the caller's callee-saved registers on the kernel stack (C prologue)."""
         sp = cpu.read("esp")
         frame.entry_sp = sp
+        if frame.noreturn:
+            frame.sp = sp
+            return
         values = [cpu.read(r) for r in CALLEE_SAVED]
         frame.sp = sp - 4 * len(values)
         self.mem.pack("<4I", frame.sp, *values)

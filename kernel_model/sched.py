@@ -9,7 +9,7 @@ schedule() calls the assembled switch_to (asm/entry_32.S).
 
 from collections import deque
 
-from kernel_model.consts import TASK_DEAD, TASK_RUNNING
+from kernel_model.consts import EINVAL, MAX_RT_PRIO, NICE_0_PRIO, SCHED_FIFO, TASK_DEAD, TASK_RUNNING
 from kernel_model.headers import task_struct, thread_info
 from kernel_model.runtime import IDLE, CallGuest, guest_callable
 from kernel_model.task import put_task_struct
@@ -49,13 +49,69 @@ def set_current_state(kern, state: int) -> None:
 __set_current_state = set_current_state
 
 
+def cpu_all_mask(kern) -> int:
+    return (1 << len(kern.rq)) - 1
+
+
+def cpu_is_idle(kern, cpu: int) -> bool:
+    return kern.runtime.mode[cpu].kind == "idle" and not kern.rq[cpu].queue
+
+
 def select_task_rq(kern, p) -> int:
-    """Stay on the task's CPU if allowed there, else the first allowed CPU."""
-    allowed = p.cpus_allowed
-    cpu = task_cpu(kern, p)
-    if allowed >> cpu & 1 and cpu < len(kern.rq):
+    """Where a woken task goes: its own CPU if allowed and free, else an idle
+    allowed CPU, else its own or the first allowed one.  With a scheduling seed,
+    a random allowed CPU (idle ones first)."""
+    allowed, cpu = p.cpus_allowed & cpu_all_mask(kern), task_cpu(kern, p)
+    if allowed & (allowed - 1) == 0:
+        return allowed.bit_length() - 1
+    if kern.sched_rng is None and allowed >> cpu & 1 and cpu_is_idle(kern, cpu):
         return cpu
-    return (allowed & -allowed).bit_length() - 1
+    candidates = [c for c in range(len(kern.rq)) if allowed >> c & 1]
+    idle = [c for c in candidates if cpu_is_idle(kern, c)]
+    if kern.sched_rng is not None:
+        return kern.sched_rng.choice(idle or candidates)
+    if idle:
+        return idle[0]
+    return cpu if allowed >> cpu & 1 else candidates[0]
+
+
+def running_on(kern, p) -> int | None:
+    """The CPU ``p`` is current on, if any."""
+    return next((c for c in range(len(kern.rq)) if kern.current(c).addr == p.addr), None)
+
+
+def wait_task_inactive(kern, p, match_state: int) -> bool:
+    """True once ``p`` is off every CPU in state ``match_state``."""
+    return p.state == match_state and running_on(kern, p) is None
+
+
+def set_cpus_allowed_ptr(kern, p, new_mask: int) -> int:
+    """Restrict ``p`` to ``new_mask``; a queued task on a CPU it may no longer use moves."""
+    mask = new_mask & cpu_all_mask(kern)
+    if not mask:
+        return -EINVAL
+    p.cpus_allowed = mask
+    for q in kern.rq:
+        if p.addr in q.queue and not mask >> q.cpu & 1:
+            q.queue.remove(p.addr)
+            activate_task(kern, p, select_task_rq(kern, p))
+    return 0
+
+
+def sched_setscheduler_nocheck(kern, p, policy: int, priority: int) -> None:
+    p.policy, p.rt_priority = policy, priority
+    rt = policy == SCHED_FIFO
+    p.normal_prio = p.prio = MAX_RT_PRIO - 1 - priority if rt else p.static_prio
+
+
+def set_user_nice(kern, p, nice: int) -> None:
+    p.static_prio = NICE_0_PRIO + nice
+    if p.policy != SCHED_FIFO:
+        p.normal_prio = p.prio = p.static_prio
+
+
+def task_nice(p) -> int:
+    return p.static_prio - NICE_0_PRIO
 
 
 def activate_task(kern, p, cpu: int) -> None:
@@ -85,12 +141,12 @@ def wake_up_new_task(kern, p, clone_flags: int) -> None:
 
 
 def pick_next_task(kern, q: rq) -> int:
-    """The first queued task allowed on this CPU, else the idle task."""
-    for addr in q.queue:
-        if task_struct(kern.mem, addr).cpus_allowed >> q.cpu & 1:
-            q.queue.remove(addr)
-            return addr
-    return q.idle
+    """The first queued task (a random one under a scheduling seed), else the idle task."""
+    if not q.queue:
+        return q.idle
+    if kern.sched_rng is not None:
+        q.queue.rotate(-kern.sched_rng.randrange(len(q.queue)))
+    return q.queue.popleft()
 
 
 @guest_callable()
@@ -101,7 +157,8 @@ def schedule(kern):
     if prev.state != TASK_RUNNING:
         kern.on_rq.discard(prev.addr)
     elif prev.addr != q.idle:
-        q.queue.append(prev.addr)
+        # Still runnable: to the back of the queue (of a CPU it may use).
+        activate_task(kern, prev, q.cpu if prev.cpus_allowed >> q.cpu & 1 else select_task_rq(kern, prev))
     nxt = task_struct(kern.mem, pick_next_task(kern, q))
     if nxt == prev:
         return

@@ -21,6 +21,10 @@ def free_task(kern, p) -> None:
     kern.mm.tasks.release(p.addr)
 
 
+def get_task_struct(kern, p) -> None:
+    p.usage += 1
+
+
 def put_task_struct(kern, p) -> None:
     p.usage -= 1
     if p.usage == 0:

@@ -51,3 +51,26 @@ def demo_machine(arg: int = 21):
 
     run_main(kern, main)
     return kern
+
+
+def booted_kernel(ncpus: int = 3, profile: str = "rhel6", seed=None, budget: int = 1_000_000):
+    """A kernel booted as Linux boots (kernel_init, kthreadd, per-CPU threads), all idle,
+    with asm/demo_threads.S loaded."""
+    kern = Kernel(ncpus, seed=seed, budget=budget)
+    kern.demo = kern.load_asm(DEMO_SOURCE)
+    kern.boot(profile)
+    return kern
+
+
+def run_in_thread(kern, main, name: str = "python") -> dict:
+    """Run ``main(kern, out)`` in a new kernel thread of a booted kernel until it returns."""
+    out: dict = {}
+
+    def body(k):
+        result = yield from main(k, out)
+        out["done"] = True
+        return result or 0
+
+    kern.spawn(body, name)
+    kern.run(until=lambda: "done" in out)
+    return out

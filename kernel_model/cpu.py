@@ -1,0 +1,30 @@
+"""CPU hotplug notifiers and bringing CPUs up (kernel/cpu.c, kernel/notifier.c).
+
+Callbacks run in priority order, higher first; equal priorities keep their
+registration order.  Each callback is a generator (it may create kthreads,
+which sleeps).
+"""
+
+CPU_ONLINE = 0x0002
+CPU_UP_PREPARE = 0x0003
+NOTIFY_OK = 0x0001
+
+
+class CpuNotifiers:
+    def __init__(self):
+        self.chain: list[tuple[int, int, object]] = []
+        self.online = 1  # cpu_online_mask: the boot CPU
+
+    def register_cpu_notifier(self, callback, priority: int) -> None:
+        self.chain.append((-priority, len(self.chain), callback))
+        self.chain.sort(key=lambda entry: entry[:2])
+
+    def notifier_call_chain(self, kern, action: int, cpu: int):
+        for _, _, callback in list(self.chain):
+            yield from callback(kern, action, cpu)
+
+    def cpu_up(self, kern, cpu: int):
+        """_cpu_up(): prepare, mark online, then announce it."""
+        yield from self.notifier_call_chain(kern, CPU_UP_PREPARE, cpu)
+        self.online |= 1 << cpu
+        yield from self.notifier_call_chain(kern, CPU_ONLINE, cpu)

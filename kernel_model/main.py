@@ -1,0 +1,91 @@
+"""Boot after init/main.c (2.6.32): rest_init creates kernel_init (pid 1) and
+kthreadd (pid 2); kernel_init runs the early initcalls, brings the other
+CPUs up, creates the keventd workqueue threads, then would exec /sbin/init.
+
+There is no userspace: kernel_init renames itself "init" (what the exec
+would show) and sleeps forever.  Profiles: "rhel6" (the seed's machine:
+RHEL 6's 2.6.32 with the cpu_stop backport and kernel/watchdog.c) and
+"vanilla" (upstream 2.6.32).
+"""
+
+from kernel_model.consts import CLONE_FILES, CLONE_FS, CLONE_SIGHAND, TASK_INTERRUPTIBLE
+from kernel_model.cpu import CPU_ONLINE, CPU_UP_PREPARE
+from kernel_model.kthread import kthreadd, set_task_comm  # noqa: F401  (kthreadd's thunk)
+from kernel_model.percpu_threads import (
+    cpu_stop_init,
+    migration_init,
+    spawn_ksoftirqd,
+    spawn_watchdog_task,
+    workqueue_cpu_callback,
+)
+from kernel_model.process_32 import kernel_thread
+from kernel_model.runtime import guest_callable
+from kernel_model.sched import cpu_all_mask, current, schedule, set_cpus_allowed_ptr, set_current_state
+from kernel_model.task import find_task_by_pid
+
+# Early initcalls in kernel/Makefile link order.
+PROFILES = {
+    "rhel6": (migration_init, spawn_ksoftirqd, cpu_stop_init, spawn_watchdog_task),
+    "vanilla": (migration_init, spawn_ksoftirqd, spawn_watchdog_task),
+}
+
+
+class ProfileError(Exception):
+    pass
+
+
+def check_profile(name: str) -> None:
+    if name not in PROFILES:
+        raise ProfileError(f"unknown profile {name!r} (choose from {', '.join(PROFILES)})")
+
+
+def rest_init(kern):
+    """The boot task's last job: start init and kthreadd, then become the idle task."""
+    kernel_thread(kern, kern.symbols["kernel_init"], 0, CLONE_FS | CLONE_SIGHAND)
+    pid = kernel_thread(kern, kern.symbols["kthreadd"], 0, CLONE_FS | CLONE_FILES)
+    kern.data.kthreadd_task = find_task_by_pid(kern, pid).addr
+    # The boot idle thread must execute schedule() at least once to get things moving.
+    yield from schedule(kern)
+
+
+def do_pre_smp_initcalls(kern):
+    for initcall in PROFILES[kern.profile]:
+        yield from initcall(kern)
+
+
+def smp_init(kern):
+    for cpu in range(1, len(kern.rq)):
+        yield from kern.cpu_notifiers.cpu_up(kern, cpu)
+
+
+def init_workqueues(kern):
+    """create_workqueue("events"): one bound worker per online CPU."""
+    kern.cpu_notifiers.register_cpu_notifier(workqueue_cpu_callback, 0)
+    for cpu in range(len(kern.rq)):
+        yield from workqueue_cpu_callback(kern, CPU_UP_PREPARE, cpu)
+        yield from workqueue_cpu_callback(kern, CPU_ONLINE, cpu)
+
+
+@guest_callable(nargs=1)
+def kernel_init(kern, unused):
+    """pid 1."""
+    # init can run on any CPU.
+    set_cpus_allowed_ptr(kern, current(kern), cpu_all_mask(kern))
+    yield from do_pre_smp_initcalls(kern)
+    yield from smp_init(kern)
+    yield from init_workqueues(kern)
+    # Stands for run_init_process("/sbin/init"): there is no userspace to exec.
+    set_task_comm(kern, current(kern), "init")
+    kern.booted = True
+    while True:
+        set_current_state(kern, TASK_INTERRUPTIBLE)
+        yield from schedule(kern)
+
+
+@guest_callable(nargs=1)
+def python_thread(kern, token):
+    """Not in Linux: the body of a kernel thread that a tool starts with
+    Kernel.spawn() to run Python code (a test, a demo) as a real task."""
+    name, main = kern.spawned.pop(token)
+    set_task_comm(kern, current(kern), name)
+    return (yield from main(kern))
