@@ -107,6 +107,7 @@ def do_fork(kern, clone_flags, stack_start, regs, stack_size, parent_tidptr, chi
     if isinstance(p, int) and IS_ERR(p):
         return PTR_ERR(p)
     nr = p.pid
+    kern.tracepoint("sched_process_fork", parent=current(kern), child=p)
     p.flags &= ~PF_STARTING
     wake_up_new_task(kern, p, clone_flags)
     return nr

@@ -112,6 +112,7 @@ def kthread_create(kern, threadfn: int, data: int, namefmt: str, *args):
         spin_lock(kern, kern.data.kthread_create_lock)
         list_add_tail(kern.mem, create.list.addr, kern.data.kthread_create_list.addr)
         spin_unlock(kern, kern.data.kthread_create_lock)
+        kern.tracepoint("kthread_create", create=create)
         wake_up_process(kern, task_struct(kern.mem, kern.data.kthreadd_task))
         yield from wait_for_completion(kern, create.done)
         result = create.result
@@ -181,6 +182,7 @@ def kthreadd(kern, unused):
             create = kthread_create_info(kern.mem, kern.data.kthread_create_list.next - _LIST)
             list_del_init(kern.mem, create.list.addr)
             spin_unlock(kern, lock)
+            kern.tracepoint("kthreadd_dequeue", create=create)
             create_kthread(kern, create)
             spin_lock(kern, lock)
         spin_unlock(kern, lock)

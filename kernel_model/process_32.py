@@ -101,7 +101,7 @@ def __show_regs(kern, regs: dict, sp: int, ss: int, cpu: int, task) -> list[str]
     ]
 
 
-def show_regs_of_frame(kern, frame, cpu: int, task) -> list[str]:
-    """__show_regs of a pt_regs frame in memory (a kernel-mode frame)."""
-    sp = frame.addr + pt_regs.OFFSETS["sp"]
-    return __show_regs(kern, frame.values(), sp, __KERNEL_DS, cpu, task)
+def show_regs_of_frame(kern, addr: int, values: dict, cpu: int, task) -> list[str]:
+    """__show_regs of the kernel-mode pt_regs frame at ``addr`` holding ``values``."""
+    sp = addr + pt_regs.OFFSETS["sp"]
+    return __show_regs(kern, values, sp, __KERNEL_DS, cpu, task)

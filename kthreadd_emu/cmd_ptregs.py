@@ -3,30 +3,34 @@
 import json
 
 from kernel_model.process_32 import show_regs_of_frame, task_pt_regs
+from kernel_model.ptrace import pt_regs
 from kernel_model.sched import task_cpu
 from kernel_model.task import find_task_by_pid, for_each_process
 from kthreadd_emu.errors import UsageError, parse_int
-from kthreadd_emu.scenario import demo_machine
+from kthreadd_emu.cmd_ps import add_machine_options, machine_from_args
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("ptregs", help="dump the pt_regs frame on a task's kernel stack")
-    p.add_argument("--pid", default=None, help="the task (default: the newest kernel thread)")
+    p = sub.add_parser("ptregs", help="boot, then dump the pt_regs frame on a task's kernel stack")
+    p.add_argument("--pid", default="2", help="the task (default 2, kthreadd)")
+    add_machine_options(p)
     p.add_argument("--format", choices=("show_regs", "struct", "json"), default="show_regs")
+    p.add_argument("--live", action="store_true",
+                   help="the frame's memory now, not as copy_thread left it (a thread that has "
+                        "run has popped it with iret and grown its stack over it)")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
-    kern = demo_machine()
+    kern = machine_from_args(args)
     task = _pick(kern, args.pid)
     frame = task_pt_regs(kern, task)
-    print("\n".join(FORMATS[args.format](kern, task, frame)))
+    values = frame.values() if args.live else kern.fork_frames[task.pid]
+    print("\n".join(FORMATS[args.format](kern, task, frame.addr, values)))
     return 0
 
 
 def _pick(kern, pid_text):
-    if pid_text is None:
-        return list(for_each_process(kern))[-1]
     task = find_task_by_pid(kern, parse_int(pid_text))
     if task is None:
         pids = ", ".join(str(p.pid) for p in for_each_process(kern))
@@ -34,22 +38,21 @@ def _pick(kern, pid_text):
     return task
 
 
-def as_show_regs(kern, task, frame) -> list[str]:
-    return show_regs_of_frame(kern, frame, task_cpu(kern, task), task)
+def as_show_regs(kern, task, addr, values) -> list[str]:
+    return show_regs_of_frame(kern, addr, values, task_cpu(kern, task), task)
 
 
-def as_struct(kern, task, frame) -> list[str]:
+def as_struct(kern, task, addr, values) -> list[str]:
     """The crash utility's ``struct pt_regs -o -x ADDR`` layout, with values."""
-    lines = [f"struct pt_regs {{  /* at {frame.addr:#x}, pid {task.pid}, stack {task.stack:#x} */"]
-    for f in frame.FIELDS:
-        lines.append(f"  [{f.offset:#x}] unsigned long {f.name} = {getattr(frame, f.name):#x};")
-    lines += ["}", f"SIZE: {frame.SIZE:#x}"]
+    lines = [f"struct pt_regs {{  /* at {addr:#x}, pid {task.pid}, stack {task.stack:#x} */"]
+    for f in pt_regs.FIELDS:
+        lines.append(f"  [{f.offset:#x}] unsigned long {f.name} = {values[f.name]:#x};")
+    lines += ["}", f"SIZE: {pt_regs.SIZE:#x}"]
     return lines
 
 
-def as_json(kern, task, frame) -> list[str]:
-    doc = {"pid": task.pid, "comm": task.comm.decode(errors="replace"), "addr": frame.addr,
-           "pt_regs": frame.values()}  # fmt: skip
+def as_json(kern, task, addr, values) -> list[str]:
+    doc = {"pid": task.pid, "comm": task.comm.decode(errors="replace"), "addr": addr, "pt_regs": values}
     return [json.dumps(doc, indent=1)]
 
 

@@ -14,12 +14,14 @@ def add_parser(sub) -> None:
     p.add_argument("--arg", default="21", help="the thread's argument (decimal or 0x-hex; default 21)")
     p.add_argument("--fn", default="answer", help="thread function: a symbol or an address (default answer)")
     p.add_argument("--budget", default="1000000", help="instructions a CPU may run without a stop")
+    p.add_argument("--via", choices=("kernel_thread", "kthread_create"), default="kernel_thread",
+                   help="kernel_thread from the boot task, or kthread_run through kthreadd")
     p.add_argument("--json", action="store_true", help="one JSON object instead of text")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
-    result = walk(args.fn, parse_int(args.arg) & 0xFFFFFFFF, parse_int(args.budget))
+    result = walk(args.fn, parse_int(args.arg) & 0xFFFFFFFF, parse_int(args.budget), args.via)
     print(json.dumps(as_json(result), indent=1) if args.json else "\n".join(as_text(result)))
     return 0
 
@@ -33,6 +35,7 @@ def as_json(w) -> dict:
         "arg": w.arg,
         "pt_regs": w.child_regs,
         "steps": steps,
+        "events": w.events,
         "exit_code": w.exit_code,
         "log": w.log,
     }
@@ -40,11 +43,13 @@ def as_json(w) -> dict:
 
 def as_text(w) -> list[str]:
     t = w.task
-    lines = [
-        f"kernel_thread(fn={w.fn:#010x}, arg={w.arg:#x}, flags={WALK_FLAGS:#x}) "
-        "called by swapper (pid 0) on CPU 0",
-        f"The pt_regs kernel_thread built, on the parent's stack at {w.built_at:08x}:",
-    ]
+    if w.via == "kthread_create":
+        lines = [f"kthread_run(fn={w.fn:#010x}, arg={w.arg:#x}, \"walker\") on a booted machine:"]
+        lines += ["  " + e for e in w.events]
+    else:
+        lines = [f"kernel_thread(fn={w.fn:#010x}, arg={w.arg:#x}, flags={WALK_FLAGS:#x}) "
+                 "called by swapper (pid 0) on CPU 0"]
+    lines.append(f"The pt_regs kernel_thread built, on the parent's stack at {w.built_at:08x}:")
     lines += ["  " + line for line in w.built_lines]
     lines += [
         f"do_fork -> pid {t['pid']}: stack {t['stack']:08x}, "

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from kernel_model.kernel import ASM_DIR, Kernel
+from kernel_model.process_32 import task_pt_regs
 from kthreadd_emu.errors import UsageError, parse_int
 
 DEMO_SOURCE = Path(ASM_DIR) / "demo_threads.S"
@@ -37,29 +38,25 @@ def run_main(kern, main) -> dict:
     return out
 
 
-def demo_machine(arg: int = 21):
-    """A kernel in which the boot task has just created a kernel thread running
-    ``answer(arg)`` that has not run yet: its pt_regs is as copy_thread left it."""
-    from kernel_model.consts import CLONE_FILES, CLONE_FS, SIGCHLD
-    from kernel_model.process_32 import kernel_thread
-
-    kern, image = demo_kernel()
-
-    def main(k, out):
-        out["pid"] = kernel_thread(k, image.symbols["answer"], arg, CLONE_FS | CLONE_FILES | SIGCHLD)
-        yield from ()
-
-    run_main(kern, main)
-    return kern
-
-
 def booted_kernel(ncpus: int = 3, profile: str = "rhel6", seed=None, budget: int = 1_000_000):
     """A kernel booted as Linux boots (kernel_init, kthreadd, per-CPU threads), all idle,
     with asm/demo_threads.S loaded."""
     kern = Kernel(ncpus, seed=seed, budget=budget)
     kern.demo = kern.load_asm(DEMO_SOURCE)
+    record_fork_frames(kern)
     kern.boot(profile)
     return kern
+
+
+def record_fork_frames(kern) -> None:
+    """Keep each child's pt_regs as copy_thread left it (a trace event at fork):
+    once a thread runs, iret pops that frame and its stack grows over it."""
+    kern.fork_frames = {}
+
+    def forked(parent, child):
+        kern.fork_frames[child.pid] = task_pt_regs(kern, child).values()
+
+    kern.register_trace("sched_process_fork", forked)
 
 
 def run_in_thread(kern, main, name: str = "python") -> dict:

@@ -1,15 +1,21 @@
-"""The walk-through: kernel_thread from the boot task, then every instruction
-the child executes from ret_from_fork until it enters do_exit."""
+"""The walk-through: a kernel thread's birth, then every instruction the child
+executes from ret_from_fork until it enters do_exit.
+
+``kernel_thread``: the boot task calls kernel_thread() itself.
+``kthread_create``: on a booted machine, a caller thread's kthread_run()
+request goes through kthreadd (create_kthread -> kernel_thread) to the new
+thread, which parks in kthread() until woken, then runs the function.
+"""
 
 from dataclasses import dataclass, field
 
 from emu.trace import Tracer
 from kernel_model.consts import CLONE_FILES, CLONE_FS, SIGCHLD
 from kernel_model.exit import do_wait
+from kernel_model.kthread import kthread_run
 from kernel_model.process_32 import kernel_thread, show_regs_of_frame, task_pt_regs
-from kernel_model.task import find_task_by_pid
 from kthreadd_emu.errors import UsageError
-from kthreadd_emu.scenario import demo_kernel, resolve_function, run_main
+from kthreadd_emu.scenario import booted_kernel, demo_kernel, resolve_function, run_in_thread, run_main
 
 WALK_FLAGS = CLONE_FS | CLONE_FILES | SIGCHLD
 
@@ -18,22 +24,24 @@ WALK_FLAGS = CLONE_FS | CLONE_FILES | SIGCHLD
 class Walk:
     fn: int
     arg: int
-    parent_pid: int = 0
+    via: str
     built_at: int = 0
     built: dict = field(default_factory=dict)
     built_lines: list = field(default_factory=list)
     task: dict = field(default_factory=dict)
     child_regs: dict = field(default_factory=dict)
+    events: list = field(default_factory=list)
     steps: list = field(default_factory=list)
     exit_code: int | None = None
     log: list = field(default_factory=list)
 
 
 class _ChildWatch:
-    """Tracer filter: from the child's first instruction until do_exit's thunk."""
+    """Tracer filter: the child, from its first instruction until do_exit begins."""
 
-    def __init__(self, kern):
-        self.kern, self.task_addr, self.state = kern, None, "before"
+    def __init__(self, kern, result: Walk, builder_pid: int):
+        self.kern, self.result, self.task_addr, self.state = kern, result, None, "before"
+        self.builder_pid = builder_pid  # whose kernel_thread() call we show
 
     def __call__(self, cpu, addr):
         if self.state == "done" or self.kern.current(cpu).addr != self.task_addr:
@@ -44,42 +52,80 @@ class _ChildWatch:
             self.state = "on"
         return True
 
-    def exited(self, task, code):
-        """do_exit began (called by the thread, or by the oops path): stop recording."""
+    def born(self, child) -> None:
+        k = self.kern
+        self.task_addr = child.addr
+        self.result.task = _task_record(child)
+        self.result.child_regs = task_pt_regs(k, child).values()
+
+    def built(self, regs) -> None:
+        k, r = self.kern, self.result
+        if k.current(k.this_cpu).pid == self.builder_pid and not r.built:
+            r.built_at, r.built = regs.addr, regs.values()
+            r.built_lines = show_regs_of_frame(k, regs.addr, r.built, k.this_cpu, k.current(k.this_cpu))
+
+    def exited(self, task, code) -> None:
+        """do_exit began (called by the thread, or by the oops path)."""
         if task.addr == self.task_addr:
             self.state = "done"
+            self.result.exit_code = code
 
 
-def walk(fn_spec: str = "answer", arg: int = 21, budget: int = 1_000_000) -> Walk:
-    kern, _ = demo_kernel(budget=budget)
-    result = Walk(fn=resolve_function(kern, fn_spec), arg=arg)
+def walk(fn_spec: str = "answer", arg: int = 21, budget: int = 1_000_000, via: str = "kernel_thread") -> Walk:
+    if via == "kthread_create":
+        kern = booted_kernel(1, budget=budget)
+    else:
+        kern, _ = demo_kernel(budget=budget)
+    result = Walk(fn=resolve_function(kern, fn_spec), arg=arg, via=via)
     kern.console = result.log.append
-    watch = _ChildWatch(kern)
-    tracer = Tracer(kern.machine, watch)
-
-    def built(regs):
-        result.built_at, result.built = regs.addr, regs.values()
-        result.built_lines = show_regs_of_frame(kern, regs, kern.this_cpu, kern.current(kern.this_cpu))
-
-    kern.register_trace("kernel_thread", built)
+    watch = _ChildWatch(kern, result, builder_pid=2 if via == "kthread_create" else 0)
+    kern.register_trace("kernel_thread", lambda regs: watch.built(regs))
     kern.register_trace("do_exit", watch.exited)
-
-    def main(k, out):
-        pid = kernel_thread(k, result.fn, arg, WALK_FLAGS)
-        child = find_task_by_pid(k, pid)
-        if child is None:
-            raise UsageError(f"kernel_thread failed: {pid}")
-        watch.task_addr = child.addr
-        result.task = _task_record(child)
-        result.child_regs = task_pt_regs(k, child).values()
-        _, result.exit_code = yield from do_wait(k, pid)
-
+    tracer = Tracer(kern.machine, watch)
     try:
-        run_main(kern, main)
+        (_walk_kthread_create if via == "kthread_create" else _walk_kernel_thread)(kern, result, watch)
     finally:
         tracer.close()
     result.steps = tracer.steps
     return result
+
+
+def _walk_kernel_thread(kern, result, watch) -> None:
+    def main(k, out):
+        pid = kernel_thread(k, result.fn, result.arg, WALK_FLAGS)
+        if pid < 0:
+            raise UsageError(f"kernel_thread failed: {pid}")
+        watch.born(k.last_forked)
+        _, result.exit_code = yield from do_wait(k, pid)
+
+    kern.register_trace("sched_process_fork", lambda parent, child: setattr(kern, "last_forked", child))
+    run_main(kern, main)
+
+
+def _walk_kthread_create(kern, result, watch) -> None:
+    def note(text):
+        me = kern.current(kern.this_cpu)
+        result.events.append(f"[{me.comm.decode()} pid {me.pid} CPU {kern.this_cpu}] {text}")
+
+    kern.register_trace("kthread_create", lambda create: note(
+        f"kthread_create: request at {create.addr:08x} queued on kthread_create_list; "
+        "wake_up_process(kthreadd)"))  # fmt: skip
+    kern.register_trace("kthreadd_dequeue", lambda create: note(
+        f"kthreadd: took request {create.addr:08x}; create_kthread -> kernel_thread(kthread, create)"))  # fmt: skip
+
+    def forked(parent, child):
+        if parent.addr == kern.data.kthreadd_task:
+            note(f"do_fork: pid {child.pid}, thread.ip = ret_from_fork")
+            watch.born(child)
+
+    kern.register_trace("sched_process_fork", forked)
+
+    def main(k, out):
+        task = yield from kthread_run(k, result.fn, result.arg, "walker")
+        note(f"kthread_run returned task {task:08x}, named 'walker', woken")
+
+    run_in_thread(kern, main, "caller")
+    kern.run()
 
 
 def _task_record(t) -> dict:
