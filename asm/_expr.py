@@ -1,0 +1,299 @@
+"""Expressions the way GNU as reads them.
+
+Three things differ from C and matter for byte-exact output:
+- precedence: `* / % << >>` bind tighter than `| & ^`, which bind tighter than `+ -`
+  (so `4+3&1` is 5), then comparisons (true is -1), then `&&`, then `||`;
+- arithmetic wraps at 64 bits (GNU as on a 64-bit host) and `>>` is arithmetic;
+- GNU as picks short encodings only for values it could fold when it read the
+  statement. `Val.terms` records what it could not fold yet (labels of other
+  fragments, forward references), so the encoder can choose the same width.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import NamedTuple
+
+from ._errors import SourceError
+
+Node = tuple | int
+LocalResolver = Callable[[str, str], str]
+
+MAX_TOKENS = 300
+_MASK64 = (1 << 64) - 1
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+      (?P<hex>0[xX][0-9a-fA-F]+)(?![\w$])
+    | (?P<bin>0[bB][01]+)(?![\w$])
+    | (?P<local>\d+)(?P<dir>[fb])(?![\w.$])
+    | (?P<dec>\d+)(?![\w.$])
+    | (?P<chr>'(?:\\(?:[0-7]{1,3}|x[0-9a-fA-F]+|.)|[^\\])'?)
+    | (?P<sym>[A-Za-z_.][\w.$]*)
+    | (?P<op><<|>>|<=|>=|==|!=|<>|&&|\|\||[-+*/%&|^~!()<>])
+    )""",
+    re.X | re.S | re.A,
+)
+
+_RANK = {"||": 1, "&&": 2, "+": 4, "-": 4, "|": 5, "&": 5, "^": 5}
+_RANK.update(dict.fromkeys(("==", "!=", "<>", "<", "<=", ">", ">="), 3))
+_RANK.update(dict.fromkeys(("*", "/", "%", "<<", ">>"), 6))
+
+_ESCAPES = {"b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11}
+
+
+class Val(NamedTuple):
+    """An evaluated expression.
+
+    sect counts the section base in the value: 0 for an absolute number, 1 for an
+    address inside the image (a label), anything else cannot be encoded.
+    terms lists what GNU as could not fold at parse time; empty means constant.
+    """
+
+    value: int
+    sect: int = 0
+    terms: tuple = ()
+
+    @property
+    def const(self) -> bool:
+        return not self.terms
+
+
+def wrap64(value: int) -> int:
+    """Two's-complement 64-bit wrap, as GNU as's offsetT arithmetic does."""
+    return ((value + (1 << 63)) & _MASK64) - (1 << 63)
+
+
+def parse_expr(text: str, local: LocalResolver) -> Node:
+    """Parse an expression; numeric local labels (`1f`, `2b`) are resolved by `local`."""
+    tokens = _tokenize(text)
+    if not tokens:
+        raise SourceError(f"missing expression in '{text.strip()}'")
+    if len(tokens) > MAX_TOKENS:
+        raise SourceError("expression too complex")
+    parser = _Parser(tokens, local)
+    node = parser.binary(1)
+    if parser.pos != len(tokens):
+        raise SourceError(f"junk '{parser.rest()}' in expression '{text.strip()}'")
+    return node
+
+
+def _tokenize(text: str) -> list[tuple[str, object]]:
+    tokens, pos, end = [], 0, len(text.rstrip())
+    while pos < end:
+        match = _TOKEN.match(text, pos)
+        if not match or match.end() == pos:
+            raise SourceError(f"bad expression '{text.strip()}'")
+        tokens.append(_token(match))
+        pos = match.end()
+    return tokens
+
+
+def _token(match: re.Match) -> tuple[str, object]:
+    kind = match.lastgroup
+    text = match.group(kind)
+    if kind == "dir":
+        return ("local", (match.group("local"), text))
+    if kind in ("hex", "bin", "dec"):
+        return ("num", parse_number(text))
+    if kind == "chr":
+        return ("num", char_value(text))
+    return (kind, text)
+
+
+def parse_number(text: str) -> int:
+    """GNU as integer literal: 0x hex, 0b binary, leading-0 octal, else decimal."""
+    low = text.lower()
+    if low.startswith(("0x", "0b")):
+        value = int(low[2:], 16 if low[1] == "x" else 2)
+    elif len(low) > 1 and low[0] == "0":
+        if not set(low) <= set("01234567"):
+            raise SourceError(f"bad octal number '{text}'")
+        value = int(low, 8)
+    else:
+        value = int(low)
+    if value > _MASK64:
+        raise SourceError(f"number '{text}' does not fit in 64 bits")
+    return wrap64(value)
+
+
+def char_value(text: str) -> int:
+    """Value of a character constant `'a`, `'a'` or `'\\n`."""
+    body = text[1:-1] if len(text) > 2 and text.endswith("'") else text[1:]
+    return unescape(body)[0] if body.startswith("\\") else ord(body[0]) & 0xFF
+
+
+def unescape(body: str) -> bytes:
+    """Bytes of a string body with GNU as escapes (\\n, \\t, \\NNN octal, \\xHH...)."""
+    out, pos = bytearray(), 0
+    while pos < len(body):
+        char = body[pos]
+        if char != "\\" or pos + 1 == len(body):
+            out += char.encode("utf-8")
+            pos += 1
+            continue
+        value, pos = _escape(body, pos + 1)
+        out.append(value & 0xFF)
+    return bytes(out)
+
+
+def _escape(body: str, pos: int) -> tuple[int, int]:
+    octal = re.match(r"[0-7]{1,3}", body[pos:])
+    if octal:
+        return int(octal.group(), 8), pos + octal.end()
+    hexa = re.match(r"x([0-9a-fA-F]+)", body[pos:])
+    if hexa:
+        return int(hexa.group(1), 16), pos + hexa.end()
+    char = body[pos]
+    return _ESCAPES.get(char, ord(char)), pos + 1
+
+
+class _Parser:
+    """Precedence climbing over GNU as's operator ranks."""
+
+    def __init__(self, tokens: list, local: LocalResolver) -> None:
+        self.tokens, self.pos, self.local = tokens, 0, local
+
+    def rest(self) -> str:
+        return " ".join(str(value) for _, value in self.tokens[self.pos :])
+
+    def peek_op(self) -> str | None:
+        if self.pos < len(self.tokens) and self.tokens[self.pos][0] == "op":
+            return self.tokens[self.pos][1]
+        return None
+
+    def binary(self, min_rank: int) -> Node:
+        left = self.unary()
+        while (op := self.peek_op()) in _RANK and _RANK[op] >= min_rank:
+            self.pos += 1
+            left = ("bin", op, left, self.binary(_RANK[op] + 1))
+        return left
+
+    def unary(self) -> Node:
+        op = self.peek_op()
+        if op in ("-", "+", "~", "!"):
+            self.pos += 1
+            operand = self.unary()
+            return operand if op == "+" else ("un", op, operand)
+        return self.primary()
+
+    def primary(self) -> Node:
+        if self.pos == len(self.tokens):
+            raise SourceError("missing operand in expression")
+        kind, value = self.tokens[self.pos]
+        self.pos += 1
+        if kind == "num":
+            return value
+        if kind == "local":
+            number, direction = value
+            return ("sym", self.local(number, direction), number + direction)
+        if kind == "sym":
+            return ("dot",) if value == "." else ("sym", value, value)
+        if value == "(":
+            inner = self.binary(1)
+            if self.peek_op() != ")":
+                raise SourceError("missing ')' in expression")
+            self.pos += 1
+            return inner
+        raise SourceError(f"unexpected '{value}' in expression")
+
+
+Lookup = Callable[[str, str], Val]
+
+
+def evaluate(node: Node, lookup: Lookup, dot: Callable[[], Val]) -> Val:
+    """Value of a parsed expression; `lookup(name, written)` supplies symbols."""
+    if isinstance(node, int):
+        return Val(node)
+    kind = node[0]
+    if kind == "sym":
+        return lookup(node[1], node[2])
+    if kind == "dot":
+        return dot()
+    if kind == "un":
+        return _unary(node[1], evaluate(node[2], lookup, dot))
+    left = evaluate(node[2], lookup, dot)
+    return _binary(node[1], left, evaluate(node[3], lookup, dot))
+
+
+def _unary(op: str, val: Val) -> Val:
+    if op == "-":
+        terms = tuple((key, 1 if key == "?" else -coeff) for key, coeff in val.terms)
+        return Val(wrap64(-val.value), -val.sect, terms)
+    _absolute(op, val)
+    value = ~val.value if op == "~" else int(not val.value)
+    return Val(value, 0, _opaque(val))
+
+
+def _binary(op: str, left: Val, right: Val) -> Val:
+    if op in ("+", "-"):
+        sign = 1 if op == "+" else -1
+        value = wrap64(left.value + sign * right.value)
+        return Val(value, left.sect + sign * right.sect, _merge(left.terms, right.terms, sign))
+    _absolute(op, left)
+    _absolute(op, right)
+    return Val(wrap64(_ARITH[op](left.value, right.value)), 0, _opaque(left, right))
+
+
+def _absolute(op: str, val: Val) -> None:
+    """GNU as refuses `label & 0xfff` and the like: only + and - relocate."""
+    if val.sect:
+        raise SourceError(f"invalid operands (.text and *ABS* sections) for '{op}'")
+
+
+def _opaque(*vals: Val) -> tuple:
+    return (("?", 1),) if any(val.terms for val in vals) else ()
+
+
+def _merge(left: tuple, right: tuple, sign: int) -> tuple:
+    if not right:
+        return left
+    coeffs = dict(left)
+    for key, coeff in right:
+        coeffs[key] = 1 if key == "?" else coeffs.get(key, 0) + sign * coeff
+    return tuple(sorted(item for item in coeffs.items() if item[1]))
+
+
+def _divide(left: int, right: int) -> int:
+    if right == 0:
+        raise SourceError("division by zero")
+    quotient = abs(left) // abs(right)
+    return quotient if (left < 0) == (right < 0) else -quotient
+
+
+def _modulo(left: int, right: int) -> int:
+    return left - _divide(left, right) * right
+
+
+def _shift_left(left: int, right: int) -> int:
+    return left << right if 0 <= right < 64 else 0
+
+
+def _shift_right(left: int, right: int) -> int:
+    return left >> right if 0 <= right < 64 else (-1 if left < 0 else 0)
+
+
+def _truth(flag: bool) -> int:
+    return -1 if flag else 0
+
+
+_ARITH = {
+    "*": lambda a, b: a * b,
+    "/": _divide,
+    "%": _modulo,
+    "<<": _shift_left,
+    ">>": _shift_right,
+    "&": lambda a, b: a & b,
+    "|": lambda a, b: a | b,
+    "^": lambda a, b: a ^ b,
+    "==": lambda a, b: _truth(a == b),
+    "!=": lambda a, b: _truth(a != b),
+    "<>": lambda a, b: _truth(a != b),
+    "<": lambda a, b: _truth(a < b),
+    "<=": lambda a, b: _truth(a <= b),
+    ">": lambda a, b: _truth(a > b),
+    ">=": lambda a, b: _truth(a >= b),
+    "&&": lambda a, b: int(bool(a) and bool(b)),
+    "||": lambda a, b: int(bool(a) or bool(b)),
+}

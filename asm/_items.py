@@ -1,0 +1,254 @@
+"""What a statement becomes: items that produce their bytes during a layout pass.
+
+Each item's `emit(p)` returns its bytes at the pass's current address `p.addr`.
+Items are re-emitted on every pass until addresses stop moving, so they keep only
+what relaxation needs across passes (a branch remembers that it had to grow).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from . import _branch
+from ._encode import encode, fits, hex_number
+from ._errors import SourceError
+from ._expr import Node, Val
+from ._operands import Operand
+
+if TYPE_CHECKING:
+    from ._layout import Pass
+
+MAX_IMAGE = 16 << 20
+MAX_ALIGN = 1 << 20
+
+# GNU as's f32_patt: the i386 no-op fillers it uses to align code (tc-i386.c).
+_NOPS = {
+    1: b"\x90",
+    2: b"\x66\x90",
+    3: b"\x8d\x76\x00",
+    4: b"\x8d\x74\x26\x00",
+    5: b"\x8d\x74\x26\x00\x90",
+    6: b"\x8d\xb6\x00\x00\x00\x00",
+    7: b"\x8d\xb4\x26\x00\x00\x00\x00",
+}
+
+
+def code_padding(count: int) -> bytes:
+    """`count` bytes of GNU as i386 code padding: no-ops, or a jump over them if long."""
+    head = b""
+    if count // 7 > 2:
+        if count - 2 <= 0x7F:
+            count -= 2
+            head = bytes([0xEB, count])
+        else:
+            count -= 5
+            head = b"\xe9" + count.to_bytes(4, "little")
+    full, last = divmod(count, 7)
+    return head + _NOPS[7] * full + _NOPS.get(last, b"")
+
+
+def relocatable(val: Val) -> Val:
+    """A value that fits in a field: a number, or an address inside the image."""
+    if val.sect not in (0, 1):
+        raise SourceError("expression cannot be encoded: it counts the image address twice")
+    return val
+
+
+@dataclass
+class Label:
+    name: str
+
+    def emit(self, p: Pass) -> bytes:
+        p.define_label(self.name)
+        return b""
+
+
+@dataclass
+class Assign:
+    name: str
+    expr: Node
+
+    def emit(self, p: Pass) -> bytes:
+        p.env[self.name] = p.value(self.expr)
+        return b""
+
+
+@dataclass
+class Raw:
+    data: bytes
+
+    def emit(self, p: Pass) -> bytes:
+        return self.data
+
+
+@dataclass
+class Data:
+    """`.byte`/`.word`/`.long`/`.quad`: each value is evaluated where it lands (`.` moves)."""
+
+    width: int
+    exprs: list[Node]
+
+    def emit(self, p: Pass) -> bytes:
+        start, out = p.addr, bytearray()
+        bits = self.width * 8
+        for expr in self.exprs:
+            p.addr = start + len(out)
+            value = relocatable(p.value(expr)).value
+            if not fits(value, bits):
+                p.report(f"value {hex_number(value)} does not fit in {bits} bits")
+            out += (value & ((1 << bits) - 1)).to_bytes(self.width, "little")
+        p.addr = start
+        return bytes(out)
+
+
+@dataclass
+class Fill:
+    """`.fill repeat, size, value`: like GNU as, size is capped at 8, value's top half zero."""
+
+    repeat: Node
+    size: Node | None
+    value: Node | None
+
+    def emit(self, p: Pass) -> bytes:
+        repeat = p.constant(self.repeat, ".fill repeat count")
+        size = min(p.constant(self.size, ".fill size"), 8) if self.size is not None else 1
+        value = p.constant(self.value, ".fill value") if self.value is not None else 0
+        if repeat <= 0 or size <= 0:
+            return b""
+        _check_size(repeat * size)
+        return (value & 0xFFFFFFFF).to_bytes(8, "little")[:size] * repeat
+
+
+@dataclass
+class Skip:
+    """`.skip`/`.space count, fill`."""
+
+    count: Node
+    fill: Node | None
+
+    def emit(self, p: Pass) -> bytes:
+        count = p.constant(self.count, ".skip count")
+        fill = p.constant(self.fill, ".skip fill") if self.fill is not None else 0
+        if not fits(fill, 8):
+            raise SourceError(f".skip fill value {hex_number(fill)} does not fit in a byte")
+        _check_size(count)
+        return bytes([fill & 0xFF]) * max(count, 0)
+
+
+def _check_size(count: int) -> None:
+    if count > MAX_IMAGE:
+        raise SourceError(f"{count} bytes is more than the {MAX_IMAGE}-byte image limit")
+
+
+@dataclass
+class Align:
+    """`.align`/`.balign` (bytes) and `.p2align` (power of two).
+
+    Like GNU as in a code section, a missing fill or a fill of 0x90 (nop) gives
+    GNU as's multi-byte no-op padding rather than a run of single nops.
+    """
+
+    power: bool
+    alignment: Node
+    fill: Node | None
+    maximum: Node | None
+
+    def emit(self, p: Pass) -> bytes:
+        boundary = self.boundary(p)
+        pad = (-p.addr) % boundary
+        maximum = p.constant(self.maximum, "alignment maximum") if self.maximum else 0
+        if 0 < maximum < pad:
+            pad = 0
+        p.new_frag(after_alignment=True)
+        fill = 0x90 if self.fill is None else p.constant(self.fill, "alignment fill")
+        if fill == 0x90:
+            return code_padding(pad)
+        if not fits(fill, 8):
+            raise SourceError(f"alignment fill {hex_number(fill)} does not fit in a byte")
+        return bytes([fill & 0xFF]) * pad
+
+    def boundary(self, p: Pass) -> int:
+        value = p.constant(self.alignment, "alignment")
+        if self.power:
+            value = 1 << value if 0 <= value <= 20 else MAX_ALIGN * 2
+        if value > MAX_ALIGN:
+            raise SourceError(f"alignment {hex_number(value)} is larger than {MAX_ALIGN:#x}")
+        if value & (value - 1) or value < 0:
+            raise SourceError(f"alignment {value} is not a power of 2")
+        return max(value, 1)
+
+
+@dataclass
+class Insn:
+    """Any instruction other than a direct branch: encoded through Keystone."""
+
+    mnemonic: str
+    operands: list[Operand]
+    prefixes: tuple[int, ...]
+
+    def emit(self, p: Pass) -> bytes:
+        vals = [None if op.expr is None else relocatable(p.value(op.expr)) for op in self.operands]
+        try:
+            return encode(self.mnemonic, self.operands, vals, self.prefixes, p.report)
+        except SourceError as err:
+            if not self.size_unknown():
+                raise
+            try:
+                return encode(self.mnemonic + "l", self.operands, vals, self.prefixes, p.report)
+            except SourceError:
+                raise err from None
+
+    def size_unknown(self) -> bool:
+        """`incl` written `inc (%eax)`: GNU as warns and uses the 32-bit form."""
+        kinds = {op.kind for op in self.operands if not op.star}
+        return "mem" in kinds and "reg" not in kinds
+
+
+@dataclass
+class Branch:
+    """A direct jmp/jcc/call/loop; `long` records that relaxation grew it to rel32."""
+
+    mnemonic: str
+    target: Node
+    long: bool = field(default=False)
+
+    def emit(self, p: Pass) -> bytes:
+        val = relocatable(p.branch_target(self.target))
+        target = val.value & 0xFFFFFFFF
+        if _branch.short_only(self.mnemonic):
+            reach = target - (p.addr + _branch.short_size(self.mnemonic))
+            if not _branch.fits_rel8(reach):
+                p.report(f"'{self.mnemonic}' target is {reach} bytes away, out of rel8 reach")
+            return _branch.short(self.mnemonic, p.addr, target)
+        if not _branch.relaxable(self.mnemonic):
+            return _branch.near(self.mnemonic, p.addr, target)
+        p.new_frag(after_alignment=False)
+        if val.sect == 0 or self.long:
+            return _branch.near(self.mnemonic, p.addr, target)
+        if not p.estimating and self.out_of_reach(p, target):
+            self.long = p.grew = True
+            return _branch.near(self.mnemonic, p.addr, target)
+        return _branch.short(self.mnemonic, p.addr, target)
+
+    def out_of_reach(self, p: Pass, target: int) -> bool:
+        estimate = p.relax_estimate(target, p.addr + 1)
+        return estimate is not None and not _branch.fits_rel8(estimate - (p.addr + 2))
+
+
+@dataclass
+class Far:
+    """`ljmp $selector, $offset` / `lcall $selector, $offset`."""
+
+    mnemonic: str
+    selector: Node
+    offset: Node
+
+    def emit(self, p: Pass) -> bytes:
+        selector = p.constant(self.selector, "far selector")
+        if not 0 <= selector <= 0xFFFF:
+            raise SourceError(f"far selector {hex_number(selector)} does not fit in 16 bits")
+        offset = relocatable(p.value(self.offset)).value
+        if not fits(offset, 32):
+            p.report(f"far offset {hex_number(offset)} does not fit in 32 bits")
+        return _branch.far(self.mnemonic, selector, offset)

@@ -1,0 +1,351 @@
+"""Statements to items (once), then layout passes until every address is settled.
+
+Relaxation follows GNU as: relaxable branches start short and only ever grow.
+A pass uses the addresses of the previous pass for forward references, which
+can only under-estimate a forward distance, so a branch grows only when the
+final layout needs it. Layout is done when a pass changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+
+from . import _branch, _strings
+from ._encode import PREFIXES, check_instruction
+from ._errors import SourceError
+from ._expr import Node, Val, evaluate, parse_expr, unescape
+from ._items import (
+    MAX_IMAGE,
+    Align,
+    Assign,
+    Branch,
+    Data,
+    Far,
+    Fill,
+    Insn,
+    Label,
+    Raw,
+    Skip,
+)
+from ._operands import parse_operand, split_operands
+from ._source import ASSIGN, SYMBOL, Stmt, first_word, split_labels
+
+MAX_PASSES = 64
+LOCAL_MARK = "\x02"  # joins a numeric label to its instance: `1:` -> "1\x022"
+_STRING = re.compile(r'"((?:\\.|[^"\\])*)"', re.S)
+_MNEMONIC = re.compile(r"[a-z][a-z0-9]*")
+_SECTIONS = (".data", ".bss", ".section", ".previous", ".pushsection", ".popsection", ".org")
+_IGNORED = (".type", ".size", ".code32")
+
+
+@dataclass
+class Statement:
+    stmt: Stmt
+    items: list
+    labelled: bool
+
+
+class Program:
+    """The source as items, with the facts every pass needs about its symbols."""
+
+    def __init__(self, stmts: list[Stmt], defines: dict[str, int]) -> None:
+        self.defines = defines
+        self.labels: set[str] = set()
+        self.sets: set[str] = set()
+        self.globals: set[str] = set()
+        self.local_counts: dict[str, int] = {}
+        self.frag_regions: dict[int, int] = {0: 0}
+        self.statements = [self.classify_located(stmt) for stmt in stmts]
+
+    def classify_located(self, stmt: Stmt) -> Statement:
+        try:
+            labels, rest = split_labels(stmt.text)
+            items = [Label(self.label(name)) for name in labels]
+            if rest:
+                items += self.body(rest)
+            return Statement(stmt, items, bool(labels))
+        except SourceError as err:
+            raise err.locate(stmt.lineno, stmt.line) from None
+
+    def label(self, name: str) -> str:
+        if name.isdigit():
+            number = str(int(name))
+            self.local_counts[number] = self.local_counts.get(number, 0) + 1
+            return f"{number}{LOCAL_MARK}{self.local_counts[number]}"
+        if name in self.labels or name in self.sets or name in self.defines:
+            raise SourceError(f"symbol '{name}' is already defined")
+        self.labels.add(name)
+        return name
+
+    def local(self, number: str, direction: str) -> str:
+        """Resolve `1b` to the latest `1:` so far and `1f` to the next one."""
+        number = str(int(number))
+        count = self.local_counts.get(number, 0)
+        if direction == "b" and not count:
+            raise SourceError(f"undefined symbol '{number}b'")
+        return f"{number}{LOCAL_MARK}{count + (direction == 'f')}"
+
+    def expr(self, text: str) -> Node:
+        return parse_expr(text, self.local)
+
+    def body(self, text: str) -> list:
+        match = ASSIGN.match(text)
+        if match:
+            return [self.assign(match.group(1), match.group(2), "=")]
+        word, args = first_word(text)
+        if word.startswith("."):
+            return self.directive(word, args)
+        return self.instruction(text)
+
+    def assign(self, name: str, expr: str, how: str) -> Assign:
+        name = name.strip()
+        if not SYMBOL.fullmatch(name):
+            raise SourceError(f"bad symbol name '{name}'")
+        if name in self.labels or (how == ".equiv" and name in self.sets):
+            raise SourceError(f"symbol '{name}' is already defined")
+        node = self.expr(expr)
+        self.sets.add(name)
+        return Assign(name, node)
+
+    def directive(self, word: str, args: str) -> list:
+        handler = _DIRECTIVES.get(word)
+        if handler is not None:
+            return handler(self, word, split_operands(args))
+        if word in _IGNORED or (word == ".text" and not args):
+            return []
+        if word in _SECTIONS or word == ".text":
+            raise SourceError(f"unsupported directive '{word}': the image is one .text section")
+        raise SourceError(f"unsupported directive '{word}'")
+
+    def instruction(self, text: str) -> list:
+        word, args = first_word(text)
+        prefixes = []
+        while word in PREFIXES:
+            prefixes.append(word)
+            word, args = first_word(args)
+        if not word:
+            return [Raw(bytes(PREFIXES[name] for name in prefixes))]
+        if not _MNEMONIC.fullmatch(word):
+            raise SourceError(f"no such instruction: '{word}'")
+        operands = [parse_operand(piece, self.local) for piece in split_operands(args)]
+        special = None if prefixes else _branch_item(word, operands)
+        if special:
+            return [special]
+        operands = _implicit_star(word, operands)
+        prefix_bytes = tuple(PREFIXES[name] for name in prefixes)
+        reduced = _strings.reduce(word, operands)
+        if reduced:
+            word, operands, prefix_bytes = reduced[0], [], prefix_bytes + reduced[1]
+        check_instruction(prefixes, word, operands)
+        return [Insn(word, operands, prefix_bytes)]
+
+
+def _branch_item(word: str, operands: list) -> Branch | Far | None:
+    if word in _branch.BRANCHES and len(operands) == 1:
+        target = operands[0]
+        if target.kind == "mem" and not (target.star or target.addressed or target.seg):
+            return Branch(word, target.expr)
+    if word in _branch.FAR and len(operands) == 2 and all(op.kind == "imm" for op in operands):
+        return Far(word, operands[0].expr, operands[1].expr)
+    return None
+
+
+def _implicit_star(word: str, operands: list) -> list:
+    """`call %eax` means `call *%eax` (GNU as warns "indirect call without `*'")."""
+    if word in ("jmp", "call", "calll") and len(operands) == 1 and operands[0].kind != "imm":
+        return [replace(operands[0], star=True)]
+    return operands
+
+
+def _data(program: Program, word: str, args: list[str]) -> list:
+    width = {".byte": 1, ".word": 2, ".short": 2, ".long": 4, ".int": 4, ".quad": 8}[word]
+    return [Data(width, [program.expr(arg) for arg in args])] if args else []
+
+
+def _ascii(program: Program, word: str, args: list[str]) -> list:
+    data = b""
+    for arg in args:
+        match = _STRING.fullmatch(arg)
+        if not match:
+            raise SourceError(f"{word} expects quoted strings, got '{arg}'")
+        data += unescape(match.group(1)) + (b"" if word == ".ascii" else b"\0")
+    return [Raw(data)]
+
+
+def _optional(program: Program, args: list[str], index: int) -> Node | None:
+    return program.expr(args[index]) if len(args) > index and args[index] else None
+
+
+def _align(program: Program, word: str, args: list[str]) -> list:
+    if not args or len(args) > 3:
+        raise SourceError(f"{word} takes 1 to 3 arguments")
+    alignment = program.expr(args[0])
+    return [Align(word == ".p2align", alignment, *(_optional(program, args, i) for i in (1, 2)))]
+
+
+def _fill(program: Program, word: str, args: list[str]) -> list:
+    if not args or len(args) > 3:
+        raise SourceError(".fill takes 1 to 3 arguments")
+    return [Fill(program.expr(args[0]), _optional(program, args, 1), _optional(program, args, 2))]
+
+
+def _skip(program: Program, word: str, args: list[str]) -> list:
+    if not args or len(args) > 2:
+        raise SourceError(f"{word} takes 1 or 2 arguments")
+    return [Skip(program.expr(args[0]), _optional(program, args, 1))]
+
+
+def _set(program: Program, word: str, args: list[str]) -> list:
+    if len(args) != 2:
+        raise SourceError(f"{word} expects 'name, expression'")
+    return [program.assign(args[0], args[1], word)]
+
+
+def _globl(program: Program, word: str, args: list[str]) -> list:
+    for name in args:
+        if not SYMBOL.fullmatch(name):
+            raise SourceError(f"bad symbol name '{name}' in {word}")
+        program.globals.add(name)
+    return []
+
+
+_DIRECTIVES = dict.fromkeys((".byte", ".word", ".short", ".long", ".int", ".quad"), _data)
+_DIRECTIVES.update(dict.fromkeys((".ascii", ".asciz", ".string"), _ascii))
+_DIRECTIVES.update(dict.fromkeys((".align", ".balign", ".p2align"), _align))
+_DIRECTIVES.update(dict.fromkeys((".set", ".equ", ".equiv"), _set))
+_DIRECTIVES.update(dict.fromkeys((".globl", ".global"), _globl))
+_DIRECTIVES.update({".fill": _fill, ".skip": _skip, ".space": _skip})
+
+
+class Pass:
+    """One layout pass: the address, symbol values so far, and what may still change.
+
+    The first pass is GNU as's initial estimate (every relaxable branch short);
+    each later pass is one round of its relax_segment (gas/write.c).
+    """
+
+    def __init__(self, program: Program, origin: int, previous: Pass | None) -> None:
+        self.program, self.origin, self.addr = program, origin, origin
+        self.prev = previous.env if previous else {}
+        self.prev_addrs = previous.item_addrs if previous else []
+        self.estimating = previous is None
+        self.frag = self.region = 0
+        self.env: dict[str, Val] = {}
+        self.grew = self.guessed = self.unsettled = self.guess_here = False
+        self.stmt: Stmt | None = None
+        self.deferred: list[SourceError] = []
+        self.chunks: list[tuple[int, bytes]] = []
+        self.item_addrs: list[int] = []
+        self.forward_frags: list[int] = []
+
+    def lookup(self, name: str, written: str) -> Val:
+        if name in self.env:
+            return self.env[name]
+        if name in self.program.defines:
+            return Val(self.program.defines[name])
+        forward = ((f"s:{name}", 1),)
+        if name in self.prev:
+            old = self.prev[name]
+            self.forward_frags += [int(key[1:]) for key, _ in old.terms if key[0] == "f"]
+            return Val(old.value, old.sect, forward)
+        if name in self.program.labels or (LOCAL_MARK in name and _defined_local(self, name)):
+            return self.guess(Val(self.addr, 1, forward))
+        if name in self.program.sets:
+            return self.guess(Val(0, 0, forward))
+        raise SourceError(f"undefined symbol '{written}'")
+
+    def guess(self, val: Val) -> Val:
+        """A forward reference not laid out yet: this pass cannot be the last."""
+        self.guessed = self.guess_here = True
+        return val
+
+    def dot(self) -> Val:
+        return Val(self.addr, 1, ((f"f{self.frag}", 1),))
+
+    def value(self, node: Node) -> Val:
+        return evaluate(node, self.lookup, self.dot)
+
+    def constant(self, node: Node, what: str) -> int:
+        val = self.value(node)
+        if not val.const or val.sect:
+            raise SourceError(f"{what} must be an absolute expression")
+        return val.value
+
+    def define_label(self, name: str) -> None:
+        self.env[name] = Val(self.addr, 1, ((f"f{self.frag}", 1),))
+
+    def new_frag(self, after_alignment: bool) -> None:
+        """GNU as starts a new fragment after a relaxable branch or an alignment;
+        alignments also start a new relaxation region."""
+        self.frag += 1
+        self.region += after_alignment
+        self.program.frag_regions[self.frag] = self.region
+
+    def branch_target(self, node: Node) -> Val:
+        self.forward_frags = []
+        return self.value(node)
+
+    def relax_estimate(self, target: int, displacement_at: int) -> int | None:
+        """Where relax_frag (gas/write.c) believes a branch target is during this pass.
+
+        A forward target has not moved yet; GNU as assumes it moves by the growth
+        so far (stretch) unless an alignment lies between, in which case a target
+        that would now look backwards keeps the branch as it is (None).
+        """
+        stretch = self.addr - self.prev_addrs[len(self.item_addrs) - 1]
+        if not (self.forward_frags and stretch):
+            return target
+        regions = self.program.frag_regions
+        if stretch < 0 or all(regions.get(frag) == self.region for frag in self.forward_frags):
+            return target + stretch
+        return None if target < displacement_at else target
+
+    def report(self, message: str) -> None:
+        """A value problem that matters only if this pass turns out to be the last."""
+        self.deferred.append(SourceError(message, self.stmt.lineno, self.stmt.line))
+
+    def run(self) -> None:
+        for statement in self.program.statements:
+            self.stmt, self.guess_here = statement.stmt, False
+            start, first_item = self.addr, len(self.item_addrs)
+            try:
+                chunk = b"".join(self.emit(item) for item in statement.items)
+            except SourceError as err:
+                if not self.guess_here:
+                    raise err.locate(self.stmt.lineno, self.stmt.line) from None
+                self.unsettled, chunk = True, b""
+                self.item_addrs[first_item:] = [start] * len(statement.items)
+            self.chunks.append((start, chunk))
+            if self.addr - self.origin > MAX_IMAGE:
+                raise SourceError("image larger than 16 MiB", self.stmt.lineno, self.stmt.line)
+
+    def emit(self, item) -> bytes:
+        self.item_addrs.append(self.addr)
+        data = item.emit(self)
+        self.addr += len(data)
+        return data
+
+    def settled(self) -> bool:
+        changed = self.grew or self.guessed or self.unsettled or self.env != self.prev
+        return not (self.estimating or changed)
+
+
+def _defined_local(p: Pass, name: str) -> bool:
+    number, _, instance = name.partition(LOCAL_MARK)
+    return int(instance) <= p.program.local_counts.get(number, 0)
+
+
+def layout(program: Program, origin: int) -> Pass:
+    """Run passes until nothing moves; return the final one."""
+    previous = None
+    for _ in range(MAX_PASSES):
+        current = Pass(program, origin, previous)
+        current.run()
+        if current.settled():
+            if current.deferred:
+                raise current.deferred[0]
+            return current
+        previous = current
+    last = program.statements[-1].stmt
+    raise SourceError("branch relaxation did not converge", last.lineno, last.line)

@@ -1,0 +1,163 @@
+"""AT&T operands: parsed once into a small record, rendered as canonical Keystone text.
+
+Only the canonical form ever reaches Keystone: known register names, `0x` numbers
+(Keystone reads bare digits as hex) and no symbols, so nothing the user wrote can
+steer Keystone into one of its crashes.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ._errors import SourceError
+from ._expr import LocalResolver, Node, parse_expr, parse_number
+
+_GPR = "eax ecx edx ebx esp ebp esi edi ax cx dx bx sp bp si di al cl dl bl ah ch dh bh"
+SEGMENTS = frozenset("es cs ss ds fs gs".split())
+REGISTERS = frozenset(
+    _GPR.split()
+    + list(SEGMENTS)
+    + [f"cr{n}" for n in (0, 2, 3, 4)]
+    + [f"dr{n}" for n in range(8)]
+    + [f"mm{n}" for n in range(8)]
+    + [f"xmm{n}" for n in range(8)]
+    + ["st"]
+    + [f"st({n})" for n in range(8)]
+)
+_ADDRESS_REGISTERS = frozenset(_GPR.split()[:16])
+_SEGMENT_PREFIX = re.compile(r"%([a-zA-Z]+)\s*:\s*")
+_REGISTER = re.compile(r"%\s*([a-zA-Z][a-zA-Z0-9]*(?:\s*\(\s*[0-7]\s*\))?)")
+
+
+@dataclass(frozen=True)
+class Operand:
+    """One operand. kind is "reg", "imm" or "mem"; expr is the immediate or displacement."""
+
+    kind: str
+    reg: str = ""
+    expr: Node | None = None
+    seg: str = ""
+    base: str = ""
+    index: str = ""
+    scale: int = 1
+    star: bool = False
+
+    @property
+    def addressed(self) -> bool:
+        """A memory operand with a base or index register (not an absolute address)."""
+        return bool(self.base or self.index)
+
+    def render(self, number: str) -> str:
+        """Keystone text, with `number` standing for the evaluated expression."""
+        star = "*" if self.star else ""
+        if self.kind == "reg":
+            return f"{star}%{self.reg}"
+        if self.kind == "imm":
+            return f"{star}${number}"
+        seg = f"%{self.seg}:" if self.seg else ""
+        if not self.addressed:
+            return f"{star}{seg}{number}"
+        base = f"%{self.base}" if self.base else ""
+        index = f",%{self.index},{self.scale:#x}" if self.index else ""
+        return f"{star}{seg}{number}({base}{index})"
+
+
+def split_operands(text: str) -> list[str]:
+    """Split at commas outside parentheses, strings and character constants."""
+    if not text.strip():
+        return []
+    pieces, depth, start, pos = [], 0, 0, 0
+    while pos < len(text):
+        char = text[pos]
+        if char == "'":
+            pos += 2 if text[pos + 1 : pos + 2] == "\\" else 1
+            pos += text[pos + 1 : pos + 2] == "'"
+        elif char == '"':
+            end = text.find('"', pos + 1)
+            pos = len(text) if end < 0 else end
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "," and depth == 0:
+            pieces.append(text[start:pos].strip())
+            start = pos + 1
+        pos += 1
+    pieces.append(text[start:].strip())
+    return pieces
+
+
+def parse_operand(text: str, local: LocalResolver) -> Operand:
+    """Parse `%reg`, `$expr`, `[%seg:]disp(base,index,scale)` or an address, maybe `*`-ed."""
+    star = text.startswith("*")
+    text = text[1:].strip() if star else text
+    if not text:
+        raise SourceError("missing operand")
+    if text.startswith("$"):
+        return Operand("imm", expr=parse_expr(text[1:], local), star=star)
+    seg = ""
+    match = _SEGMENT_PREFIX.match(text)
+    if match and match.group(1).lower() in SEGMENTS:
+        seg, text = match.group(1).lower(), text[match.end() :]
+    if text.startswith("%"):
+        if seg:
+            raise SourceError(f"segment override on a register operand '%{seg}:{text}'")
+        return Operand("reg", reg=register(text), star=star)
+    return _memory(text, seg, star, local)
+
+
+def register(text: str) -> str:
+    """Validated lower-case register name from `%name`."""
+    match = _REGISTER.fullmatch(text.strip())
+    name = re.sub(r"\s", "", match.group(1)).lower() if match else text.strip()
+    if name not in REGISTERS:
+        raise SourceError(f"bad register name '{text.strip()}'")
+    return name
+
+
+def _memory(text: str, seg: str, star: bool, local: LocalResolver) -> Operand:
+    open_at = _address_paren(text)
+    if open_at < 0:
+        return Operand("mem", expr=parse_expr(text, local), seg=seg, star=star)
+    disp = text[:open_at].strip()
+    parts = [part.strip() for part in text[open_at + 1 : -1].split(",")]
+    if len(parts) > 3:
+        raise SourceError(f"bad memory operand '{text}'")
+    base = _address_register(parts[0]) if parts[0] else ""
+    index = _address_register(parts[1]) if len(parts) > 1 and parts[1] else ""
+    scale = _scale(parts[2]) if len(parts) > 2 else 1
+    if not (base or index) or (len(parts) > 2 and not index):
+        raise SourceError(f"bad memory operand '{text}'")
+    expr = parse_expr(disp, local) if disp else None
+    return Operand("mem", expr=expr, seg=seg, base=base, index=index, scale=scale, star=star)
+
+
+def _address_register(text: str) -> str:
+    name = register(text)
+    if name not in _ADDRESS_REGISTERS:
+        raise SourceError(f"'{text}' is not a valid base/index register")
+    return name
+
+
+def _address_paren(text: str) -> int:
+    """Index of the `(` opening a trailing `(base,index,scale)`, or -1 for a plain address."""
+    if not text.endswith(")"):
+        return -1
+    depth = 0
+    for pos in range(len(text) - 1, -1, -1):
+        depth += {")": 1, "(": -1}.get(text[pos], 0)
+        if depth == 0:
+            inner = text[pos + 1 : -1].lstrip()
+            return pos if inner[:1] in ("%", ",") else -1
+    raise SourceError(f"unbalanced parentheses in '{text}'")
+
+
+def _scale(text: str) -> int:
+    try:
+        scale = parse_number(text) if text else 1
+    except (SourceError, ValueError):
+        scale = 0
+    if scale not in (1, 2, 4, 8):
+        raise SourceError(f"expecting scale factor of 1, 2, 4, or 8: got '{text}'")
+    return scale

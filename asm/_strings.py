@@ -1,0 +1,64 @@
+"""String instructions and xlat written with operands (`movsb %fs:(%esi), %es:(%edi)`).
+
+Their operands only choose the size, a segment override and the address size, so
+they are reduced here to the bare mnemonic plus prefixes. Keystone must never see
+them with operands: it prints "memory operand is only for determining the size"
+and, after such a warning, Keystone 0.9.2 intermittently crashes the process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ._errors import SourceError
+from ._operands import Operand
+
+# Which operand must be in %es (GNU as: "`movs' operand 2 must use `%es' segment").
+_ES_OPERAND = {"movs": 1, "cmps": 0, "scas": 0, "stos": 1, "ins": 1, "lods": None, "outs": None}
+_ES_OPERAND["xlat"] = None
+_SUFFIX = {"b": "b", "w": "w", "l": "l", "d": "l"}
+_SIZE_OF_REGISTER = {"al": "b", "ax": "w", "eax": "l"}
+_SEGMENT_BYTE = {"es": 0x26, "cs": 0x2E, "ss": 0x36, "fs": 0x64, "gs": 0x65}
+_ADDRESS16 = {"si", "di", "bx"}
+
+
+def split_mnemonic(mnemonic: str) -> tuple[str, str] | None:
+    """(stem, size suffix) if `mnemonic` names a string instruction or xlat."""
+    if mnemonic in ("xlat", "xlatb"):
+        return "xlat", ""
+    for stem in _ES_OPERAND:
+        rest = mnemonic[len(stem) :]
+        if mnemonic.startswith(stem) and rest in ("", *_SUFFIX):
+            return stem, _SUFFIX.get(rest, "")
+    return None
+
+
+def reduce(mnemonic: str, operands: Sequence[Operand]) -> tuple[str, tuple[int, ...]] | None:
+    """Bare mnemonic and prefix bytes for a string instruction with operands, else None."""
+    split = split_mnemonic(mnemonic)
+    if split is None or not operands or not _all_string_operands(operands):
+        return None
+    stem, size = split
+    prefixes = []
+    for index, operand in enumerate(operands):
+        if operand.kind != "mem" or operand.base == "dx":
+            size = size or _SIZE_OF_REGISTER.get(operand.reg, "")
+            continue
+        if index == _ES_OPERAND[stem]:
+            if operand.seg not in ("", "es"):
+                raise SourceError(f"'{stem}' operand {index + 1} must use '%es' segment")
+        elif operand.seg not in ("", "ds"):
+            prefixes.append(_SEGMENT_BYTE[operand.seg])
+        if operand.base in _ADDRESS16 and 0x67 not in prefixes:
+            prefixes.append(0x67)
+    if stem == "xlat":
+        return "xlat", tuple(prefixes)
+    return stem + (size or "l"), tuple(prefixes)
+
+
+def _all_string_operands(operands: Sequence[Operand]) -> bool:
+    """Memory or al/ax/eax operands only: `movsd %xmm0, %xmm1` is SSE, not a string move."""
+    return all(
+        (op.kind == "mem" and not op.star) or (op.kind == "reg" and op.reg in _SIZE_OF_REGISTER)
+        for op in operands
+    )

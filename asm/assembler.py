@@ -1,0 +1,150 @@
+"""The project's one assembler: AT&T source to the bytes GNU `as --32` gives.
+
+Keystone 0.9.2 alone is not GNU as: it reads decimal numbers as hex in AT&T
+mode, puts relative branches to resolver symbols 4 bytes off, truncates
+over-wide immediates, and segfaults on `.text`. So this package parses the
+source itself (comments, statements, macros, directives, expressions, labels),
+lays it out with GNU as's branch relaxation, and asks Keystone only to encode
+single instructions written in a canonical form it handles correctly.
+
+Results are cached by a hash of the inputs, since the test runner assembles
+the same routine thousands of times.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import struct
+from collections import OrderedDict
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from ._errors import SourceError
+from ._layout import LOCAL_MARK, Program, layout
+from ._source import SYMBOL, statements
+
+__all__ = ["AsmError", "Image", "Line", "assemble", "assemble_file", "listing"]
+
+_CACHE_SIZE = 256
+_cache: OrderedDict[str, Image] = OrderedDict()
+
+
+class AsmError(Exception):
+    """A source error located at file:line, with the offending line's text."""
+
+    def __init__(self, filename: str, line: int, text: str, message: str) -> None:
+        self.filename, self.line, self.text, self.message = filename, line, text, message
+        super().__init__(f"{filename}:{line}: {message}\n    {text}")
+
+
+class Line(NamedTuple):
+    """One statement that emitted bytes or defined a label."""
+
+    addr: int
+    size: int
+    lineno: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Image:
+    """Assembled code placed at `origin`, with what is needed to map it back to source."""
+
+    origin: int
+    code: bytes
+    symbols: dict[str, int]
+    globals: frozenset[str]
+    lines: tuple[Line, ...]
+
+
+def assemble(
+    source: str,
+    origin: int = 0,
+    filename: str = "<input>",
+    defines: Mapping[str, int] | None = None,
+) -> Image:
+    """Assemble `source` as if placed at `origin`; `defines` are external absolute symbols.
+
+    Raises AsmError for anything GNU as would reject (or would only warn about
+    while changing the bytes, like a truncated immediate).
+    """
+    defines = dict(defines or {})
+    key = _cache_key(source, origin, filename, defines)
+    image = _cache.get(key)
+    if image is None:
+        _check_inputs(origin, defines)
+        image = _assemble(source, origin, filename, defines)
+        _cache[key] = image
+        if len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    else:
+        _cache.move_to_end(key)
+    # A fresh symbols dict: a caller editing it must not change what the cache returns.
+    return Image(image.origin, image.code, dict(image.symbols), image.globals, image.lines)
+
+
+def assemble_file(
+    path: str | os.PathLike, origin: int = 0, defines: Mapping[str, int] | None = None
+) -> Image:
+    """Assemble a file; errors name the path as given."""
+    with open(path, encoding="utf-8") as handle:
+        source = handle.read()
+    return assemble(source, origin, os.fspath(path), defines)
+
+
+def listing(image: Image) -> str:
+    """One line per statement, like `as -a`: line number, address, bytes, source."""
+    rows = []
+    for line in image.lines:
+        offset = line.addr - image.origin
+        data = image.code[offset : offset + min(line.size, 16)].hex()
+        if line.size > 16:
+            data += "..."
+        rows.append(f"{line.lineno:5d}  {line.addr:08x}  {data:<35} {line.text}")
+    return "\n".join(rows) + ("\n" if rows else "")
+
+
+def _cache_key(source: str, origin: int, filename: str, defines: dict[str, int]) -> str:
+    """sha256 over every input, built for speed: this runs on every call.
+
+    Defines are hashed in the caller's order (a reordered dict is only a cache
+    miss); names are NUL-joined, values packed as 64-bit numbers when they fit.
+    """
+    header = f"{origin}\0{len(filename)}:{filename}\0" + "\0".join(defines) + "\0\0"
+    digest = hashlib.sha256(header.encode("utf-8", "surrogatepass"))
+    try:
+        digest.update(struct.pack(f"<{len(defines)}q", *defines.values()))
+    except (struct.error, TypeError):
+        digest.update(repr(list(defines.values())).encode())
+    digest.update(source.encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def _assemble(source: str, origin: int, filename: str, defines: dict[str, int]) -> Image:
+    try:
+        program = Program(statements(source, defines), defines)
+        final = layout(program, origin)
+    except SourceError as err:
+        raise AsmError(filename, err.lineno, err.text, err.message) from None
+    code = b"".join(chunk for _, chunk in final.chunks)
+    if origin + len(code) > 1 << 32:
+        raise AsmError(filename, 0, "", "image runs past the 4 GiB address space")
+    lines = tuple(
+        Line(start, len(chunk), statement.stmt.lineno, statement.stmt.text)
+        for statement, (start, chunk) in zip(program.statements, final.chunks, strict=True)
+        if chunk or statement.labelled
+    )
+    names = program.labels | program.sets
+    symbols = {name: final.env[name].value for name in sorted(names) if LOCAL_MARK not in name}
+    return Image(origin, code, symbols, frozenset(program.globals), lines)
+
+
+def _check_inputs(origin: int, defines: dict[str, int]) -> None:
+    """Caller mistakes, not source errors: they raise ValueError."""
+    if not isinstance(origin, int) or not 0 <= origin < 1 << 32:
+        raise ValueError(f"origin must be an address in 0..0xffffffff, not {origin!r}")
+    for name, value in defines.items():
+        if not isinstance(name, str) or not SYMBOL.fullmatch(name) or not isinstance(value, int):
+            raise ValueError(f"define {name!r} must map a symbol name to an int, not {value!r}")

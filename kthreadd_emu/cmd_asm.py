@@ -1,0 +1,76 @@
+"""kthreadd-emu asm: assemble one AT&T source file the way GNU `as --32` would.
+
+    kthreadd-emu asm FILE.S [--org ADDR] [-D NAME=VALUE ...] [-o OUT.bin]
+
+Without -o, prints the listing (line, address, bytes, source); with -o, writes
+the raw bytes and prints a one-line summary. Errors are one line on stderr and
+exit status 1, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from asm.assembler import AsmError, assemble_file, listing
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("asm", help="assemble an AT&T .S file; print a listing or write bytes")
+    p.add_argument("file", metavar="FILE.S", help="source file")
+    p.add_argument("--org", default="0", metavar="ADDR", help="load address, decimal or 0x-hex")
+    p.add_argument(
+        "-D",
+        dest="defines",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="an external absolute symbol (repeatable)",
+    )
+    p.add_argument("-o", dest="output", metavar="OUT.bin", help="write the raw bytes here")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    try:
+        origin = _number(args.org, "--org")
+        defines = dict(_define(text) for text in args.defines)
+        image = assemble_file(args.file, origin, defines)
+    except AsmError as err:
+        print(err, file=sys.stderr)
+        return 1
+    except (ValueError, OSError) as err:
+        print(f"kthreadd-emu asm: {_describe(err)}", file=sys.stderr)
+        return 1
+    if not args.output:
+        sys.stdout.write(listing(image))
+        return 0
+    try:
+        with open(args.output, "wb") as out:
+            out.write(image.code)
+    except OSError as err:
+        print(f"kthreadd-emu asm: {_describe(err)}", file=sys.stderr)
+        return 1
+    print(f"{args.output}: {len(image.code)} bytes at {image.origin:#010x} from {args.file}")
+    return 0
+
+
+def _number(text: str, what: str) -> int:
+    """Decimal or 0x-hex, as the usage line promises."""
+    try:
+        return int(text, 16) if text.lower().startswith("0x") else int(text, 10)
+    except ValueError:
+        raise ValueError(f"{what}: not a decimal or 0x-hex number: {text!r}") from None
+
+
+def _define(text: str) -> tuple[str, int]:
+    name, equals, value = text.partition("=")
+    if not equals or not name:
+        raise ValueError(f"-D expects NAME=VALUE, got {text!r}")
+    return name, _number(value, f"-D {name}")
+
+
+def _describe(err: Exception) -> str:
+    """One line: OSError's strerror and file name, or the message itself."""
+    if isinstance(err, OSError) and err.strerror:
+        return f"{err.filename}: {err.strerror}" if err.filename else err.strerror
+    return str(err)
