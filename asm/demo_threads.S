@@ -54,3 +54,27 @@ smash_stack:
 spin:
 	jmp spin
 /* end spin */
+
+/* stoppable: note that it started, yield the CPU until kthread_stop(), then return 7. */
+	.globl stoppable
+stoppable:
+	incl stoppable_runs
+1:	call kthread_should_stop
+	testl %eax, %eax
+	jnz 2f
+	call schedule
+	jmp 1b
+2:	movl $7, %eax
+	ret
+/* end stoppable */
+
+	.globl stoppable_runs
+stoppable_runs:
+	.long 0
+
+/* where_am_i: this CPU's number, read through %fs. */
+	.globl where_am_i
+where_am_i:
+	call raw_smp_processor_id
+	ret
+/* end where_am_i */

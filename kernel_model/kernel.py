@@ -124,7 +124,9 @@ class Kernel:
 
     def spawn(self, main, name: str = "python") -> int:
         """Start ``main(kern)`` (a generator function) in a new kernel thread,
-        forked from CPU 0's idle task; returns its pid."""
+        forked from CPU 0's idle task, which must be the one running there; returns its pid."""
+        if self.current(0).addr != self.data.init_task.addr or self.runtime.mode[0].kind != "idle":
+            raise RuntimeError("spawn: CPU 0 is not idle")
         token = len(self.spawned) + 1
         while token in self.spawned:
             token += 1
@@ -141,9 +143,14 @@ class Kernel:
 
     # -- the run loop --------------------------------------------------------
 
-    def run(self, until=None) -> bool:
-        """Run all CPUs until ``until()`` holds (True) or every CPU is idle (False)."""
+    def run(self, until=None, max_events: int | None = None) -> bool:
+        """Run all CPUs until ``until()`` holds (True) or every CPU is idle (False).
+
+        ``max_events`` bounds the number of stops (a task that keeps yielding never idles)."""
+        limit = None if max_events is None else self.runtime.events + max_events
         while not (until and until()):
+            if limit is not None and self.runtime.events > limit:
+                raise SoftLockup(f"the machine did not settle within {max_events} events")
             busy = self.runtime.busy_cpus()
             if not busy:
                 return False

@@ -69,8 +69,10 @@ def to_kthread(kern, k):
     return kthread_struct(kern.mem, k.vfork_done - _EXITED)
 
 
-def kthread_should_stop(kern) -> bool:
-    return bool(to_kthread(kern, current(kern)).should_stop)
+@guest_callable()
+def kthread_should_stop(kern) -> int:
+    """Non-zero once kthread_stop() was called on the current thread."""
+    return to_kthread(kern, current(kern)).should_stop
 
 
 @guest_callable(nargs=1)

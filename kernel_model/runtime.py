@@ -73,7 +73,13 @@ class Idle:
     """Park this CPU until work is queued on it (cpu_idle's hlt)."""
 
 
+class Relax:
+    """Let the other CPUs run before this one goes on (cpu_relax): a task
+    polling for another CPU's progress must not hold the only host thread."""
+
+
 IDLE = Idle()
+RELAX = Relax()
 
 
 def call_guest(addr: int, *args: int):
@@ -217,6 +223,8 @@ class Runtime:
     def _serve(self, cpu, request) -> None:
         if isinstance(request, CallGuest):
             self._call_guest(cpu, request)
+        elif isinstance(request, Relax):
+            self.mode[cpu.index] = Mode("send")
         else:
             self.mode[cpu.index] = IDLE_MODE
 

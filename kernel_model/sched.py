@@ -11,7 +11,7 @@ from collections import deque
 
 from kernel_model.consts import EINVAL, MAX_RT_PRIO, NICE_0_PRIO, SCHED_FIFO, TASK_DEAD, TASK_RUNNING
 from kernel_model.headers import task_struct, thread_info
-from kernel_model.runtime import IDLE, CallGuest, guest_callable
+from kernel_model.runtime import IDLE, RELAX, CallGuest, guest_callable
 from kernel_model.task import put_task_struct
 
 
@@ -161,6 +161,8 @@ def schedule(kern):
         activate_task(kern, prev, q.cpu if prev.cpus_allowed >> q.cpu & 1 else select_task_rq(kern, prev))
     nxt = task_struct(kern.mem, pick_next_task(kern, q))
     if nxt == prev:
+        if prev.addr != q.idle:
+            yield RELAX  # nothing else here: the other CPUs go on meanwhile
         return
     q.nr_switches += 1
     prev.nvcsw += 1

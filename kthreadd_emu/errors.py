@@ -5,6 +5,8 @@ import sys
 from asm.assembler import AsmError
 from emu.machine import MachineError
 from kernel_model.kernel import SoftLockup
+from kernel_model.kthread import KthreadError
+from kernel_model.main import ProfileError
 
 
 class UsageError(Exception):
@@ -28,8 +30,8 @@ def report(command, args) -> int:
     except SoftLockup as err:
         print(f"kthreadd-emu: {err}", file=sys.stderr)
         print("kthreadd-emu: instruction budget exhausted (raise it with --budget)", file=sys.stderr)
-    except (UsageError, MachineError, OSError) as err:
-        print(f"kthreadd-emu: {err}", file=sys.stderr)
     except BrokenPipeError:
         return 0
+    except (UsageError, MachineError, ProfileError, KthreadError, OSError) as err:
+        print(f"kthreadd-emu: {err}", file=sys.stderr)
     return 1

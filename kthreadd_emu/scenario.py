@@ -7,6 +7,7 @@ from kernel_model.process_32 import task_pt_regs
 from kthreadd_emu.errors import UsageError, parse_int
 
 DEMO_SOURCE = Path(ASM_DIR) / "demo_threads.S"
+SETTLE_EVENTS = 1_000_000
 
 
 def demo_kernel(ncpus: int = 1, budget: int = 1_000_000, console=None):
@@ -68,6 +69,7 @@ def run_in_thread(kern, main, name: str = "python") -> dict:
         out["done"] = True
         return result or 0
 
+    kern.run(until=lambda: kern.runtime.mode[0].kind == "idle", max_events=SETTLE_EVENTS)
     kern.spawn(body, name)
     kern.run(until=lambda: "done" in out)
     return out

@@ -1,0 +1,85 @@
+"""kthreadd-emu ps: the booted machine lists like procps's ``ps auxf`` and like
+the seed's RHEL 6 machine."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kthreadd_emu.cli import main
+
+SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "000_2c8c2a18f9aaee8a.txt"
+HEADER = "USER       PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND"
+
+
+def ps(capsys, *args):
+    assert main(["ps", *args]) == 0
+    return capsys.readouterr().out.splitlines()
+
+
+def columns(line):
+    """Every column but START and TIME (wall-clock facts of the seed's machine)."""
+    head, command = line[:65], line[65:]
+    fields = head.split()
+    return fields[:8] + [command]
+
+
+def seed_rows():
+    assert SEED.exists(), f"the seed is read from {SEED}"
+    return [line for line in SEED.read_text().splitlines() if line.startswith("root ")]
+
+
+def test_ps_cpus_3_matches_the_seed(capsys):
+    out = ps(capsys, "--cpus", "3")
+    assert out[0] == HEADER
+    expected = seed_rows()
+    assert len(expected) == 10
+    assert [columns(line) for line in out[1:11]] == [columns(line) for line in expected]
+    # Column positions are procps's, to the character.
+    assert [line[:51] for line in out[1:11]] == [line[:51] for line in expected]
+
+
+def test_kthreadd_tree_first_then_init(capsys):
+    out = ps(capsys, "--cpus", "2")
+    assert out[1].endswith(" 0:00 [kthreadd]")
+    assert all(" \\_ [" in line for line in out[2:-1])
+    assert out[-1].endswith(" 0:00 [init]")
+
+
+@pytest.mark.parametrize("ncpus", [1, 2, 5])
+def test_per_cpu_threads_bound_to_their_cpu(capsys, ncpus):
+    procs = json.loads("\n".join(ps(capsys, "--cpus", str(ncpus), "--json")))
+    per_cpu = [p for p in procs if "/" in p["comm"]]
+    names = sorted(p["comm"] for p in per_cpu)
+    expected = sorted(f"{n}/{c}" for c in range(ncpus)
+                      for n in ("migration", "migration", "ksoftirqd", "watchdog", "events"))  # fmt: skip
+    assert names == expected
+    for p in per_cpu:
+        cpu = int(p["comm"].split("/")[1])
+        assert p["cpus_allowed"] == 1 << cpu and p["cpu"] == cpu
+        assert p["policy"] == ("SCHED_FIFO" if p["comm"].split("/")[0] in ("migration", "watchdog") else "SCHED_NORMAL")
+        assert p["stat"] == "S" and p["ppid"] == 2
+    assert [p["pid"] for p in procs] == sorted(p["pid"] for p in procs)
+
+
+def test_vanilla_profile_order(capsys):
+    procs = json.loads("\n".join(ps(capsys, "--cpus", "2", "--profile", "vanilla", "--json")))
+    assert [p["comm"] for p in procs] == [
+        "init", "kthreadd", "migration/0", "ksoftirqd/0", "watchdog/0",
+        "migration/1", "ksoftirqd/1", "watchdog/1", "events/0", "events/1",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--profile", "suse"], "unknown profile 'suse'"),
+        (["--cpus", "0"], "--cpus must be between 1 and 256, not 0"),
+        (["--cpus", "10000"], "--cpus must be between 1 and 256, not 10000"),
+        (["--cpus", "three"], "not a number: 'three'"),
+    ],
+)
+def test_bad_machine_options(capsys, args, message):
+    assert main(["ps", *args]) == 1
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and err.count("\n") == 1
