@@ -28,7 +28,7 @@ from kernel_model.process_32 import copy_thread
 from kernel_model.sched import current, set_task_cpu, wake_up_new_task
 from kernel_model.task import end_of_stack, free_task
 
-MAX_THREADS = 4096 * 8  # fork_init(): from memory size; fixed here
+MAX_THREADS = 4096 * 8  # fork_init()'s default; the kernel sizes it from memory
 
 
 def dup_task_struct(kern, orig):
@@ -70,7 +70,7 @@ def copy_process(kern, clone_flags, stack_start, regs, stack_size, child_tidptr,
     """Create the child task; returns it, or ERR_PTR(-errno) as an int."""
     if clone_flags & CLONE_THREAD and not clone_flags & CLONE_SIGHAND:
         return ERR_PTR(-EINVAL)
-    if kern.data.nr_threads >= MAX_THREADS:
+    if kern.data.nr_threads >= kern.max_threads:
         return ERR_PTR(-EAGAIN)
     p = dup_task_struct(kern, current(kern))
     if p is None:

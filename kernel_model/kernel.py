@@ -19,6 +19,7 @@ from kernel_model.asm_offsets import asm_defines, python_function_addresses
 from kernel_model.data import data_symbols, kernel_data
 from kernel_model.consts import CLONE_FILES, CLONE_FS
 from kernel_model.cpu import CpuNotifiers
+from kernel_model.fork import MAX_THREADS
 from kernel_model.headers import percpu_area, task_struct
 from kernel_model.main import check_profile, rest_init
 from kernel_model.process_32 import kernel_thread
@@ -67,6 +68,7 @@ class Kernel:
         self.spawned: dict[int, tuple] = {}
         self.booted = False
         self.boot_time = time.time()
+        self.max_threads = MAX_THREADS
         self._load_kernel()
         self._setup()
 
@@ -125,14 +127,18 @@ class Kernel:
     def spawn(self, main, name: str = "python") -> int:
         """Start ``main(kern)`` (a generator function) in a new kernel thread,
         forked from CPU 0's idle task, which must be the one running there; returns its pid."""
-        if self.current(0).addr != self.data.init_task.addr or self.runtime.mode[0].kind != "idle":
-            raise RuntimeError("spawn: CPU 0 is not idle")
+        if self.current(0).addr != self.data.init_task.addr:
+            raise RuntimeError("spawn: CPU 0 is not running its idle task")
         token = len(self.spawned) + 1
         while token in self.spawned:
             token += 1
         self.spawned[token] = (name, main)
         self.this_cpu = 0
-        return kernel_thread(self, self.symbols["python_thread"], token, CLONE_FS | CLONE_FILES)
+        pid = kernel_thread(self, self.symbols["python_thread"], token, CLONE_FS | CLONE_FILES)
+        if pid < 0:
+            del self.spawned[token]
+            raise RuntimeError(f"spawn: kernel_thread failed with {pid}")
+        return pid
 
     def _start_kernel(self, main):
         for cpu in range(1, len(self.machine.cpus)):

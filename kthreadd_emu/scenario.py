@@ -69,7 +69,8 @@ def run_in_thread(kern, main, name: str = "python") -> dict:
         out["done"] = True
         return result or 0
 
-    kern.run(until=lambda: kern.runtime.mode[0].kind == "idle", max_events=SETTLE_EVENTS)
+    kern.run(until=lambda: kern.current(0).addr == kern.data.init_task.addr, max_events=SETTLE_EVENTS)
     kern.spawn(body, name)
-    kern.run(until=lambda: "done" in out)
+    if not kern.run(until=lambda: "done" in out):
+        raise RuntimeError(f"{name}: every CPU went idle before the thread finished")
     return out
