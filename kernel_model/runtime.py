@@ -121,6 +121,8 @@ class Runtime:
         self.mem = kern.machine.mem
         self.frames: dict[int, list[Frame]] = {}  # task address -> its Python frames
         self.mode = [IDLE_MODE] * len(self.machine.cpus)
+        self.idle_mask = (1 << len(self.machine.cpus)) - 1  # bit n: CPU n is idle
+        self.busy: set[int] = set()
         self.by_addr: dict[int, Export] = {}
         self.budget = 1_000_000
         self.events = 0
@@ -173,7 +175,7 @@ class Runtime:
             cpu.write("esp", frame.entry_sp)
         cpu.write("eax", result or 0)
         cpu.skip_thunk = frame.thunk
-        self.mode[cpu.index] = Mode("guest", pc=frame.thunk)
+        self._set_mode(cpu.index, Mode("guest", pc=frame.thunk))
 
     # -- frames ------------------------------------------------------------
 
@@ -186,7 +188,7 @@ class Runtime:
             return False
         if frame.sp is None:
             self.prologue(cpu, frame)
-        self.mode[cpu.index] = Mode("request", request=request)
+        self._set_mode(cpu.index, Mode("request", request=request))
         return True
 
     def _frame_returned(self, cpu, frame: Frame, result) -> None:
@@ -195,7 +197,7 @@ class Runtime:
         if frame.thunk is not None:
             self._epilogue(cpu, frame, result)
         else:
-            self.mode[cpu.index] = IDLE_MODE
+            self._set_mode(cpu.index, IDLE_MODE)
 
     def top_frame(self, cpu_index: int) -> Frame:
         return self.frames[self.kern.current(cpu_index).addr][-1]
@@ -224,9 +226,9 @@ class Runtime:
         if isinstance(request, CallGuest):
             self._call_guest(cpu, request)
         elif isinstance(request, Relax):
-            self.mode[cpu.index] = Mode("send")
+            self._set_mode(cpu.index, Mode("send"))
         else:
-            self.mode[cpu.index] = IDLE_MODE
+            self._set_mode(cpu.index, IDLE_MODE)
 
     def _call_guest(self, cpu, call: CallGuest) -> None:
         frame = self.top_frame(cpu.index)
@@ -239,16 +241,16 @@ class Runtime:
         cpu.write("esp", sp)
         for reg, value in zip(("eax", "edx", "ecx"), reg_args):
             cpu.write(reg, value)
-        self.mode[cpu.index] = Mode("guest", pc=call.addr)
+        self._set_mode(cpu.index, Mode("guest", pc=call.addr))
 
     def resume(self, cpu_index: int) -> None:
         """Resume (or start) the current task's top Python frame on this CPU."""
-        self.mode[cpu_index] = Mode("send")
+        self._set_mode(cpu_index, Mode("send"))
 
     def kick(self, cpu_index: int) -> None:
         """Work was queued on an idle CPU: resume its idle loop."""
         if self.mode[cpu_index] is IDLE_MODE:
-            self.mode[cpu_index] = Mode("send")
+            self._set_mode(cpu_index, Mode("send"))
 
     # -- the loop ----------------------------------------------------------
 
@@ -279,5 +281,15 @@ class Runtime:
         if self._advance(cpu, self.top_frame(cpu.index), value):
             self._serve(cpu, self.mode[cpu.index].request)
 
+    def _set_mode(self, cpu_index: int, mode: Mode) -> None:
+        self.mode[cpu_index] = mode
+        if mode is IDLE_MODE:
+            self.idle_mask |= 1 << cpu_index
+            self.busy.discard(cpu_index)
+        else:
+            self.idle_mask &= ~(1 << cpu_index)
+            self.busy.add(cpu_index)
+
     def busy_cpus(self) -> list:
-        return [c for c in self.machine.cpus if self.mode[c.index].kind != "idle"]
+        cpus = self.machine.cpus
+        return [cpus[i] for i in sorted(self.busy)]

@@ -54,7 +54,12 @@ def cpu_all_mask(kern) -> int:
 
 
 def cpu_is_idle(kern, cpu: int) -> bool:
-    return kern.runtime.mode[cpu].kind == "idle" and not kern.rq[cpu].queue
+    """Idle in the hlt loop (a CPU that has work queued is kicked out of it)."""
+    return bool(kern.runtime.idle_mask >> cpu & 1)
+
+
+def _first_cpu(mask: int) -> int:
+    return (mask & -mask).bit_length() - 1
 
 
 def select_task_rq(kern, p) -> int:
@@ -63,26 +68,24 @@ def select_task_rq(kern, p) -> int:
     a random allowed CPU (idle ones first)."""
     allowed, cpu = p.cpus_allowed & cpu_all_mask(kern), task_cpu(kern, p)
     if allowed & (allowed - 1) == 0:
-        return allowed.bit_length() - 1
-    if kern.sched_rng is None and allowed >> cpu & 1 and cpu_is_idle(kern, cpu):
-        return cpu
-    candidates = [c for c in range(len(kern.rq)) if allowed >> c & 1]
-    idle = [c for c in candidates if cpu_is_idle(kern, c)]
+        return _first_cpu(allowed)
+    idle = allowed & kern.runtime.idle_mask
     if kern.sched_rng is not None:
-        return kern.sched_rng.choice(idle or candidates)
-    if idle:
-        return idle[0]
-    return cpu if allowed >> cpu & 1 else candidates[0]
+        pool = idle or allowed
+        return kern.sched_rng.choice([c for c in range(len(kern.rq)) if pool >> c & 1])
+    if allowed >> cpu & 1 and (idle >> cpu & 1 or not idle):
+        return cpu
+    return _first_cpu(idle or allowed)
 
 
-def running_on(kern, p) -> int | None:
-    """The CPU ``p`` is current on, if any."""
-    return next((c for c in range(len(kern.rq)) if kern.current(c).addr == p.addr), None)
+def task_running(kern, p) -> bool:
+    """Is ``p`` the current task of its CPU (the only one it can be current on)?"""
+    return kern.current(task_cpu(kern, p)).addr == p.addr
 
 
 def wait_task_inactive(kern, p, match_state: int) -> bool:
     """True once ``p`` is off every CPU in state ``match_state``."""
-    return p.state == match_state and running_on(kern, p) is None
+    return p.state == match_state and not task_running(kern, p)
 
 
 def set_cpus_allowed_ptr(kern, p, new_mask: int) -> int:
@@ -91,10 +94,10 @@ def set_cpus_allowed_ptr(kern, p, new_mask: int) -> int:
     if not mask:
         return -EINVAL
     p.cpus_allowed = mask
-    for q in kern.rq:
-        if p.addr in q.queue and not mask >> q.cpu & 1:
-            q.queue.remove(p.addr)
-            activate_task(kern, p, select_task_rq(kern, p))
+    q = kern.rq[task_cpu(kern, p)]  # a queued task waits on its own CPU's queue
+    if not mask >> q.cpu & 1 and p.addr in q.queue:
+        q.queue.remove(p.addr)
+        activate_task(kern, p, select_task_rq(kern, p))
     return 0
 
 

@@ -1,24 +1,27 @@
 """Benchmarks.  Each figure is measured in this process next to the baseline, a
 bare ``emu_start`` over a 2-instruction block, so ratios hold on a noisy machine."""
 
+import subprocess
+import sys
 import time
 
 from unicorn import UC_ARCH_X86, UC_MODE_32, UC_PROT_ALL, Uc
 
 from kernel_model.consts import CLONE_FILES, CLONE_FS, SIGCHLD
 from kernel_model.exit import do_wait
+from kernel_model.kernel import Kernel
 from kernel_model.process_32 import kernel_thread
-from kthreadd_emu.scenario import demo_kernel, run_main
+from kthreadd_emu.scenario import booted_kernel, demo_kernel, run_main
+from kthreadd_emu.stress import stress
 
 
-def _rate(func, count: int) -> float:
-    """Calls per second of ``func(count)``, best of three runs."""
+def best_time(func, repeat: int = 3) -> float:
     best = float("inf")
-    for _ in range(3):
+    for _ in range(repeat):
         start = time.perf_counter()
-        func(count)
+        func()
         best = min(best, time.perf_counter() - start)
-    return count / best
+    return best
 
 
 def unicorn_round_trips(count: int) -> None:
@@ -42,12 +45,39 @@ def kernel_thread_lifecycles(count: int) -> None:
     run_main(kern, main)
 
 
+def kthread_run_lifecycles(count: int) -> None:
+    """kthread_run -> kthreadd -> the thread runs answer() -> it exits and is reaped."""
+    stress(booted_kernel(1), total=count, alive=1)
+
+
+def boot(ncpus: int) -> tuple[float, int]:
+    """Seconds to build and boot an ``ncpus`` machine, and its number of kernel threads."""
+    kern = Kernel(ncpus)
+    start = time.perf_counter()
+    kern.boot()
+    return time.perf_counter() - start, kern.data.nr_threads
+
+
+def ps_cold_start() -> None:
+    cmd = [sys.executable, "-m", "kthreadd_emu.cli", "ps", "--cpus", "3"]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+
+
 def run_benchmarks(quick: bool = False) -> dict:
-    n = 2_000 if quick else 20_000
-    round_trips = _rate(unicorn_round_trips, n * 5)
-    lifecycles = _rate(kernel_thread_lifecycles, n // 10)
+    n = 300 if quick else 3000
+    round_trip = best_time(lambda: unicorn_round_trips(n * 20)) / (n * 20)
+    lifecycle = best_time(lambda: kernel_thread_lifecycles(n)) / n
+    kthread_lifecycle = best_time(lambda: kthread_run_lifecycles(n)) / n
+    t4, threads4 = min(boot(4) for _ in range(3))
+    t256, threads256 = min(boot(256) for _ in range(1 if quick else 2))
     return {
-        "unicorn_round_trips_per_s": round_trips,
-        "kernel_thread_lifecycles_per_s": lifecycles,
-        "kernel_thread_lifecycle_cost_in_round_trips": round_trips / lifecycles,
+        "unicorn_round_trips_per_s": 1 / round_trip,
+        "kernel_thread_lifecycles_per_s": 1 / lifecycle,
+        "kernel_thread_lifecycle_in_round_trips": lifecycle / round_trip,
+        "kthread_run_lifecycles_per_s": 1 / kthread_lifecycle,
+        "kthread_run_lifecycle_in_round_trips": kthread_lifecycle / round_trip,
+        "boot_256_cpus_s": t256,
+        "boot_256_cpus_threads": threads256,
+        "boot_per_thread_cost_ratio_256_vs_4": (t256 / threads256) / (t4 / threads4),
+        "ps_cpus3_cold_start_s": best_time(ps_cold_start),
     }
