@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test bench lint fuzz stress setup clean
+.PHONY: run test bench lint fuzz stress setup clean binutils
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -20,6 +20,7 @@ binutils:
 
 run: $(STAMP)
 	$(BIN)/kthreadd-emu walk
+	$(BIN)/kthreadd-emu ps --cpus 3
 
 test: $(STAMP) binutils
 	$(BIN)/ruff check .
@@ -27,6 +28,13 @@ test: $(STAMP) binutils
 
 bench: $(STAMP)
 	$(BIN)/kthreadd-emu bench
+
+# The long runs; the suite has short seeded versions of both.
+stress: $(STAMP)
+	$(BIN)/kthreadd-emu stress --threads 100000 --cpus 2
+
+fuzz: $(STAMP)
+	$(BIN)/python tools/fuzz_asm.py --cases 200000 --seed 7
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .

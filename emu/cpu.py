@@ -7,8 +7,16 @@ restore), so callers read only what they need.
 
 from dataclasses import dataclass, field
 
-from unicorn import UC_ARCH_X86, UC_HOOK_CODE, UC_HOOK_INTR, UC_HOOK_MEM_UNMAPPED, UC_MODE_32, UC_PROT_ALL, Uc
-from unicorn import x86_const as X
+from unicorn import (
+    UC_ARCH_X86,
+    UC_HOOK_CODE,
+    UC_HOOK_INTR,
+    UC_HOOK_MEM_UNMAPPED,
+    UC_MODE_32,
+    UC_PROT_ALL,
+    Uc,
+    x86_const,
+)
 
 from emu.memory import PAGE_OFFSET
 from emu.segment import __KERNEL_CS, __KERNEL_DS, __KERNEL_PERCPU, __KERNEL_STACK_CANARY, __USER_DS
@@ -17,7 +25,7 @@ TCG_BUFFER = 8 << 20
 GPRS = ("eax", "ebx", "ecx", "edx", "esi", "edi", "ebp", "esp")
 SEGS = ("cs", "ds", "es", "fs", "gs", "ss")
 REG_NAMES = GPRS + ("eip", "eflags") + SEGS
-UC_REG = {name: getattr(X, "UC_X86_REG_" + name.upper()) for name in REG_NAMES}
+UC_REG = {name: getattr(x86_const, "UC_X86_REG_" + name.upper()) for name in REG_NAMES}
 
 # The selectors a CPU holds while in the kernel (SAVE_ALL's choice: ds/es = __USER_DS).
 KERNEL_SEGMENTS = {
@@ -68,7 +76,7 @@ class CPU:
         uc.mem_map_ptr(PAGE_OFFSET, m.map.ram_size, UC_PROT_ALL, m.mem.host_address)
         if self.gdtr is None:
             raise RuntimeError(f"CPU {self.index} has no GDT loaded")
-        uc.reg_write(X.UC_X86_REG_GDTR, (0, *self.gdtr, 0))
+        uc.reg_write(x86_const.UC_X86_REG_GDTR, (0, *self.gdtr, 0))
         for name, selector in KERNEL_SEGMENTS.items():
             uc.reg_write(UC_REG[name], selector)
         thunks_end = m.map.thunks + m.map.thunks_size - 1

@@ -33,12 +33,7 @@ GDT_STACK_CANARY_LIMIT = 0x18
 def gdt_entry_init(flags: int, base: int, limit: int) -> bytes:
     """GDT_ENTRY_INIT(flags, base, limit): one 8-byte descriptor."""
     lo = (limit & 0xFFFF) | ((base & 0xFFFF) << 16)
-    hi = (
-        ((base >> 16) & 0xFF)
-        | ((flags & 0xF0FF) << 8)
-        | (limit & 0xF0000)
-        | (base & 0xFF000000)
-    )
+    hi = ((base >> 16) & 0xFF) | ((flags & 0xF0FF) << 8) | (limit & 0xF0000) | (base & 0xFF000000)
     return struct.pack("<II", lo, hi)
 
 

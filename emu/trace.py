@@ -33,7 +33,9 @@ class Tracer:
         self._hooks = []
         end = machine.map.end - 1
         for cpu in machine.cpus:
-            self._hooks.append((cpu, cpu.uc.hook_add(UC_HOOK_CODE, self._on_insn, cpu, PAGE_OFFSET, end)))
+            self._hooks.append(
+                (cpu, cpu.uc.hook_add(UC_HOOK_CODE, self._on_insn, cpu, PAGE_OFFSET, end))
+            )
         machine.call_observers.append(self._on_python_call)
 
     def _on_insn(self, uc, addr, size, cpu):

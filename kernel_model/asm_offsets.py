@@ -38,7 +38,9 @@ def asm_defines(memory_map: MemoryMap | None = None) -> dict[str, int]:
     defines.update({f"TI_{name}": off for name, off in thread_info.OFFSETS.items()})
     defines.update({f"TASK_{name}": task_struct.OFFSETS[name] for name in _TASK_FIELDS})
     thread = task_struct.OFFSETS["thread"]
-    defines.update({f"TASK_thread_{n}": thread + thread_struct.OFFSETS[n] for n in ("sp", "sp0", "ip")})
+    defines.update(
+        {f"TASK_thread_{n}": thread + thread_struct.OFFSETS[n] for n in ("sp", "sp0", "ip")}
+    )
     defines.update({name: getattr(consts, name) for name in _CONSTANTS})
     defines.update({name: getattr(segment, name) for name in _SELECTORS})
     defines["_TIF_NEED_RESCHED"] = 1 << consts.TIF_NEED_RESCHED

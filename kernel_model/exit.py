@@ -4,6 +4,7 @@ Omitted: signals beyond SIGCHLD's ignore/notify, ptrace, thread groups,
 mm/files/fs teardown (kernel threads own none).
 """
 
+from kernel_model.completion import complete
 from kernel_model.consts import (
     ECHILD,
     EXIT_DEAD,
@@ -13,7 +14,6 @@ from kernel_model.consts import (
     TASK_INTERRUPTIBLE,
     TASK_UNINTERRUPTIBLE,
 )
-from kernel_model.completion import complete
 from kernel_model.fork import unhash_process
 from kernel_model.headers import completion, task_struct
 from kernel_model.list import list_entries

@@ -8,7 +8,6 @@ from kernel_model.consts import (
     CLONE_PARENT,
     CLONE_SIGHAND,
     CLONE_THREAD,
-    CLONE_VM,
     CSIGNAL,
     EAGAIN,
     EINVAL,
@@ -91,7 +90,11 @@ def copy_process(kern, clone_flags, stack_start, regs, stack_size, child_tidptr,
         return ERR_PTR(-ENOMEM)
     p.pid = p.tgid = nr
     p.exit_signal = clone_flags & CSIGNAL
-    parent = task_struct(kern.mem, current(kern).real_parent) if clone_flags & CLONE_PARENT else current(kern)
+    parent = (
+        task_struct(kern.mem, current(kern).real_parent)
+        if clone_flags & CLONE_PARENT
+        else current(kern)
+    )
     p.real_parent = p.parent = parent.addr
     # The idle tasks (pid 0) are on no list and not counted.
     if p.pid:

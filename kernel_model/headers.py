@@ -20,13 +20,16 @@ list_head = define_struct("list_head", [("next", "ptr"), ("prev", "ptr")])
 spinlock_t = define_struct("spinlock_t", [("slock", "u32")])
 
 # A wait queue is a lock plus a list of waiters.
-wait_queue_head_t = define_struct("wait_queue_head_t", [("lock", spinlock_t), ("task_list", list_head)])
+wait_queue_head_t = define_struct(
+    "wait_queue_head_t", [("lock", spinlock_t), ("task_list", list_head)]
+)
 
 completion = define_struct("completion", [("done", "u32"), ("wait", wait_queue_head_t)])
 
 # A waiter on a wait queue: the task and its link in task_list.
 wait_queue_t = define_struct(
-    "wait_queue_t", [("flags", "u32"), ("private", "ptr"), ("func", "ptr"), ("task_list", list_head)]
+    "wait_queue_t",
+    [("flags", "u32"), ("private", "ptr"), ("func", "ptr"), ("task_list", list_head)],
 )
 
 thread_info = define_struct(

@@ -3,7 +3,14 @@ arch/x86/kernel/init_task.c) and fork_idle/init_idle (kernel/fork.c,
 kernel/sched.c) for the secondary CPUs.  All of them have pid 0."""
 
 from emu.segment import __KERNEL_CS
-from kernel_model.consts import CLONE_VM, KERNEL_DS, NICE_0_PRIO, PF_KTHREAD, SCHED_NORMAL, THREAD_SIZE
+from kernel_model.consts import (
+    CLONE_VM,
+    KERNEL_DS,
+    NICE_0_PRIO,
+    PF_KTHREAD,
+    SCHED_NORMAL,
+    THREAD_SIZE,
+)
 from kernel_model.fork import copy_process
 from kernel_model.headers import thread_info
 from kernel_model.list import INIT_LIST_HEAD

@@ -16,18 +16,18 @@ from asm.assembler import assemble_file
 from emu.events import BudgetExhausted
 from emu.machine import Machine
 from kernel_model.asm_offsets import asm_defines, python_function_addresses
-from kernel_model.data import data_symbols, kernel_data
 from kernel_model.consts import CLONE_FILES, CLONE_FS
 from kernel_model.cpu import CpuNotifiers
+from kernel_model.data import data_symbols, kernel_data
 from kernel_model.fork import MAX_THREADS
 from kernel_model.headers import percpu_area, task_struct
-from kernel_model.main import check_profile, rest_init
-from kernel_model.process_32 import kernel_thread
-from kernel_model.list import INIT_LIST_HEAD
 from kernel_model.init_task import fork_idle, init_idle_task
+from kernel_model.list import INIT_LIST_HEAD
+from kernel_model.main import check_profile, rest_init
 from kernel_model.mm import MM
 from kernel_model.percpu import cpu_init, per_cpu, per_cpu_symbols, setup_per_cpu_areas
 from kernel_model.pid import PidMap
+from kernel_model.process_32 import kernel_thread
 from kernel_model.runtime import Runtime
 from kernel_model.sched import cpu_idle, rq
 from kernel_model.traps import handle_fault
@@ -41,7 +41,9 @@ class SoftLockup(Exception):
 
 
 class Kernel:
-    def __init__(self, ncpus: int = 1, seed: int | None = None, console=None, budget: int = 1_000_000):
+    def __init__(
+        self, ncpus: int = 1, seed: int | None = None, console=None, budget: int = 1_000_000
+    ):
         self.machine = Machine(ncpus)
         self.mem, self.symbols = self.machine.mem, self.machine.symbols
         self.data = kernel_data(self.mem, self.machine.map.data)
@@ -113,7 +115,9 @@ class Kernel:
 
     def start(self, main=None) -> None:
         """Run ``main(kern)`` (a generator function) as init_task's boot code."""
-        self.runtime.start_root(self.data.init_task, self._start_kernel(main), self.data.init_task.thread.sp0)
+        self.runtime.start_root(
+            self.data.init_task, self._start_kernel(main), self.data.init_task.thread.sp0
+        )
         self.runtime.resume(0)
 
     def boot(self, profile: str = "rhel6") -> None:

@@ -99,7 +99,9 @@ def kthread(kern, _create):
 
 def create_kthread(kern, create) -> None:
     """Called by kthreadd only.  On failure the creator is told through create->result."""
-    pid = kernel_thread(kern, kern.symbols["kthread"], create.addr, CLONE_FS | CLONE_FILES | SIGCHLD)
+    pid = kernel_thread(
+        kern, kern.symbols["kthread"], create.addr, CLONE_FS | CLONE_FILES | SIGCHLD
+    )
     if pid < 0:
         create.result = ERR_PTR(pid)
         complete(kern, create.done)
@@ -138,7 +140,9 @@ def kthread_run(kern, threadfn: int, data: int, namefmt: str, *args):
 def kthread_bind(kern, k, cpu: int) -> None:
     """Bind a just-created thread (still parked in kthread()) to ``cpu``."""
     if not 0 <= cpu < len(kern.rq):
-        raise KthreadError(f"kthread_bind: CPU {cpu} does not exist (this machine has {len(kern.rq)})")
+        raise KthreadError(
+            f"kthread_bind: CPU {cpu} does not exist (this machine has {len(kern.rq)})"
+        )
     if not wait_task_inactive(kern, k, TASK_UNINTERRUPTIBLE):
         kern.warn("kernel/kthread.c", "kthread_bind", f"task {k.pid} is not parked")
         return

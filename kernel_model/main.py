@@ -20,7 +20,13 @@ from kernel_model.percpu_threads import (
 )
 from kernel_model.process_32 import kernel_thread
 from kernel_model.runtime import guest_callable
-from kernel_model.sched import cpu_all_mask, current, schedule, set_cpus_allowed_ptr, set_current_state
+from kernel_model.sched import (
+    cpu_all_mask,
+    current,
+    schedule,
+    set_cpus_allowed_ptr,
+    set_current_state,
+)
 from kernel_model.task import find_task_by_pid
 
 # Early initcalls in kernel/Makefile link order.

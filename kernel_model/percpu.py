@@ -15,7 +15,9 @@ from kernel_model.headers import percpu_area, stack_canary, tss_struct
 
 def per_cpu_symbols(memory_map) -> dict[str, int]:
     """per_cpu__<var> symbols: the template (link-time) address of each variable."""
-    return {f"per_cpu__{name}": memory_map.percpu + off for name, off in percpu_area.OFFSETS.items()}
+    return {
+        f"per_cpu__{name}": memory_map.percpu + off for name, off in percpu_area.OFFSETS.items()
+    }
 
 
 def per_cpu_offset(memory_map, cpu: int) -> int:

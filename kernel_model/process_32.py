@@ -92,7 +92,8 @@ def __show_regs(kern, regs: dict, sp: int, ss: int, cpu: int, task) -> list[str]
     return [
         f"Pid: {task.pid}, comm: {task.comm.decode(errors='replace')} {print_tainted(kern)} "
         f"({UTS_RELEASE} {UTS_VERSION.split(' ')[0]}) {DMI_PRODUCT}",
-        f"EIP: {regs['cs'] & 0xFFFF:04x}:[<{regs['ip']:08x}>] EFLAGS: {regs['flags']:08x} CPU: {cpu}",
+        f"EIP: {regs['cs'] & 0xFFFF:04x}:[<{regs['ip']:08x}>] "
+        f"EFLAGS: {regs['flags']:08x} CPU: {cpu}",
         f"EIP is at {sym}",
         f"EAX: {regs['ax']:08x} EBX: {regs['bx']:08x} ECX: {regs['cx']:08x} EDX: {regs['dx']:08x}",
         f"ESI: {regs['si']:08x} EDI: {regs['di']:08x} EBP: {regs['bp']:08x} ESP: {sp:08x}",

@@ -170,7 +170,7 @@ class Runtime:
     def _epilogue(self, cpu, frame: Frame, result) -> None:
         """Return to the guest caller: restore registers, let the thunk's ``ret`` run."""
         if frame.entry_sp is not None:
-            for reg, value in zip(CALLEE_SAVED, self.mem.unpack("<4I", frame.sp)):
+            for reg, value in zip(CALLEE_SAVED, self.mem.unpack("<4I", frame.sp), strict=True):
                 cpu.write(reg, value)
             cpu.write("esp", frame.entry_sp)
         cpu.write("eax", result or 0)
@@ -239,7 +239,7 @@ class Runtime:
         sp -= 4
         self.mem.set_u32(sp, self.machine.map.py_ret)
         cpu.write("esp", sp)
-        for reg, value in zip(("eax", "edx", "ecx"), reg_args):
+        for reg, value in zip(("eax", "edx", "ecx"), reg_args, strict=False):
             cpu.write(reg, value)
         self._set_mode(cpu.index, Mode("guest", pc=call.addr))
 

@@ -9,7 +9,14 @@ schedule() calls the assembled switch_to (asm/entry_32.S).
 
 from collections import deque
 
-from kernel_model.consts import EINVAL, MAX_RT_PRIO, NICE_0_PRIO, SCHED_FIFO, TASK_DEAD, TASK_RUNNING
+from kernel_model.consts import (
+    EINVAL,
+    MAX_RT_PRIO,
+    NICE_0_PRIO,
+    SCHED_FIFO,
+    TASK_DEAD,
+    TASK_RUNNING,
+)
 from kernel_model.headers import task_struct, thread_info
 from kernel_model.runtime import IDLE, RELAX, CallGuest, guest_callable
 from kernel_model.task import put_task_struct
@@ -161,7 +168,9 @@ def schedule(kern):
         kern.on_rq.discard(prev.addr)
     elif prev.addr != q.idle:
         # Still runnable: to the back of the queue (of a CPU it may use).
-        activate_task(kern, prev, q.cpu if prev.cpus_allowed >> q.cpu & 1 else select_task_rq(kern, prev))
+        activate_task(
+            kern, prev, q.cpu if prev.cpus_allowed >> q.cpu & 1 else select_task_rq(kern, prev)
+        )
     nxt = task_struct(kern.mem, pick_next_task(kern, q))
     if nxt == prev:
         if prev.addr != q.idle:

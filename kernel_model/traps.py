@@ -33,7 +33,9 @@ def fault_header(fault) -> tuple[list[str], str, int]:
     if fault.kind == "page":
         what = "NULL pointer dereference" if fault.address < PAGE_SIZE else "paging request"
         at = "(null)" if fault.address == 0 else f"{fault.address:08x}"
-        code = (PF_WRITE if fault.access == "write" else 0) | (PF_INSTR if fault.access == "fetch" else 0)
+        code = (PF_WRITE if fault.access == "write" else 0) | (
+            PF_INSTR if fault.access == "fetch" else 0
+        )
         return [f"BUG: unable to handle kernel {what} at {at}"], f"Oops: {code:04x}", SIGKILL
     if fault.kind == "invalid_opcode":
         return [], "invalid opcode: 0000", SIGSEGV
@@ -77,7 +79,9 @@ def die(kern, cpu, fault, task) -> int:
     regs, sp, ss = cpu_pt_regs(cpu)
     kern.die_counter += 1
     ti = sp & ~(THREAD_SIZE - 1)
-    lines = header + [f"IP: [<{fault.eip:08x}>] {kern.symbols.describe_sized(fault.eip)}"] * bool(header)
+    lines = header + [f"IP: [<{fault.eip:08x}>] {kern.symbols.describe_sized(fault.eip)}"] * bool(
+        header
+    )
     lines += [f"{banner} [#{kern.die_counter}] SMP", "Modules linked in:", ""]
     lines += __show_regs(kern, regs, sp, ss, cpu.index, task)
     lines.append(

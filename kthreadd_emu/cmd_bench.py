@@ -19,5 +19,9 @@ def run(args) -> int:
         print(json.dumps(results, indent=1))
     else:
         for key, value in results.items():
-            print(f"{key:<40} {value:>14.3f}" if isinstance(value, float) else f"{key:<40} {value:>14}")
+            print(
+                f"{key:<40} {value:>14.3f}"
+                if isinstance(value, float)
+                else f"{key:<40} {value:>14}"
+            )
     return 0

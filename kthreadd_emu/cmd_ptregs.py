@@ -6,8 +6,8 @@ from kernel_model.process_32 import show_regs_of_frame, task_pt_regs
 from kernel_model.ptrace import pt_regs
 from kernel_model.sched import task_cpu
 from kernel_model.task import find_task_by_pid, for_each_process
-from kthreadd_emu.errors import UsageError, parse_int
 from kthreadd_emu.cmd_ps import add_machine_options, machine_from_args
+from kthreadd_emu.errors import UsageError, parse_int
 
 
 def add_parser(sub) -> None:
@@ -15,9 +15,12 @@ def add_parser(sub) -> None:
     p.add_argument("--pid", default="2", help="the task (default 2, kthreadd)")
     add_machine_options(p)
     p.add_argument("--format", choices=("show_regs", "struct", "json"), default="show_regs")
-    p.add_argument("--live", action="store_true",
-                   help="the frame's memory now, not as copy_thread left it (a thread that has "
-                        "run has popped it with iret and grown its stack over it)")
+    p.add_argument(
+        "--live",
+        action="store_true",
+        help="the frame's memory now, not as copy_thread left it (a thread that has "
+        "run has popped it with iret and grown its stack over it)",
+    )
     p.set_defaults(run=run)
 
 
@@ -52,7 +55,12 @@ def as_struct(kern, task, addr, values) -> list[str]:
 
 
 def as_json(kern, task, addr, values) -> list[str]:
-    doc = {"pid": task.pid, "comm": task.comm.decode(errors="replace"), "addr": addr, "pt_regs": values}
+    doc = {
+        "pid": task.pid,
+        "comm": task.comm.decode(errors="replace"),
+        "addr": addr,
+        "pt_regs": values,
+    }
     return [json.dumps(doc, indent=1)]
 
 

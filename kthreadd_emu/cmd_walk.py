@@ -10,12 +10,22 @@ REG_ORDER = ("eax", "ebx", "ecx", "edx", "esi", "edi", "ebp", "esp", "eip", "efl
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("walk", help="kernel_thread -> do_fork -> ret_from_fork -> the thread, step by step")
-    p.add_argument("--arg", default="21", help="the thread's argument (decimal or 0x-hex; default 21)")
-    p.add_argument("--fn", default="answer", help="thread function: a symbol or an address (default answer)")
+    p = sub.add_parser(
+        "walk", help="kernel_thread -> do_fork -> ret_from_fork -> the thread, step by step"
+    )
+    p.add_argument(
+        "--arg", default="21", help="the thread's argument (decimal or 0x-hex; default 21)"
+    )
+    p.add_argument(
+        "--fn", default="answer", help="thread function: a symbol or an address (default answer)"
+    )
     p.add_argument("--budget", default="1000000", help="instructions a CPU may run without a stop")
-    p.add_argument("--via", choices=("kernel_thread", "kthread_create"), default="kernel_thread",
-                   help="kernel_thread from the boot task, or kthread_run through kthreadd")
+    p.add_argument(
+        "--via",
+        choices=("kernel_thread", "kthread_create"),
+        default="kernel_thread",
+        help="kernel_thread from the boot task, or kthread_run through kthreadd",
+    )
     p.add_argument("--json", action="store_true", help="one JSON object instead of text")
     p.set_defaults(run=run)
 
@@ -44,11 +54,13 @@ def as_json(w) -> dict:
 def as_text(w) -> list[str]:
     t = w.task
     if w.via == "kthread_create":
-        lines = [f"kthread_run(fn={w.fn:#010x}, arg={w.arg:#x}, \"walker\") on a booted machine:"]
+        lines = [f'kthread_run(fn={w.fn:#010x}, arg={w.arg:#x}, "walker") on a booted machine:']
         lines += ["  " + e for e in w.events]
     else:
-        lines = [f"kernel_thread(fn={w.fn:#010x}, arg={w.arg:#x}, flags={WALK_FLAGS:#x}) "
-                 "called by swapper (pid 0) on CPU 0"]
+        lines = [
+            f"kernel_thread(fn={w.fn:#010x}, arg={w.arg:#x}, flags={WALK_FLAGS:#x}) "
+            "called by swapper (pid 0) on CPU 0"
+        ]
     lines.append(f"The pt_regs kernel_thread built, on the parent's stack at {w.built_at:08x}:")
     lines += ["  " + line for line in w.built_lines]
     lines += [
@@ -68,7 +80,9 @@ def _step_lines(steps) -> list[str]:
     out = []
     for i, step in enumerate(steps):
         after = steps[i + 1].regs if i + 1 < len(steps) else step.regs
-        changed = " ".join(f"{r}={after[r]:08x}" for r in REG_ORDER if r != "eip" and after[r] != step.regs[r])
+        changed = " ".join(
+            f"{r}={after[r]:08x}" for r in REG_ORDER if r != "eip" and after[r] != step.regs[r]
+        )
         out.append(f"  {step.addr:08x} {step.symbol:<26} {step.insn:<28} {changed}".rstrip())
     if steps:
         first = steps[0].regs

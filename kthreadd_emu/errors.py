@@ -29,7 +29,9 @@ def report(command, args) -> int:
         print(err, file=sys.stderr)
     except SoftLockup as err:
         print(f"kthreadd-emu: {err}", file=sys.stderr)
-        print("kthreadd-emu: instruction budget exhausted (raise it with --budget)", file=sys.stderr)
+        print(
+            "kthreadd-emu: instruction budget exhausted (raise it with --budget)", file=sys.stderr
+        )
     except BrokenPipeError:
         return 0
     except (UsageError, MachineError, ProfileError, KthreadError, OSError) as err:

@@ -35,7 +35,18 @@ class Proc:
     cputime: int
 
     def as_json(self) -> dict:
-        keys = ("pid", "ppid", "comm", "state", "stat", "cpu", "cpus_allowed", "flags", "policy", "nice")
+        keys = (
+            "pid",
+            "ppid",
+            "comm",
+            "state",
+            "stat",
+            "cpu",
+            "cpus_allowed",
+            "flags",
+            "policy",
+            "nice",
+        )
         return {k: getattr(self, k) for k in keys}
 
 
@@ -103,5 +114,6 @@ def format_row(p: Proc, prefix: str, boot_time: float) -> str:
 
 
 def ps_auxf(kern) -> list[str]:
-    return [HEADER] + [format_row(p, prefix, kern.boot_time) for p, prefix in forest(snapshot(kern))]
-
+    return [HEADER] + [
+        format_row(p, prefix, kern.boot_time) for p, prefix in forest(snapshot(kern))
+    ]

@@ -22,7 +22,9 @@ def resolve_function(kern, spec: str) -> int:
         return kern.symbols[spec]
     if spec[:1].isdigit():
         return parse_int(spec) & 0xFFFFFFFF
-    raise UsageError(f"unknown thread function {spec!r} (a symbol of {DEMO_SOURCE.name} or an address)")
+    raise UsageError(
+        f"unknown thread function {spec!r} (a symbol of {DEMO_SOURCE.name} or an address)"
+    )
 
 
 def run_main(kern, main) -> dict:
@@ -69,7 +71,9 @@ def run_in_thread(kern, main, name: str = "python") -> dict:
         out["done"] = True
         return result or 0
 
-    kern.run(until=lambda: kern.current(0).addr == kern.data.init_task.addr, max_events=SETTLE_EVENTS)
+    kern.run(
+        until=lambda: kern.current(0).addr == kern.data.init_task.addr, max_events=SETTLE_EVENTS
+    )
     kern.spawn(body, name)
     if not kern.run(until=lambda: "done" in out):
         raise RuntimeError(f"{name}: every CPU went idle before the thread finished")

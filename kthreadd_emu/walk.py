@@ -15,7 +15,13 @@ from kernel_model.exit import do_wait
 from kernel_model.kthread import kthread_run
 from kernel_model.process_32 import kernel_thread, show_regs_of_frame, task_pt_regs
 from kthreadd_emu.errors import UsageError
-from kthreadd_emu.scenario import booted_kernel, demo_kernel, resolve_function, run_in_thread, run_main
+from kthreadd_emu.scenario import (
+    booted_kernel,
+    demo_kernel,
+    resolve_function,
+    run_in_thread,
+    run_main,
+)
 
 WALK_FLAGS = CLONE_FS | CLONE_FILES | SIGCHLD
 
@@ -62,7 +68,9 @@ class _ChildWatch:
         k, r = self.kern, self.result
         if k.current(k.this_cpu).pid == self.builder_pid and not r.built:
             r.built_at, r.built = regs.addr, regs.values()
-            r.built_lines = show_regs_of_frame(k, regs.addr, r.built, k.this_cpu, k.current(k.this_cpu))
+            r.built_lines = show_regs_of_frame(
+                k, regs.addr, r.built, k.this_cpu, k.current(k.this_cpu)
+            )
 
     def exited(self, task, code) -> None:
         """do_exit began (called by the thread, or by the oops path)."""
@@ -71,7 +79,9 @@ class _ChildWatch:
             self.result.exit_code = code
 
 
-def walk(fn_spec: str = "answer", arg: int = 21, budget: int = 1_000_000, via: str = "kernel_thread") -> Walk:
+def walk(
+    fn_spec: str = "answer", arg: int = 21, budget: int = 1_000_000, via: str = "kernel_thread"
+) -> Walk:
     if via == "kthread_create":
         kern = booted_kernel(1, budget=budget)
     else:
@@ -83,7 +93,9 @@ def walk(fn_spec: str = "answer", arg: int = 21, budget: int = 1_000_000, via: s
     kern.register_trace("do_exit", watch.exited)
     tracer = Tracer(kern.machine, watch)
     try:
-        (_walk_kthread_create if via == "kthread_create" else _walk_kernel_thread)(kern, result, watch)
+        (_walk_kthread_create if via == "kthread_create" else _walk_kernel_thread)(
+            kern, result, watch
+        )
     finally:
         tracer.close()
     result.steps = tracer.steps
@@ -98,7 +110,9 @@ def _walk_kernel_thread(kern, result, watch) -> None:
         watch.born(k.last_forked)
         _, result.exit_code = yield from do_wait(k, pid)
 
-    kern.register_trace("sched_process_fork", lambda parent, child: setattr(kern, "last_forked", child))
+    kern.register_trace(
+        "sched_process_fork", lambda parent, child: setattr(kern, "last_forked", child)
+    )
     run_main(kern, main)
 
 
@@ -107,11 +121,17 @@ def _walk_kthread_create(kern, result, watch) -> None:
         me = kern.current(kern.this_cpu)
         result.events.append(f"[{me.comm.decode()} pid {me.pid} CPU {kern.this_cpu}] {text}")
 
-    kern.register_trace("kthread_create", lambda create: note(
-        f"kthread_create: request at {create.addr:08x} queued on kthread_create_list; "
-        "wake_up_process(kthreadd)"))  # fmt: skip
-    kern.register_trace("kthreadd_dequeue", lambda create: note(
-        f"kthreadd: took request {create.addr:08x}; create_kthread -> kernel_thread(kthread, create)"))  # fmt: skip
+    def queued(create):
+        note(
+            f"kthread_create: request at {create.addr:08x} queued on kthread_create_list; "
+            "wake_up_process(kthreadd)"
+        )
+
+    def served(create):
+        note(f"kthreadd: took request {create.addr:08x}; create_kthread -> kernel_thread(kthread)")
+
+    kern.register_trace("kthread_create", queued)
+    kern.register_trace("kthreadd_dequeue", served)
 
     def forked(parent, child):
         if parent.addr == kern.data.kthreadd_task:

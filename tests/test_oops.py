@@ -17,9 +17,19 @@ FLAGS = CLONE_FS | CLONE_FILES | SIGCHLD
     "fn, arg, first_line, signal",
     [
         ("0x1000", "0", "BUG: unable to handle kernel paging request at 00001000", SIGKILL),
-        ("bad_pointer", "0", "BUG: unable to handle kernel NULL pointer dereference at (null)", SIGKILL),
+        (
+            "bad_pointer",
+            "0",
+            "BUG: unable to handle kernel NULL pointer dereference at (null)",
+            SIGKILL,
+        ),
         ("invalid_op", "0", "invalid opcode: 0000 [#1] SMP", SIGSEGV),
-        ("smash_stack", "0xdead0000", "BUG: unable to handle kernel paging request at dead0000", SIGKILL),
+        (
+            "smash_stack",
+            "0xdead0000",
+            "BUG: unable to handle kernel paging request at dead0000",
+            SIGKILL,
+        ),
     ],
 )
 def test_fault_gives_oops_and_kills_only_the_thread(capsys, fn, arg, first_line, signal):

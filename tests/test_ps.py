@@ -51,13 +51,15 @@ def test_per_cpu_threads_bound_to_their_cpu(capsys, ncpus):
     procs = json.loads("\n".join(ps(capsys, "--cpus", str(ncpus), "--json")))
     per_cpu = [p for p in procs if "/" in p["comm"]]
     names = sorted(p["comm"] for p in per_cpu)
-    expected = sorted(f"{n}/{c}" for c in range(ncpus)
-                      for n in ("migration", "migration", "ksoftirqd", "watchdog", "events"))  # fmt: skip
+    kinds = ("migration", "migration", "ksoftirqd", "watchdog", "events")
+    expected = sorted(f"{n}/{c}" for c in range(ncpus) for n in kinds)
     assert names == expected
     for p in per_cpu:
         cpu = int(p["comm"].split("/")[1])
         assert p["cpus_allowed"] == 1 << cpu and p["cpu"] == cpu
-        assert p["policy"] == ("SCHED_FIFO" if p["comm"].split("/")[0] in ("migration", "watchdog") else "SCHED_NORMAL")
+        assert p["policy"] == (
+            "SCHED_FIFO" if p["comm"].split("/")[0] in ("migration", "watchdog") else "SCHED_NORMAL"
+        )
         assert p["stat"] == "S" and p["ppid"] == 2
     assert [p["pid"] for p in procs] == sorted(p["pid"] for p in procs)
 

@@ -36,8 +36,8 @@ def test_loading_a_selector_without_descriptor_faults(cpu_and_machine):
 
 
 def test_percpu_segment_base_is_the_per_cpu_offset():
-    from kthreadd_emu.scenario import demo_kernel
     from kernel_model.percpu import per_cpu_offset
+    from kthreadd_emu.scenario import demo_kernel
 
     kern, _ = demo_kernel(3)
     gdt = kern.mem.read(kern.machine.cpus[2].gdtr[0] + 27 * 8, 8)

@@ -84,7 +84,9 @@ def test_current_through_fs_is_the_running_task(demo, boot):
 
 def test_gs_20_is_the_per_cpu_canary(demo, boot):
     kern, image = demo
-    canaries = probe(kern, image.symbols["read_canary"], lambda cpu: per_cpu(kern, cpu.index).stack_canary.canary)
+    canaries = probe(
+        kern, image.symbols["read_canary"], lambda cpu: per_cpu(kern, cpu.index).stack_canary.canary
+    )
     out = spawn_and_reap(boot, kern, image.symbols["read_canary"], 0)
     assert out["wait"][1] & 0xFFFFFFFF == canaries[0]
     # switch_to's __switch_canary put the child's own canary there.

@@ -4,7 +4,13 @@ when, the parked state, kthread_stop, binding, and misuse."""
 import pytest
 
 from kernel_model.consts import EINTR, IS_ERR, TASK_UNINTERRUPTIBLE
-from kernel_model.kthread import KthreadError, kthread_bind, kthread_create, kthread_run, kthread_stop
+from kernel_model.kthread import (
+    KthreadError,
+    kthread_bind,
+    kthread_create,
+    kthread_run,
+    kthread_stop,
+)
 from kernel_model.sched import schedule, wake_up_process
 from kthreadd_emu.scenario import booted_kernel, run_in_thread
 
@@ -30,7 +36,13 @@ def test_comm_is_kthreadd_until_kthread_create_returns(kern):
 
 def test_name_truncated_to_15_characters(kern):
     def main(k, out):
-        task = k.task((yield from kthread_create(k, k.demo.symbols["answer"], 1, "%s", "a-very-long-thread-name")))
+        task = k.task(
+            (
+                yield from kthread_create(
+                    k, k.demo.symbols["answer"], 1, "%s", "a-very-long-thread-name"
+                )
+            )
+        )
         out["comm"] = task.comm
         out["stop"] = yield from kthread_stop(k, task)
 
@@ -83,7 +95,10 @@ def test_bind_to_missing_cpu_is_a_clear_error(kern):
             out["err"] = str(err)
         yield from kthread_stop(k, task)
 
-    assert run_in_thread(kern, main)["err"] == "kthread_bind: CPU 7 does not exist (this machine has 2)"
+    assert (
+        run_in_thread(kern, main)["err"]
+        == "kthread_bind: CPU 7 does not exist (this machine has 2)"
+    )
 
 
 def test_bind_of_a_woken_thread_warns(kern):

@@ -36,7 +36,9 @@ def test_concurrent_creators_lose_nothing(seed):
         def main(k):
             mine = []
             for j in range(4):
-                mine.append((yield from kthread_create(k, k.demo.symbols["answer"], j, "c%d/%d", n, j)))
+                mine.append(
+                    (yield from kthread_create(k, k.demo.symbols["answer"], j, "c%d/%d", n, j))
+                )
             results.extend(mine)
             for task in mine:
                 yield from kthread_stop(k, k.task(task))

@@ -1,0 +1,28 @@
+"""kthreadd-emu stress: many kernel threads created, run and reaped in one run."""
+
+from kthreadd_emu.cmd_ps import add_machine_options, machine_from_args
+from kthreadd_emu.errors import parse_int
+from kthreadd_emu.stress import stress
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser("stress", help="create, run and reap many kthreads; check nothing leaks")
+    p.add_argument("--threads", default="100000", help="how many threads (default 100000)")
+    p.add_argument("--alive", default="64", help="at most this many alive at once (default 64)")
+    add_machine_options(p)
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    kern = machine_from_args(args)
+    before = (kern.mm.stacks.in_use, kern.mm.tasks.in_use, kern.data.pidmap_nr_free)
+    result = stress(kern, parse_int(args.threads), parse_int(args.alive))
+    after = (kern.mm.stacks.in_use, kern.mm.tasks.in_use, kern.data.pidmap_nr_free)
+    print(
+        f"created {result.created}, failed {result.failed} in {result.seconds:.1f} s "
+        f"({result.created / result.seconds:.0f} threads/s); last pid {kern.data.last_pid}"
+    )
+    print(f"stacks, task_structs, free pids: before {before}, after {after}")
+    leaked = before != after
+    print("LEAK" if leaked else "no leaks")
+    return 1 if leaked or result.failed else 0
