@@ -85,6 +85,22 @@ class CPU:
         uc.hook_add(UC_HOOK_INTR, m.on_interrupt, self)
         return uc
 
+    def save(self):
+        """This CPU's whole register state (None if it never powered on)."""
+        return None if self._uc is None else self._uc.context_save()
+
+    def restore(self, context) -> None:
+        if context is None:
+            self._uc = None  # never ran at save time: power on afresh when needed
+        else:
+            self.uc.context_restore(context)
+        self.stop = self.skip_thunk = self.fault_address = None
+
+    def forget_code(self, start: int, end: int) -> None:
+        """Drop translations of [start, end): host-side writes are invisible to Unicorn."""
+        if self._uc is not None:
+            self._uc.ctl_remove_cache(start, end)
+
     def read(self, name: str) -> int:
         return self.uc.reg_read(UC_REG[name])
 

@@ -7,6 +7,8 @@ each: a guest ``call`` lands on the thunk, a code hook hands the call to
 to the caller with whatever the Python side left in %eax.
 """
 
+import bisect
+
 from unicorn import UC_MEM_FETCH_UNMAPPED, UC_MEM_READ_UNMAPPED, UC_MEM_WRITE_UNMAPPED, UcError
 from unicorn.unicorn_const import UC_ERR_INSN_INVALID
 
@@ -44,14 +46,29 @@ class Machine:
 
     def load(self, image) -> None:
         """Place an assembled image at its origin and publish its symbols."""
-        self.mem.write(image.origin, image.code)
         end = image.origin + len(image.code)
+        self.mem.write(image.origin, image.code)
+        for cpu in self.cpus:
+            cpu.forget_code(image.origin, end)
         inside = sorted((a, n) for n, a in image.symbols.items() if image.origin <= a < end)
         starts = sorted({a for a, _ in inside}) + [end]
         for addr, name in inside:
             # A label runs to the next label at a higher address (aliases share it).
-            nxt = next(s for s in starts if s > addr)
+            nxt = starts[bisect.bisect_right(starts, addr)]
             self.symbols.add(name, addr, nxt - addr, "asm")
+
+    def save(self, ranges) -> tuple:
+        """The machine's state: the given RAM ranges, every CPU, the symbol table."""
+        return self.mem.save(ranges), [cpu.save() for cpu in self.cpus], self.symbols.copy()
+
+    def restore(self, state) -> None:
+        saved_ram, contexts, symbols = state
+        self.mem.restore(saved_ram)
+        for cpu, context in zip(self.cpus, contexts, strict=True):
+            cpu.restore(context)
+            for start, data in saved_ram:
+                cpu.forget_code(start, start + len(data))
+        self.symbols.replace_with(symbols)
 
     def thunk_address(self, slot: int) -> int:
         """Address of thunk ``slot`` (slot 0 is the py_ret trap)."""

@@ -97,6 +97,14 @@ class Memory:
     def set_u32(self, addr: int, value: int) -> None:
         struct.pack_into("<I", self.buf, addr - PAGE_OFFSET, value & 0xFFFFFFFF)
 
+    def save(self, ranges) -> list[tuple[int, bytes]]:
+        """Copies of the [start, end) ranges, for restore()."""
+        return [(start, self.read(start, end - start)) for start, end in ranges if end > start]
+
+    def restore(self, saved) -> None:
+        for start, data in saved:
+            self.write(start, data)
+
     def unpack(self, fmt: str, addr: int) -> tuple:
         return struct.unpack_from(fmt, self.buf, self.offset(addr, struct.calcsize(fmt)))
 

@@ -32,6 +32,19 @@ class SymbolTable:
         self._syms.insert(i, sym)
         return sym
 
+    def copy(self) -> "SymbolTable":
+        other = SymbolTable()
+        other.replace_with(self)
+        return other
+
+    def replace_with(self, other: "SymbolTable") -> None:
+        """Become a copy of ``other`` (users keep their reference to this table)."""
+        self.by_name, self._addrs, self._syms = (
+            dict(other.by_name),
+            list(other._addrs),
+            list(other._syms),
+        )
+
     def __getitem__(self, name: str) -> int:
         return self.by_name[name].addr
 

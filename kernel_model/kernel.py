@@ -9,7 +9,7 @@ by fork_idle, as smp_init does.
 
 import random
 import time
-from collections import defaultdict
+from collections import defaultdict, deque
 from pathlib import Path
 
 from asm.assembler import assemble_file
@@ -151,6 +151,30 @@ class Kernel:
             yield from main(self)
         yield from cpu_idle(self)
 
+    # -- snapshots -----------------------------------------------------------
+
+    def snapshot(self) -> "KernelSnapshot":
+        """Everything needed to come back to this moment (see restore())."""
+        return KernelSnapshot(self)
+
+    def restore(self, snap: "KernelSnapshot") -> None:
+        """Go back to ``snap``; raises SnapshotError if a long-lived task has moved
+        on since (then boot again).  Tasks created since are forgotten."""
+        snap.restore(self)
+
+    def live_ranges(self) -> list[tuple[int, int]]:
+        """The RAM that holds kernel state now (free stacks and slots need no saving)."""
+        m = self.machine.map
+        thunks_end = m.thunks + m.thunk_slot * (len(self.machine.python_functions) + 1)
+        return [
+            (m.text, self.text_end),
+            (m.thunks, thunks_end),
+            (m.data, m.data + kernel_data.SIZE),
+            (m.percpu, m.percpu_copy(len(self.machine.cpus))),
+            (self.mm.tasks.first, self.mm.tasks.high_water),
+            (self.mm.stacks.first, self.mm.stacks.high_water),
+        ]
+
     # -- the run loop --------------------------------------------------------
 
     def run(self, until=None, max_events: int | None = None) -> bool:
@@ -221,3 +245,46 @@ class Kernel:
 
     def register_trace(self, name: str, probe) -> None:
         self._tracepoints[name].append(probe)
+
+
+class KernelSnapshot:
+    """A kernel's state at one moment: RAM in use, CPUs, and the Python side."""
+
+    _COPIED = ("spawned", "percpu_threads", "images", "fork_frames")
+    _PLAIN = ("this_cpu", "tainted", "die_counter", "booted", "text_end", "max_threads", "profile")
+
+    def __init__(self, kern: Kernel):
+        self.machine = kern.machine.save(kern.live_ranges())
+        self.runtime = kern.runtime.save()
+        self.pools = (kern.mm.stacks.save(), kern.mm.tasks.save())
+        self.queues = [(list(q.queue), q.nr_switches) for q in kern.rq]
+        self.sets = (set(kern.on_rq), set(kern.wait_chldexit))
+        self.notifiers = (list(kern.cpu_notifiers.chain), kern.cpu_notifiers.online)
+        self.probes = {name: list(probes) for name, probes in kern._tracepoints.items()}
+        self.rngs = (kern.rng.getstate(), kern.sched_rng and kern.sched_rng.getstate())
+        self.copied = {k: dict(getattr(kern, k)) for k in self._COPIED if hasattr(kern, k)}
+        self.plain = {k: getattr(kern, k) for k in self._PLAIN}
+        self.log_len, self.pid_max = len(kern.log), kern.pidmap.pid_max
+
+    def restore(self, kern: Kernel) -> None:
+        kern.runtime.restore(self.runtime)
+        kern.machine.restore(self.machine)
+        kern.mm.stacks.restore(self.pools[0])
+        kern.mm.tasks.restore(self.pools[1])
+        for q, (queue, switches) in zip(kern.rq, self.queues, strict=True):
+            q.queue, q.nr_switches = deque(queue), switches
+        kern.on_rq, kern.wait_chldexit = set(self.sets[0]), set(self.sets[1])
+        kern.cpu_notifiers.chain, kern.cpu_notifiers.online = (
+            list(self.notifiers[0]),
+            self.notifiers[1],
+        )
+        kern._tracepoints = defaultdict(list, {k: list(v) for k, v in self.probes.items()})
+        kern.rng.setstate(self.rngs[0])
+        if kern.sched_rng is not None:
+            kern.sched_rng.setstate(self.rngs[1])
+        for name, value in self.copied.items():
+            setattr(kern, name, dict(value))
+        for name, value in self.plain.items():
+            setattr(kern, name, value)
+        del kern.log[self.log_len :]
+        kern.pidmap.pid_max = self.pid_max

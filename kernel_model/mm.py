@@ -19,7 +19,7 @@ class Pool:
 
     def __init__(self, base: int, end: int, size: int, align: int):
         first = -(-base // align) * align
-        self.size = size
+        self.first, self.size = first, size
         self.free = list(range(first, end - size + 1, -(-size // align) * align))[::-1]
         self.total = len(self.free)
         self.allocated: set[int] = set()
@@ -38,6 +38,18 @@ class Pool:
     def release(self, addr: int) -> None:
         self.allocated.remove(addr)
         self.free.append(addr)
+
+    def save(self) -> tuple:
+        return list(self.free), set(self.allocated)
+
+    def restore(self, saved) -> None:
+        self.free, self.allocated = list(saved[0]), set(saved[1])
+        self.fail_next = 0
+
+    @property
+    def high_water(self) -> int:
+        """End of the highest block in use: nothing above it holds live data."""
+        return max(self.allocated) + self.size if self.allocated else self.first
 
     @property
     def in_use(self) -> int:

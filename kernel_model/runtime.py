@@ -112,6 +112,21 @@ class Mode:
 IDLE_MODE = Mode("idle")
 
 
+class SnapshotError(Exception):
+    """A snapshot can no longer be restored (a long-lived task moved on)."""
+
+
+def suspension_point(gen) -> tuple | None:
+    """Where a generator (and what it delegates to) is suspended; None if finished."""
+    point = []
+    while inspect.isgenerator(gen):
+        if gen.gi_frame is None:
+            return None
+        point.append((gen.gi_frame.f_code, gen.gi_frame.f_lasti))
+        gen = gen.gi_yieldfrom
+    return tuple(point)
+
+
 class Runtime:
     """Drives every CPU: the machine loop of the model."""
 
@@ -127,6 +142,31 @@ class Runtime:
         self.budget = 1_000_000
         self.events = 0
         self.machine.pycall = self.on_pycall
+
+    def save(self) -> tuple:
+        """The Python side of every task, with where each of its generators waits.
+
+        Generators cannot be copied; a restore is valid only while each one still
+        waits at the same point (kthreadd back in its loop's schedule(), say)."""
+        frames = {
+            task: [(f, f.gen, f.thunk, f.entry_sp, f.sp, suspension_point(f.gen)) for f in fs]
+            for task, fs in self.frames.items()
+        }
+        return list(self.mode), self.idle_mask, set(self.busy), frames, self.events
+
+    def restore(self, saved) -> None:
+        mode, idle_mask, busy, frames, events = saved
+        for task, entries in frames.items():
+            for frame, gen, _, _, _, point in entries:
+                if gen is not None and suspension_point(gen) != point:
+                    raise SnapshotError(f"task {task:#010x} moved on since the snapshot")
+        self.mode, self.idle_mask, self.busy, self.events = list(mode), idle_mask, set(busy), events
+        self.frames = {}
+        for task, entries in frames.items():
+            self.frames[task] = []
+            for frame, gen, thunk, entry_sp, sp, _ in entries:
+                frame.gen, frame.thunk, frame.entry_sp, frame.sp = gen, thunk, entry_sp, sp
+                self.frames[task].append(frame)
 
     def publish(self, addresses: dict[str, int]) -> None:
         for name, addr in addresses.items():
