@@ -157,7 +157,7 @@ class Runtime:
     def restore(self, saved) -> None:
         mode, idle_mask, busy, frames, events = saved
         for task, entries in frames.items():
-            for frame, gen, _, _, _, point in entries:
+            for _, gen, _, _, _, point in entries:
                 if gen is not None and suspension_point(gen) != point:
                     raise SnapshotError(f"task {task:#010x} moved on since the snapshot")
         self.mode, self.idle_mask, self.busy, self.events = list(mode), idle_mask, set(busy), events
