@@ -26,9 +26,10 @@ class Step:
 class Tracer:
     """Record the steps for which ``want(cpu_index, addr)`` holds, on every CPU."""
 
-    def __init__(self, machine, want):
+    def __init__(self, machine, want, syntax: str = "att"):
         self.machine = machine
         self.want = want
+        self.syntax = syntax
         self.steps: list[Step] = []
         self._hooks = []
         end = machine.map.end - 1
@@ -41,7 +42,9 @@ class Tracer:
     def _on_insn(self, uc, addr, size, cpu):
         # A thunk is reported once, by the machine, even if the call blocks and resumes.
         if addr not in self.machine.python_functions and self.want(cpu.index, addr):
-            self._record(cpu, addr, disassemble_one(self.machine.mem.read(addr, 16), addr).text)
+            self._record(
+                cpu, addr, disassemble_one(self.machine.mem.read(addr, 16), addr, self.syntax).text
+            )
 
     def _on_python_call(self, cpu, addr):
         if self.want(cpu.index, addr):

@@ -26,12 +26,14 @@ def add_parser(sub) -> None:
         default="kernel_thread",
         help="kernel_thread from the boot task, or kthread_run through kthreadd",
     )
+    p.add_argument("--syntax", choices=("att", "intel"), default="att", help="disassembly syntax")
     p.add_argument("--json", action="store_true", help="one JSON object instead of text")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
-    result = walk(args.fn, parse_int(args.arg) & 0xFFFFFFFF, parse_int(args.budget), args.via)
+    arg, budget = parse_int(args.arg) & 0xFFFFFFFF, parse_int(args.budget)
+    result = walk(args.fn, arg, budget, args.via, args.syntax)
     print(json.dumps(as_json(result), indent=1) if args.json else "\n".join(as_text(result)))
     return 0
 

@@ -79,9 +79,7 @@ class _ChildWatch:
             self.result.exit_code = code
 
 
-def walk(
-    fn_spec: str = "answer", arg: int = 21, budget: int = 1_000_000, via: str = "kernel_thread"
-) -> Walk:
+def walk(fn_spec="answer", arg=21, budget=1_000_000, via="kernel_thread", syntax="att") -> Walk:
     if via == "kthread_create":
         kern = booted_kernel(1, budget=budget)
     else:
@@ -91,7 +89,7 @@ def walk(
     watch = _ChildWatch(kern, result, builder_pid=2 if via == "kthread_create" else 0)
     kern.register_trace("kernel_thread", lambda regs: watch.built(regs))
     kern.register_trace("do_exit", watch.exited)
-    tracer = Tracer(kern.machine, watch)
+    tracer = Tracer(kern.machine, watch, syntax)
     try:
         (_walk_kthread_create if via == "kthread_create" else _walk_kernel_thread)(
             kern, result, watch

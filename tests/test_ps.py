@@ -85,3 +85,23 @@ def test_bad_machine_options(capsys, args, message):
     assert main(["ps", *args]) == 1
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and err.count("\n") == 1
+
+
+@pytest.mark.parametrize("ncpus", [2, 4])
+def test_per_cpu_threads_observed_only_on_their_cpu(ncpus):
+    """Each per-CPU thread reads its CPU number through %fs (guest code) each time
+    it runs; at boot and after being woken again it is always its own CPU."""
+    from kernel_model.kernel import Kernel
+    from kernel_model.sched import wake_up_process
+
+    kern = Kernel(ncpus)
+    seen = []
+    kern.register_trace("percpu_thread", lambda task, cpu: seen.append((task.cpus_allowed, cpu)))
+    kern.boot()
+    for threads in kern.percpu_threads.values():
+        for task in threads.values():
+            wake_up_process(kern, task)
+    kern.run()
+    assert len(seen) == 2 * 5 * ncpus
+    assert all(allowed == 1 << cpu for allowed, cpu in seen)
+    assert {cpu for _, cpu in seen} == set(range(ncpus))

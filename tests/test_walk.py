@@ -81,3 +81,22 @@ def test_text_output_shows_show_regs_and_steps(capsys):
     assert "EBX: c01" in out and "EDX: 00000015" in out
     assert "ret_from_fork+0x0" in out and "[python] do_exit" in out
     assert out.rstrip().endswith("exit code: 42")
+
+
+def test_intel_syntax_on_request(capsys):
+    doc = walk_json(capsys, "--syntax", "intel")
+    insns = [s["insn"] for s in doc["steps"]]
+    assert "push eax" in insns and "iretd" in insns
+
+
+def test_walk_via_kthread_create_goes_through_kthreadd(capsys):
+    doc = walk_json(capsys, "--via", "kthread_create", "--arg", "5")
+    events = doc["events"]
+    assert "kthread_create: request at" in events[0] and "[caller pid" in events[0]
+    assert events[1].startswith("[kthreadd pid 2 ") and "create_kthread" in events[1]
+    assert "do_fork: pid" in events[2]
+    insns = [s["insn"] for s in doc["steps"]]
+    assert doc["steps"][0]["symbol"] == "ret_from_fork+0x0"
+    assert "[python] kthread" in insns and "iretl" in insns
+    # kthread() calls threadfn(data) with data in eax only: answer gives 5 + [esp+4].
+    assert any(s["symbol"] == "answer+0x0" and s["regs"]["eax"] == 5 for s in doc["steps"])

@@ -11,7 +11,7 @@ from kernel_model.kthread import (
     kthread_run,
     kthread_stop,
 )
-from kernel_model.sched import schedule, wake_up_process
+from kernel_model.sched import schedule, task_cpu, wake_up_process
 from kthreadd_emu.scenario import booted_kernel, run_in_thread
 
 
@@ -71,10 +71,14 @@ def test_kthread_stop_returns_threadfn_result(kern):
     assert run_in_thread(kern, main)["ret"] == 7
 
 
-def test_bound_thread_runs_only_on_its_cpu(kern):
+def test_thread_parked_on_one_cpu_resumes_bound_on_the_other(kern):
+    """kthread() sleeps in Python (schedule) where kthreadd forked it; bound
+    elsewhere and woken, it resumes that Python frame on the other CPU."""
+
     def main(k, out):
         task = k.task((yield from kthread_create(k, k.demo.symbols["where_am_i"], 0, "bound")))
-        kthread_bind(k, task, 1)
+        out["parked_on"] = task_cpu(k, task)
+        kthread_bind(k, task, 1 - out["parked_on"])
         out["allowed"] = task.cpus_allowed
         wake_up_process(k, task)
 
@@ -82,8 +86,9 @@ def test_bound_thread_runs_only_on_its_cpu(kern):
     kern.register_trace("do_exit", lambda task, code: codes.append((task.comm, code)))
     out = run_in_thread(kern, main)
     kern.run()
-    assert out["allowed"] == 0b10
-    assert (b"bound", 1) in codes
+    other = 1 - out["parked_on"]
+    assert out["allowed"] == 1 << other
+    assert (b"bound", other) in codes
 
 
 def test_bind_to_missing_cpu_is_a_clear_error(kern):
