@@ -1,10 +1,14 @@
 """One emulated i386 CPU: a Unicorn instance in 32-bit protected mode.
 
 Registers are named as the kernel's ``__show_regs`` and gdb name them.
-Reading a register costs a few microseconds (more than a context
-restore), so callers read only what they need.
+Reading a register through the Python binding costs a few microseconds,
+most of it the binding choosing a ctypes type; the hot path calls the C
+library's uc_reg_read/uc_reg_write directly with one reusable 32-bit
+buffer (every i386 register we touch fits; 16-bit segment reads fill
+the low half, so the buffer is cleared first).
 """
 
+import ctypes
 from dataclasses import dataclass, field
 
 from unicorn import (
@@ -17,11 +21,12 @@ from unicorn import (
     Uc,
     x86_const,
 )
+from unicorn.unicorn_py3.unicorn import uclib
 
 from emu.memory import PAGE_OFFSET
 from emu.segment import __KERNEL_CS, __KERNEL_DS, __KERNEL_PERCPU, __KERNEL_STACK_CANARY, __USER_DS
 
-TCG_BUFFER = 8 << 20
+TCG_BUFFER = 4 << 20
 GPRS = ("eax", "ebx", "ecx", "edx", "esi", "edi", "ebp", "esp")
 SEGS = ("cs", "ds", "es", "fs", "gs", "ss")
 REG_NAMES = GPRS + ("eip", "eflags") + SEGS
@@ -62,6 +67,8 @@ class CPU:
         self.stop = None  # why the last run ended early (set by hooks)
         self.skip_thunk = None  # resuming at this thunk: its Python call already ran
         self.fault_address = None
+        self._buf = ctypes.c_uint32()
+        self._ref = ctypes.byref(self._buf)
 
     @property
     def uc(self) -> Uc:
@@ -102,11 +109,14 @@ class CPU:
             self._uc.ctl_remove_cache(start, end)
 
     def read(self, name: str) -> int:
-        return self.uc.reg_read(UC_REG[name])
+        buf = self._buf
+        buf.value = 0
+        uclib.uc_reg_read(self.uc._uch, UC_REG[name], self._ref)
+        return buf.value
 
     def write(self, name: str, value: int) -> None:
-        self.uc.reg_write(UC_REG[name], value & 0xFFFFFFFF)
+        self._buf.value = value & 0xFFFFFFFF
+        uclib.uc_reg_write(self.uc._uch, UC_REG[name], self._ref)
 
     def regs(self, names=REG_NAMES) -> Regs:
-        uc = self.uc
-        return Regs({n: uc.reg_read(UC_REG[n]) for n in names})
+        return Regs({n: self.read(n) for n in names})
