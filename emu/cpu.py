@@ -118,10 +118,5 @@ class CPU:
         self._buf.value = value & 0xFFFFFFFF
         uclib.uc_reg_write(self.uc._uch, UC_REG[name], self._ref)
 
-    @staticmethod
-    def uc_reg(name: str) -> int:
-        """The UC_X86_REG_* number of register ``name``."""
-        return UC_REG[name]
-
     def regs(self, names=REG_NAMES) -> Regs:
         return Regs({n: self.read(n) for n in names})
