@@ -21,6 +21,8 @@ import contextlib
 import functools
 import os
 import sys
+import tempfile
+import threading
 from collections.abc import Callable, Iterator, Sequence
 
 from keystone import KS_ARCH_X86, KS_MODE_32, KS_OPT_SYNTAX_ATT, Ks, KsError
@@ -73,6 +75,10 @@ def hex_number(value: int) -> str:
     return f"-{-value:#x}" if value < 0 else f"{value:#x}"
 
 
+# One Keystone engine, and fd 2 redirected around its calls: neither is thread-safe.
+_KEYSTONE_LOCK = threading.Lock()
+
+
 @functools.lru_cache(maxsize=1)
 def _keystone() -> Ks:
     engine = Ks(KS_ARCH_X86, KS_MODE_32)
@@ -82,29 +88,44 @@ def _keystone() -> Ks:
 
 @functools.lru_cache(maxsize=16384)
 def _keystone_bytes(text: str) -> tuple[bytes, str]:
-    """Keystone's encoding of one canonical instruction, or its error message."""
-    try:
-        with _quiet_stderr():
+    """Keystone's encoding of one canonical instruction, or why there is none.
+
+    An encoding Keystone warned about is refused: after a warning Keystone 0.9.2
+    intermittently crashes the process (seen with string instructions written
+    with operands, which _strings keeps away from it). Any other warning that
+    gets through becomes an error here instead of a silent risk.
+    """
+    with _KEYSTONE_LOCK, _captured_stderr() as warnings:
+        try:
             encoding, _count = _keystone().asm(text, 0, True)
-    except KsError as err:
-        return b"", str(err)
+        except KsError as err:
+            return b"", str(err)
+    if warnings[0]:
+        return b"", f"Keystone warned: {warnings[0]}"
     return encoding or b"", ""
 
 
 @contextlib.contextmanager
-def _quiet_stderr() -> Iterator[None]:
-    """Keystone (LLVM) prints warnings straight to file descriptor 2; they would
-    end up in the middle of test and CLI output, so fd 2 points at /dev/null
-    for the duration of one Keystone call."""
+def _captured_stderr() -> Iterator[list[str]]:
+    """Point file descriptor 2, where Keystone (LLVM) prints warnings, at a scratch
+    file for one call, so warnings neither reach the terminal nor go unnoticed.
+    The yielded list holds the first line printed ("" if none) once the block ends."""
     sys.stderr.flush()
     saved = os.dup(2)
-    try:
-        with open(os.devnull, "wb") as sink:
-            os.dup2(sink.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+    printed: list[str] = []
+    with tempfile.TemporaryFile() as scratch:
+        os.dup2(scratch.fileno(), 2)
+        try:
+            yield printed
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            printed.append(_first_line(scratch))
+
+
+def _first_line(scratch) -> str:
+    scratch.seek(0)
+    return scratch.readline().decode("utf-8", "replace").strip()
 
 
 @functools.lru_cache(maxsize=16384)

@@ -51,7 +51,7 @@ def code_padding(count: int) -> bytes:
 def relocatable(val: Val) -> Val:
     """A value that fits in a field: a number, or an address inside the image."""
     if val.sect not in (0, 1):
-        raise SourceError("expression cannot be encoded: it counts the image address twice")
+        raise SourceError("expression is neither a number nor an address in the image plus one")
     return val
 
 

@@ -1,9 +1,13 @@
 """Statements to items (once), then layout passes until every address is settled.
 
-Relaxation follows GNU as: relaxable branches start short and only ever grow.
-A pass uses the addresses of the previous pass for forward references, which
-can only under-estimate a forward distance, so a branch grows only when the
-final layout needs it. Layout is done when a pass changes nothing.
+Relaxation is GNU as's relax_segment (gas/write.c), pass for pass: a first pass
+lays the code out with every relaxable branch short; each later pass walks it in
+order and grows a branch that cannot reach, judging what lies behind by this
+pass's addresses and what lies ahead the way GNU as does (the previous address
+plus the growth so far, unless an alignment lies between). Branches never
+shrink. Layout is done when a pass changes nothing. Matching GNU as's order of
+decisions matters: with alignments in play, other orders settle on other,
+equally valid, layouts.
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ _IGNORED = (".type", ".size", ".code32")
 
 @dataclass
 class Statement:
+    """A source statement, what it became, and whether it defines a label (for Image.lines)."""
+
     stmt: Stmt
     items: list
     labelled: bool
@@ -314,7 +320,7 @@ class Pass:
             except SourceError as err:
                 if not self.guess_here:
                     raise err.locate(self.stmt.lineno, self.stmt.line) from None
-                self.unsettled, chunk = True, b""
+                self.unsettled, chunk, self.addr = True, b"", start
                 self.item_addrs[first_item:] = [start] * len(statement.items)
             self.chunks.append((start, chunk))
             if self.addr - self.origin > MAX_IMAGE:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ._errors import SourceError
+from ._expr import wrap64
 from ._layout import LOCAL_MARK, Program, layout
 from ._source import SYMBOL, statements
 
@@ -112,7 +113,7 @@ def _cache_key(source: str, origin: int, filename: str, defines: dict[str, int])
     Defines are hashed in the caller's order (a reordered dict is only a cache
     miss); names are NUL-joined, values packed as 64-bit numbers when they fit.
     """
-    header = f"{origin}\0{len(filename)}:{filename}\0" + "\0".join(defines) + "\0\0"
+    header = f"{origin}\0{len(filename)}:{filename}\0" + "\0".join(map(str, defines)) + "\0\0"
     digest = hashlib.sha256(header.encode("utf-8", "surrogatepass"))
     try:
         digest.update(struct.pack(f"<{len(defines)}q", *defines.values()))
@@ -123,6 +124,7 @@ def _cache_key(source: str, origin: int, filename: str, defines: dict[str, int])
 
 
 def _assemble(source: str, origin: int, filename: str, defines: dict[str, int]) -> Image:
+    defines = {name: wrap64(value) for name, value in defines.items()}
     try:
         program = Program(statements(source, defines), defines)
         final = layout(program, origin)
@@ -148,3 +150,5 @@ def _check_inputs(origin: int, defines: dict[str, int]) -> None:
     for name, value in defines.items():
         if not isinstance(name, str) or not SYMBOL.fullmatch(name) or not isinstance(value, int):
             raise ValueError(f"define {name!r} must map a symbol name to an int, not {value!r}")
+        if not -(1 << 63) <= value < 1 << 64:
+            raise ValueError(f"define {name!r} = {value:#x} does not fit in 64 bits")

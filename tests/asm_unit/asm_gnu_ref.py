@@ -29,27 +29,34 @@ def defines_prelude(defines: Mapping[str, int]) -> str:
 def gnu_assemble_many(
     sources: Sequence[str], origins: Sequence[int], defines: Mapping[str, int] | None = None
 ) -> list[bytes]:
-    """Bytes GNU as + ld give for each source placed at the matching origin."""
+    """Bytes GNU as + ld give for each source placed at the matching origin.
+
+    Each source gets its own section, so a source must not switch sections itself.
+    """
     text = defines_prelude(defines or {})
-    for k, source in enumerate(sources):
-        text += f'.section .text.g{k},"ax",@progbits\n{source}\n'
     script = "SECTIONS {\n"
-    for k, origin in enumerate(origins):
+    for k, (source, origin) in enumerate(zip(sources, origins, strict=True)):
+        text += f'.section .text.g{k},"ax",@progbits\n{source}\n'
         script += f"  .text.g{k} {origin:#x} : {{ *(.text.g{k}) }}\n"
-    script += "  /DISCARD/ : { *(*) }\n}\n"
+    sections = _assemble_and_link(text, script + "  /DISCARD/ : { *(*) }\n}\n")
+    return [sections.get(f".text.g{k}", b"") for k in range(len(sources))]
+
+
+def gnu_assemble(source: str, origin: int = 0, defines: Mapping[str, int] | None = None) -> bytes:
+    """Bytes GNU as + ld give for one source in .text at `origin` (`.text` in it is harmless)."""
+    script = f"SECTIONS {{\n  .text {origin:#x} : {{ *(.text) }}\n  /DISCARD/ : {{ *(*) }}\n}}\n"
+    text = defines_prelude(defines or {}) + source + "\n"
+    return _assemble_and_link(text, script).get(".text", b"")
+
+
+def _assemble_and_link(text: str, script: str) -> dict[str, bytes]:
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         (work / "in.S").write_text(text)
         (work / "link.ld").write_text(script)
         _run(["as", "--32", "-o", "in.o", "in.S"], work)
         _run(["ld", "-m", "elf_i386", "-e", "0", "-T", "link.ld", "-o", "out.elf", "in.o"], work)
-        sections = elf32_sections((work / "out.elf").read_bytes())
-    return [sections.get(f".text.g{k}", b"") for k in range(len(sources))]
-
-
-def gnu_assemble(source: str, origin: int = 0, defines: Mapping[str, int] | None = None) -> bytes:
-    """Bytes GNU as + ld give for one source at one origin."""
-    return gnu_assemble_many([source], [origin], defines)[0]
+        return elf32_sections((work / "out.elf").read_bytes())
 
 
 def _run(argv: list[str], cwd: Path) -> None:

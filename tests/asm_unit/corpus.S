@@ -413,6 +413,25 @@ rep ret
 rep movsb %fs:(%esi), %es:(%edi)
 movsb %fs:(%esi), %es:(%edi)
 stosl %eax, %es:(%edi)
+stos %eax, %es:(%edi)
+stosw %ax, (%edi)
+lodsb %fs:(%esi), %al
+lods (%esi), %eax
+scasb %es:(%edi), %al
+scas (%edi), %al
+cmpsb %es:(%edi), %fs:(%esi)
+cmpsl (%esi), (%edi)
+movs (%esi), (%edi)
+movsb (%si), (%di)
+movsb %ds:(%esi), %es:(%edi)
+movsb %es:(%esi), %es:(%edi)
+xlat %fs:(%ebx)
+xlat (%ebx)
+xlatb %ds:(%ebx)
+insb (%dx), %es:(%edi)
+outsb %fs:(%esi), (%dx)
+outsw (%esi), (%dx)
+movsd %xmm0, %xmm1
 
 ## ---- lock
 lock; cmpxchgl %ecx, (%edx)
