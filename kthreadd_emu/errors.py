@@ -1,5 +1,6 @@
 """Errors a user can cause, and the one place that turns them into one line."""
 
+import os
 import sys
 
 from asm.assembler import AsmError
@@ -29,11 +30,17 @@ def report(command, args) -> int:
         print(err, file=sys.stderr)
     except SoftLockup as err:
         print(f"kthreadd-emu: {err}", file=sys.stderr)
-        print(
-            "kthreadd-emu: instruction budget exhausted (raise it with --budget)", file=sys.stderr
-        )
+        print("kthreadd-emu: instruction budget exhausted", file=sys.stderr)
     except BrokenPipeError:
         return 0
+    except KeyboardInterrupt:
+        return 130
     except (UsageError, MachineError, ProfileError, KthreadError, OSError) as err:
         print(f"kthreadd-emu: {err}", file=sys.stderr)
+    except Exception as err:  # a bug: still one line, with a way to see it all
+        if os.environ.get("KTHREADD_EMU_DEBUG"):
+            raise
+        print(f"kthreadd-emu: internal error: {type(err).__name__}: {err} "
+              "(set KTHREADD_EMU_DEBUG=1 for the traceback)", file=sys.stderr)  # fmt: skip
+        return 2
     return 1
