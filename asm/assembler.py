@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import os
 import struct
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ __all__ = ["AsmError", "Image", "Line", "assemble", "assemble_file", "listing"]
 
 _CACHE_SIZE = 256
 _cache: OrderedDict[str, Image] = OrderedDict()
+_cache_lock = threading.Lock()
 
 
 class AsmError(Exception):
@@ -73,15 +75,17 @@ def assemble(
     """
     defines = dict(defines or {})
     key = _cache_key(source, origin, filename, defines)
-    image = _cache.get(key)
+    with _cache_lock:
+        image = _cache.get(key)
+        if image is not None:
+            _cache.move_to_end(key)
     if image is None:
         _check_inputs(origin, defines)
         image = _assemble(source, origin, filename, defines)
-        _cache[key] = image
-        if len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
-    else:
-        _cache.move_to_end(key)
+        with _cache_lock:
+            _cache[key] = image
+            if len(_cache) > _CACHE_SIZE:
+                _cache.popitem(last=False)
     # A fresh symbols dict: a caller editing it must not change what the cache returns.
     return Image(image.origin, image.code, dict(image.symbols), image.globals, image.lines)
 
