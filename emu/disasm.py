@@ -20,16 +20,29 @@ def _engine(syntax: str) -> Cs:
     return cs
 
 
-def disassemble(code: bytes, addr: int, count: int = 0, syntax: str = "att") -> list[Insn]:
-    """Decode up to ``count`` instructions (0: all) of ``code`` placed at ``addr``."""
+def _target_note(mnemonic: str, op_str: str, symbols) -> str:
+    """objdump's `` <name+0xoff>`` after a direct branch or call target."""
+    if (
+        symbols is None
+        or not mnemonic.startswith(("j", "call", "loop"))
+        or not op_str.startswith("0x")
+    ):
+        return ""
+    target = int(op_str, 16)
+    return f" <{symbols.label(target)}>" if symbols.lookup(target) else ""
+
+
+def disassemble(code: bytes, addr: int, count=0, syntax="att", symbols=None) -> list[Insn]:
+    """Decode up to ``count`` instructions (0: all) of ``code`` placed at ``addr``;
+    with a symbol table, branch targets are named."""
     out = []
     for i in _engine(syntax).disasm(code, addr, count):
-        text = f"{i.mnemonic} {i.op_str}".strip()
+        text = f"{i.mnemonic} {i.op_str}".strip() + _target_note(i.mnemonic, i.op_str, symbols)
         out.append(Insn(i.address, i.size, text))
     return out
 
 
-def disassemble_one(code: bytes, addr: int, syntax: str = "att") -> Insn:
+def disassemble_one(code: bytes, addr: int, syntax="att", symbols=None) -> Insn:
     """One instruction, or a ``(bad)`` pseudo-instruction of one byte, as objdump shows it."""
-    insns = disassemble(code, addr, 1, syntax)
+    insns = disassemble(code, addr, 1, syntax, symbols)
     return insns[0] if insns else Insn(addr, 1, "(bad)")

@@ -72,6 +72,11 @@ class SymbolTable:
             return f"{addr:#010x}"
         return f"{sym.name}+{addr - sym.addr:#x}"
 
+    def label(self, addr: int) -> str:
+        """The bare name at a symbol's own address, else ``describe``."""
+        sym = self.lookup(addr)
+        return sym.name if sym is not None and sym.addr == addr else self.describe(addr)
+
     def describe_sized(self, addr: int) -> str:
         """print_symbol's ``name+0xoff/0xsize`` form."""
         sym = self.lookup(addr)

@@ -42,9 +42,9 @@ class Tracer:
     def _on_insn(self, uc, addr, size, cpu):
         # A thunk is reported once, by the machine, even if the call blocks and resumes.
         if addr not in self.machine.python_functions and self.want(cpu.index, addr):
-            self._record(
-                cpu, addr, disassemble_one(self.machine.mem.read(addr, 16), addr, self.syntax).text
-            )
+            code = self.machine.mem.read(addr, 16)
+            insn = disassemble_one(code, addr, self.syntax, self.machine.symbols)
+            self._record(cpu, addr, insn.text)
 
     def _on_python_call(self, cpu, addr):
         if self.want(cpu.index, addr):

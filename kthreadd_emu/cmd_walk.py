@@ -56,12 +56,14 @@ def as_json(w) -> dict:
 def as_text(w) -> list[str]:
     t = w.task
     if w.via == "kthread_create":
-        lines = [f'kthread_run(fn={w.fn:#010x}, arg={w.arg:#x}, "walker") on a booted machine:']
+        lines = [
+            f'kthread_run({w.fn_name} = {w.fn:#010x}, {w.arg:#x}, "walker") on a booted machine:'
+        ]
         lines += ["  " + e for e in w.events]
     else:
         lines = [
-            f"kernel_thread(fn={w.fn:#010x}, arg={w.arg:#x}, flags={WALK_FLAGS:#x}) "
-            "called by swapper (pid 0) on CPU 0"
+            f"kernel_thread({w.fn_name} = {w.fn:#010x}, {w.arg:#x}, "
+            f"CLONE_FS|CLONE_FILES|SIGCHLD = {WALK_FLAGS:#x}) called by swapper (pid 0) on CPU 0"
         ]
     lines.append(f"The pt_regs kernel_thread built, on the parent's stack at {w.built_at:08x}:")
     lines += ["  " + line for line in w.built_lines]
@@ -85,7 +87,7 @@ def _step_lines(steps) -> list[str]:
         changed = " ".join(
             f"{r}={after[r]:08x}" for r in REG_ORDER if r != "eip" and after[r] != step.regs[r]
         )
-        out.append(f"  {step.addr:08x} {step.symbol:<26} {step.insn:<28} {changed}".rstrip())
+        out.append(f"  {step.addr:08x} {step.symbol:<26} {step.insn:<40} {changed}".rstrip())
     if steps:
         first = steps[0].regs
         out.insert(0, "  first: " + " ".join(f"{r}={first[r]:08x}" for r in REG_ORDER))

@@ -31,6 +31,7 @@ class Walk:
     fn: int
     arg: int
     via: str
+    fn_name: str = ""
     built_at: int = 0
     built: dict = field(default_factory=dict)
     built_lines: list = field(default_factory=list)
@@ -84,7 +85,8 @@ def walk(fn_spec="answer", arg=21, budget=1_000_000, via="kernel_thread", syntax
         kern = booted_kernel(1, budget=budget)
     else:
         kern, _ = demo_kernel(budget=budget)
-    result = Walk(fn=resolve_function(kern, fn_spec), arg=arg, via=via)
+    fn = resolve_function(kern, fn_spec)
+    result = Walk(fn=fn, arg=arg, via=via, fn_name=kern.symbols.label(fn))
     kern.console = result.log.append
     watch = _ChildWatch(kern, result, builder_pid=2 if via == "kthread_create" else 0)
     kern.register_trace("kernel_thread", lambda regs: watch.built(regs))

@@ -31,7 +31,7 @@ def test_entry_path_is_executed_instruction_by_instruction(capsys):
     doc = walk_json(capsys)
     insns = [s["insn"] for s in doc["steps"]]
     names = [s["symbol"].split("+")[0] for s in doc["steps"]]
-    assert insns[:2] == ["pushl %eax", f"calll {doc['steps'][2]['addr']:#x}"]
+    assert insns[:2] == ["pushl %eax", f"calll {doc['steps'][2]['addr']:#x} <schedule_tail>"]
     assert insns[2] == "[python] schedule_tail"
     # RESTORE_REGS 4 then iret, then the helper, the thread function, do_exit.
     i = insns.index("iretl")
