@@ -51,11 +51,13 @@ class EvalError(Exception):
 
 
 def hex_value(value) -> str:
-    """A value as the report shows it: hex word and signed decimal, or a string."""
+    """A value as reports show it: a 32-bit hex word, with its decimal value when
+    small (a count, a CPU, an errno); a string as a string."""
     if isinstance(value, bytes):
         return repr(value.decode("latin-1"))
     word = value & MASK
-    return f"{word:#010x} ({word - (1 << 32) if word >> 31 else word})"
+    signed = word - (1 << 32) if word >> 31 else word
+    return f"{word:#010x} ({signed})" if abs(signed) < 1 << 16 else f"{word:#010x}"
 
 
 class Expr:
@@ -71,13 +73,11 @@ class Expr:
         for node in ast.walk(tree):
             _check_node(node, strings)
         self.tree = tree
-
-    def names(self) -> set[str]:
-        """Every name the expression reads (symbols, registers, built-ins)."""
-        return {
+        # Every name the expression reads (symbols, registers, built-ins).
+        self.names = {
             node.id
-            for node in ast.walk(self.tree)
-            if isinstance(node, ast.Name) and not _is_function_name(self.tree, node)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Name) and not _is_function_name(tree, node)
         }
 
     def value(self, env) -> int:
@@ -104,7 +104,7 @@ def _check_comparison(tree) -> set[int]:
         return set()
     other = sides[strings.index(True) ^ 1]
     if not isinstance(tree.ops[0], ast.Eq | ast.NotEq) or not _is_memory(other):
-        raise ExprError("a string can only be compared (== or !=) with memory, e.g. [addr]")
+        raise ExprError('a string can only be compared with memory: [ADDR] == "text"')
     return {id(sides[strings.index(True)])}
 
 
@@ -113,6 +113,8 @@ _ALLOWED = {ast.Compare, ast.Name, ast.Load, ast.BinOp, ast.UnaryOp, *_BINARY, *
 
 def _check_node(node, strings: set[int]) -> None:
     kind = type(node)
+    if kind is ast.Constant and type(node.value) is str and id(node) not in strings:
+        raise ExprError('a string can only be compared with memory: [ADDR] == "text"')
     if kind is ast.Constant:
         ok = type(node.value) is int or id(node) in strings
     elif kind is ast.List or kind is ast.Subscript:
@@ -190,7 +192,7 @@ class _Evaluator:
 
     def string(self, node) -> bytes:
         addr = self.value(node.elts[0] if isinstance(node, ast.List) else node.slice)
-        text = self.env.read(addr, MAX_STRING).split(b"\0", 1)[0]
+        text = self.env.string(addr)
         self.seen[ast.get_source_segment(self.text, node)] = text
         return text
 

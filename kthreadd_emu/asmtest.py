@@ -1,0 +1,209 @@
+"""Assembly tests: AT&T routines run as kernel thread functions (or bare code on a
+CPU) of a booted 2.6.32 machine, with expectations on what they saw.
+
+The format is described in asmtest_format.py and in README.md ("Assembly
+tests"); this module finds test files, runs them one test at a time on a
+machine restored to the same snapshot, and reports (text and JUnit XML).
+A failing test is run a second time, identically, with every instruction of
+its thread recorded, to show the last ones it executed.
+"""
+
+import time
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from asm.assembler import AsmError
+from kthreadd_emu.asmtest_format import AsmTest, AsmTestFile, TestFormatError, has_tests, parse_file
+from kthreadd_emu.asmtest_machine import TestMachine
+from kthreadd_emu.asmtest_plan import make_plan
+from kthreadd_emu.asmtest_run import Execution
+from kthreadd_emu.errors import UsageError
+
+DEFAULT_BUDGET = 1_000_000
+FILE_ERROR = "(file)"
+
+
+@dataclass
+class Result:
+    path: str
+    name: str
+    line: int
+    status: str  # "pass", "fail" or "error"
+    lines: list[str] = field(default_factory=list)
+    trace: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+def discover(paths) -> list[Path]:
+    """Test files: each file named, and every ``*.S`` with tests under each folder named."""
+    found = []
+    for spec in paths:
+        path = Path(spec)
+        if path.is_dir():
+            found += [p for p in sorted(path.rglob("*.S")) if _has_tests(p)]
+        elif path.exists():
+            found.append(path)
+        else:
+            raise UsageError(f"{spec}: no such file or folder")
+    return found
+
+
+def _has_tests(path: Path) -> bool:
+    try:
+        return has_tests(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError):
+        return True  # the run reports why it cannot be read
+
+
+class Runner:
+    """Runs tests on one machine (booted on first use)."""
+
+    def __init__(self, budget: int = DEFAULT_BUDGET, machine: TestMachine | None = None):
+        self.budget = budget
+        self._machine = machine
+        self._names: dict[int, dict] = {}
+        self._plans: dict[int, object] = {}
+
+    @property
+    def machine(self) -> TestMachine:
+        if self._machine is None:
+            self._machine = TestMachine()
+        return self._machine
+
+    def run_path(self, path) -> list[Result]:
+        """Every test of one file; a file that cannot be read or assembled is one error."""
+        try:
+            tfile = parse_file(path)
+            self.check_file(tfile)
+        except (OSError, UnicodeDecodeError) as err:
+            return [Result(str(path), FILE_ERROR, 0, "error", [f"{path}: cannot read: {err}"])]
+        except (AsmError, TestFormatError) as err:
+            line = getattr(err, "line", 0)
+            return [Result(str(path), FILE_ERROR, line, "error", str(err).split("\n"))]
+        return [self.run_test(tfile, test) for test in tfile.tests]
+
+    def check_file(self, tfile: AsmTestFile) -> None:
+        """Raise the file's own error: a line outside any test, no tests, or bad assembly."""
+        if tfile.error is not None:
+            raise tfile.error
+        if not tfile.tests:
+            first = tfile.source.split("\n", 1)[0].strip()
+            raise TestFormatError(tfile.path, 1, first, "no tests: add '#@ test NAME' lines")
+        self.machine.assemble(tfile.source, tfile.path)
+
+    def run_test(self, tfile: AsmTestFile, test: AsmTest) -> Result:
+        start = time.perf_counter()
+        result = Result(tfile.path, test.name, test.line, "error")
+        try:
+            if test.error is not None:
+                raise test.error
+            plan = self._plan(tfile, test)
+        except (AsmError, TestFormatError) as err:
+            result.lines = str(err).split("\n")
+        else:
+            run = Execution(self.machine, plan, self.budget)
+            run.execute()
+            verdict = run.verdict()
+            result.status, result.lines = verdict.status, verdict.lines
+            if verdict.status == "fail":
+                result.trace = self._trace(plan)
+        result.seconds = time.perf_counter() - start
+        return result
+
+    def _plan(self, tfile: AsmTestFile, test: AsmTest):
+        machine = self.machine
+        image = machine.assemble(tfile.source, tfile.path)
+        plan = self._plans.get(id(test))
+        if plan is None or plan.image is not image:
+            names = self._names.get(id(image))
+            if names is None:
+                names = self._names[id(image)] = machine.names(image)
+            plan = self._plans[id(test)] = make_plan(machine, test, image, names)
+        return plan
+
+    def _trace(self, plan) -> list[str]:
+        """The same run again (the snapshot makes it identical), recording instructions."""
+        run = Execution(self.machine, plan, self.budget, trace=True)
+        run.execute()
+        return run.last_instructions()
+
+
+def format_result(result: Result) -> str:
+    label = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}[result.status]
+    lines = [f"{label} {result.path}::{result.name}"]
+    lines += ["  " + line for line in result.lines]
+    if result.trace:
+        lines.append("  last instructions of the thread:")
+        lines += ["    " + line for line in result.trace]
+    return "\n".join(lines)
+
+
+def summary(results: list[Result], seconds: float) -> str:
+    counts = {status: sum(r.status == status for r in results) for status in ("pass", "fail")}
+    errors = len(results) - counts["pass"] - counts["fail"]
+    return (
+        f"{counts['pass']} passed, {counts['fail']} failed, {errors} "
+        f"error{'s' * (errors != 1)} in {seconds:.2f} s"
+    )
+
+
+def write_junit(results: list[Result], path, seconds: float) -> None:
+    failures = sum(r.status == "fail" for r in results)
+    errors = sum(r.status == "error" for r in results)
+    counts = {"tests": str(len(results)), "failures": str(failures), "errors": str(errors)}
+    suites = ET.Element("testsuites", counts, time=f"{seconds:.3f}")
+    suite = ET.SubElement(suites, "testsuite", counts, name="asmtest", time=f"{seconds:.3f}")
+    for r in results:
+        case = ET.SubElement(
+            suite,
+            "testcase",
+            classname=r.path,
+            name=r.name,
+            file=r.path,
+            line=str(r.line),
+            time=f"{r.seconds:.4f}",
+        )
+        if r.status != "pass":
+            tag = "failure" if r.status == "fail" else "error"
+            body = format_result(r).split("\n", 1)[-1]
+            ET.SubElement(case, tag, message=r.lines[0].strip() if r.lines else tag).text = body
+    ET.indent(suites)
+    ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
+
+
+BENCH_TESTS_PER_FILE = 10
+BENCH_ROUTINE_LENGTH = 20
+
+
+def bench_source(seed: int) -> str:
+    """A file of small tests: a ~20-instruction routine, kthread_run, 3 expectations."""
+    body = "".join(f"\taddl ${seed + i}, %eax\n" for i in range(BENCH_ROUTINE_LENGTH - 2))
+    total = sum(seed + i for i in range(BENCH_ROUTINE_LENGTH - 2))
+    tests = "".join(
+        f"#@ test t{n}\n#@ run kthread fn arg={n}\n#@ at fn: eax == {n}\n"
+        f"#@ at return: eax == {n + total}\n#@ expect exit == {n + total}\n"
+        for n in range(BENCH_TESTS_PER_FILE)
+    )
+    return f"{tests}\t.globl fn\nfn:\n\tmovl %eax, %ecx\n{body}\tret\n"
+
+
+def asmtests_per_s(count: int = 1000, directory=None) -> float:
+    """Run ``count`` small tests from files written to ``directory`` (a temporary one
+    by default): parsing, assembling, booting the machine and every run included."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory(dir=directory) as tmp:
+        paths = []
+        for seed in range(-(-count // BENCH_TESTS_PER_FILE)):
+            path = Path(tmp) / f"bench{seed}.S"
+            path.write_text(bench_source(seed))
+            paths.append(path)
+        start = time.perf_counter()
+        runner = Runner()
+        results = [r for path in paths for r in runner.run_path(path)][:count]
+        seconds = time.perf_counter() - start
+    failed = [r for r in results if r.status != "pass"]
+    if failed:
+        raise RuntimeError("benchmark test failed:\n" + format_result(failed[0]))
+    return len(results) / seconds

@@ -1,0 +1,78 @@
+"""The machine assembly tests run on: booted once, snapshotted, restored per test.
+
+A restore takes a fraction of a millisecond; when it is refused (a test
+stopped a long-lived kernel thread, or aborted while one was busy), the
+machine boots again and takes a new snapshot.
+"""
+
+from asm.assembler import assemble
+from kernel_model import consts
+from kernel_model.asm_offsets import asm_defines
+from kernel_model.kernel import Kernel
+from kernel_model.runtime import SnapshotError
+from kthreadd_emu.scenario import SETTLE_EVENTS, record_fork_frames
+
+NCPUS = 3
+# The kernel's constants (errnos, PF_*, TASK_* states, signals, clone flags) by name.
+CONSTANTS = {name: v for name, v in vars(consts).items() if name.isupper() and type(v) is int}
+
+
+class TestMachine:
+    """A booted ``ncpus`` machine and the snapshot every test starts from."""
+
+    __test__ = False  # not a pytest test class, despite the name
+
+    def __init__(self, ncpus: int = NCPUS):
+        self.ncpus = ncpus
+        self.boots = 0
+        self._images: dict[tuple, object] = {}
+        self._boot()
+
+    def _boot(self) -> None:
+        # booted_kernel() without the demo thread functions: a test file's labels
+        # may only collide with the kernel's own symbols.
+        kern = Kernel(self.ncpus)
+        record_fork_frames(kern)
+        kern.boot()
+        kern.run(max_events=SETTLE_EVENTS)
+        self.kern = kern
+        # What test sources assemble against: constants, asm-offsets, every kernel symbol.
+        self.defines = {**CONSTANTS, **asm_defines(kern.machine.map), **kern.kernel_symbols()}
+        self.snap = kern.snapshot()
+        self.origin = kern.text_end  # where each test's file is loaded
+        self.boots += 1
+
+    def fresh(self):
+        """The kernel, back at the snapshot (booted again if it cannot go back)."""
+        try:
+            self.kern.restore(self.snap)
+        except SnapshotError:
+            self._boot()
+        return self.kern
+
+    def assemble(self, source: str, filename: str, origin: int | None = None):
+        """Assemble ``source`` to be loaded at ``origin``, by default where a test's
+        file goes on the restored machine (raises AsmError)."""
+        key = (source, filename, self.origin if origin is None else origin)
+        image = self._images.get(key)
+        if image is None:
+            image = assemble(source, key[2], filename, self.defines)
+            self._images[key] = image
+        return image
+
+    def load(self, image) -> None:
+        """Put ``image`` after the kernel text, as Kernel.load_asm does."""
+        kern = self.kern
+        kern.machine.load(image)
+        kern.text_end = (image.origin + len(image.code) + 15) & ~15
+
+    def names(self, image) -> dict[str, int]:
+        """The symbols expectations may use: the kernel's and the image's."""
+        return {**self.defines, **image.symbols}
+
+    def code_address(self, image, name: str) -> int | None:
+        """A label of ``image`` or a kernel code symbol; None if it is neither."""
+        if name in image.symbols:
+            return image.symbols[name]
+        sym = self.kern.symbols.by_name.get(name)
+        return sym.addr if sym is not None and sym.kind == "asm" else None
