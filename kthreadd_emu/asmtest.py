@@ -15,6 +15,7 @@ from pathlib import Path
 
 from asm.assembler import AsmError
 from kthreadd_emu.asmtest_format import AsmTest, AsmTestFile, TestFormatError, has_tests, parse_file
+from kthreadd_emu.asmtest_judge import last_instructions, verdict
 from kthreadd_emu.asmtest_machine import TestMachine
 from kthreadd_emu.asmtest_plan import make_plan
 from kthreadd_emu.asmtest_run import Execution
@@ -62,8 +63,8 @@ class Runner:
     def __init__(self, budget: int = DEFAULT_BUDGET, machine: TestMachine | None = None):
         self.budget = budget
         self._machine = machine
-        self._names: dict[int, dict] = {}
-        self._plans: dict[int, object] = {}
+        self._names: dict[int, dict] = {}  # id(image) -> names; the machine keeps each image
+        self._plans: dict[tuple, object] = {}
 
     @property
     def machine(self) -> TestMachine:
@@ -104,9 +105,9 @@ class Runner:
         else:
             run = Execution(self.machine, plan, self.budget)
             run.execute()
-            verdict = run.verdict()
-            result.status, result.lines = verdict.status, verdict.lines
-            if verdict.status == "fail":
+            judged = verdict(run)
+            result.status, result.lines = judged.status, judged.lines
+            if judged.status == "fail":
                 result.trace = self._trace(plan)
         result.seconds = time.perf_counter() - start
         return result
@@ -114,19 +115,19 @@ class Runner:
     def _plan(self, tfile: AsmTestFile, test: AsmTest):
         machine = self.machine
         image = machine.assemble(tfile.source, tfile.path)
-        plan = self._plans.get(id(test))
-        if plan is None or plan.image is not image:
+        key = (id(image), test.name, test.line)
+        if key not in self._plans:
             names = self._names.get(id(image))
             if names is None:
                 names = self._names[id(image)] = machine.names(image)
-            plan = self._plans[id(test)] = make_plan(machine, test, image, names)
-        return plan
+            self._plans[key] = make_plan(machine, test, image, names)
+        return self._plans[key]
 
     def _trace(self, plan) -> list[str]:
         """The same run again (the snapshot makes it identical), recording instructions."""
         run = Execution(self.machine, plan, self.budget, trace=True)
         run.execute()
-        return run.last_instructions()
+        return last_instructions(run)
 
 
 def format_result(result: Result) -> str:

@@ -20,9 +20,9 @@ class Plan:
     at_return: list[Check] = field(default_factory=list)
     outcomes: list[Check] = field(default_factory=list)  # all of one kind
 
-    def addresses(self) -> list[tuple[int, int]]:
-        """Code hook ranges: the routine's entry and every `at` label."""
-        return [(addr, addr) for addr in sorted({self.fn, *self.at_label})]
+    def addresses(self) -> list[int]:
+        """Where code hooks go: the routine's entry and every `at` label."""
+        return sorted({self.fn, *self.at_label})
 
 
 class _Constants:

@@ -43,7 +43,11 @@ def _runner(config):
     from kthreadd_emu.asmtest import Runner
 
     if _RUNNER not in config.stash:
-        config.stash[_RUNNER] = Runner(int(config.getini("asmtest_budget"), 0))
+        budget = config.getini("asmtest_budget")
+        try:
+            config.stash[_RUNNER] = Runner(int(budget, 0))
+        except ValueError:
+            raise pytest.UsageError(f"asmtest_budget: not a number: {budget!r}") from None
     return config.stash[_RUNNER]
 
 
