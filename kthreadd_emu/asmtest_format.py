@@ -95,6 +95,7 @@ def parse_file(path) -> AsmTestFile:
 
 
 def has_tests(source: str) -> bool:
+    """Whether ``source`` has test lines at all (a folder may hold plain sources too)."""
     return any(_directive(raw) for raw in source.split("\n"))
 
 
@@ -102,9 +103,9 @@ def parse_source(source: str, path: str) -> AsmTestFile:
     result = AsmTestFile(path, source, [])
     for lineno, raw in enumerate(source.split("\n"), start=1):
         body = _directive(raw)
-        if body is None:
+        if not body:
             continue
-        word, _, rest = body.partition(" ")
+        word, _, rest = body.replace("\t", " ").partition(" ")
         if word == "test":
             result.tests.append(_new_test(result, rest.strip(), lineno, raw.strip()))
         elif not result.tests:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from kthreadd_emu.asmtest_expr import EXIT, REGISTERS, TASK_NAMES, EvalError
 from kthreadd_emu.asmtest_format import AsmTest, Check, TestFormatError
 
+NOT_CODE = "not a label of this file or of the kernel's code"
+
 
 @dataclass
 class Plan:
@@ -44,24 +46,23 @@ def make_plan(machine, test: AsmTest, image, names: dict[str, int]) -> Plan:
     """Raises TestFormatError (at the offending line) for anything unresolved."""
     run = test.run
 
-    def fail(line: int, text: str, message: str):
+    def fail(message: str, line: int = run.line, text: str = run.text):
         return TestFormatError(test.path, line, text, message)
 
     fn = machine.code_address(image, run.routine)
-    run_text = run.text
     if fn is None:
-        raise fail(run.line, run_text, f"unknown routine {run.routine!r}: not a label of this file")
+        raise fail(f"unknown routine {run.routine!r}: {NOT_CODE}")
     if run.cpu is not None and run.cpu >= machine.ncpus:
-        raise fail(run.line, run_text, f"cpu={run.cpu}: the machine has {machine.ncpus} CPUs")
+        raise fail(f"cpu={run.cpu}: the machine has {machine.ncpus} CPUs")
     plan = Plan(test, image, names, fn)
     if run.arg is not None:
-        _check_names(run.arg, set(), names, lambda m: fail(run.line, run_text, m))
+        _check_names(run.arg, set(), names, fail)
         try:
             plan.arg = run.arg.value(_Constants(names)) & 0xFFFFFFFF
         except EvalError as err:
-            raise fail(run.line, run_text, str(err)) from None
+            raise fail(str(err)) from None
     for check in test.checks:
-        _add_check(machine, plan, check, lambda m, c=check: fail(c.line, c.text, m))
+        _add_check(machine, plan, check, lambda m, c=check: fail(m, c.line, c.text))
     return plan
 
 
@@ -77,7 +78,7 @@ def _add_check(machine, plan: Plan, check: Check, fail) -> None:
             return
         addr = machine.code_address(plan.image, check.where)
         if addr is None:
-            raise fail(f"unknown label {check.where!r}: not a label of this file")
+            raise fail(f"unknown label {check.where!r}: {NOT_CODE}")
         plan.at_label.setdefault(addr, []).append(check)
 
 

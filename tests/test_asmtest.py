@@ -2,6 +2,7 @@
 JUnit XML, malformed files, the limits (budget, oops, stack overrun), isolation
 between tests, the README's examples, and the pytest plugin."""
 
+import os
 import re
 import subprocess
 import sys
@@ -289,9 +290,16 @@ def test_pytest_collects_assembly_tests_from_the_configured_folder(tmp_path):
     write(tmp_path / "asm", "broken.S", "#@ test b\n#@ run kthread fn\n#@ expect exit == 1",
           "fn:\n\tmovl %eax\n")  # fmt: skip
     write(tmp_path, "elsewhere.S", "#@ test not_collected\n#@ run kthread fn\n#@ expect 1 == 2")
+    # The plugin comes from the installed entry point; the path only makes the package
+    # importable from a folder outside the project.
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-rA", str(tmp_path)],
         cwd=tmp_path,
+        env=env,
         capture_output=True,
         text=True,
         timeout=300,
