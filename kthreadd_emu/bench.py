@@ -11,6 +11,7 @@ from kernel_model.consts import CLONE_FILES, CLONE_FS, SIGCHLD
 from kernel_model.exit import do_wait
 from kernel_model.kernel import Kernel
 from kernel_model.process_32 import kernel_thread
+from kthreadd_emu.asmtest import asmtests_per_s
 from kthreadd_emu.scenario import booted_kernel, demo_kernel, run_main
 from kthreadd_emu.stress import stress
 
@@ -80,4 +81,5 @@ def run_benchmarks(quick: bool = False) -> dict:
         "boot_256_cpus_threads": threads256,
         "boot_per_thread_cost_ratio_256_vs_4": (t256 / threads256) / (t4 / threads4),
         "ps_cpus3_cold_start_s": best_time(ps_cold_start),
+        "asmtests_per_s": asmtests_per_s(100 if quick else 1000),
     }
