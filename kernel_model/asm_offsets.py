@@ -16,10 +16,8 @@ from kernel_model.percpu import per_cpu_symbols
 from kernel_model.ptrace import PT_OFFSETS
 from kernel_model.runtime import EXPORTS
 
-_CONSTANTS = (
-    "THREAD_SIZE", "TASK_COMM_LEN", "STACK_END_MAGIC", "_TIF_ALLWORK_MASK", "_TIF_WORK_MASK",
-    "X86_EFLAGS_VM", "X86_EFLAGS_IF", "SEGMENT_RPL_MASK", "SEGMENT_TI_MASK", "SEGMENT_LDT",
-)  # fmt: skip
+# Every constant of consts.py (THREAD_SIZE, _TIF_*, X86_EFLAGS_*, errnos, PF_*, CLONE_*, ...).
+_CONSTANTS = {n: v for n, v in vars(consts).items() if n.lstrip("_").isupper() and type(v) is int}
 _SELECTORS = (
     "__KERNEL_CS", "__KERNEL_DS", "__USER_CS", "__USER_DS", "__KERNEL_PERCPU",
     "__KERNEL_STACK_CANARY", "USER_RPL",
@@ -41,7 +39,7 @@ def asm_defines(memory_map: MemoryMap | None = None) -> dict[str, int]:
     defines.update(
         {f"TASK_thread_{n}": thread + thread_struct.OFFSETS[n] for n in ("sp", "sp0", "ip")}
     )
-    defines.update({name: getattr(consts, name) for name in _CONSTANTS})
+    defines.update(_CONSTANTS)
     defines.update({name: getattr(segment, name) for name in _SELECTORS})
     defines["_TIF_NEED_RESCHED"] = 1 << consts.TIF_NEED_RESCHED
     defines.update(percpu_asm_symbols())

@@ -94,11 +94,18 @@ class Kernel:
 
     def load_asm(self, path, defines=None):
         """Assemble and load a user image after the kernel text; returns the image."""
-        all_defines = {**asm_defines(self.machine.map), **self.kernel_symbols(), **(defines or {})}
-        image = assemble_file(path, self.text_end, all_defines)
-        self.machine.load(image)
-        self.text_end = (self.text_end + len(image.code) + 15) & ~15
+        image = assemble_file(path, self.text_end, {**self.asm_symbols(), **(defines or {})})
+        self.load_image(image)
         return image
+
+    def load_image(self, image) -> None:
+        """Load an image assembled for ``text_end`` and move text_end past it."""
+        self.machine.load(image)
+        self.text_end = (image.origin + len(image.code) + 15) & ~15
+
+    def asm_symbols(self) -> dict[str, int]:
+        """What user assembly is assembled against: asm-offsets and every kernel symbol."""
+        return {**asm_defines(self.machine.map), **self.kernel_symbols()}
 
     def kernel_symbols(self) -> dict[str, int]:
         return {n: s.addr for n, s in self.symbols.by_name.items() if s.kind == "asm"}

@@ -6,15 +6,11 @@ machine boots again and takes a new snapshot.
 """
 
 from asm.assembler import assemble
-from kernel_model import consts
-from kernel_model.asm_offsets import asm_defines
 from kernel_model.kernel import Kernel
 from kernel_model.runtime import SnapshotError
 from kthreadd_emu.scenario import SETTLE_EVENTS, record_fork_frames
 
 NCPUS = 3
-# The kernel's constants (errnos, PF_*, TASK_* states, signals, clone flags) by name.
-CONSTANTS = {name: v for name, v in vars(consts).items() if name.isupper() and type(v) is int}
 
 
 class TestMachine:
@@ -37,7 +33,7 @@ class TestMachine:
         kern.run(max_events=SETTLE_EVENTS)
         self.kern = kern
         # What test sources assemble against: constants, asm-offsets, every kernel symbol.
-        self.defines = {**CONSTANTS, **asm_defines(kern.machine.map), **kern.kernel_symbols()}
+        self.defines = kern.asm_symbols()
         self.snap = kern.snapshot()
         self.origin = kern.text_end  # where each test's file is loaded
         self.boots += 1
@@ -61,10 +57,8 @@ class TestMachine:
         return image
 
     def load(self, image) -> None:
-        """Put ``image`` after the kernel text, as Kernel.load_asm does."""
-        kern = self.kern
-        kern.machine.load(image)
-        kern.text_end = (image.origin + len(image.code) + 15) & ~15
+        """Put ``image`` after the kernel text."""
+        self.kern.load_image(image)
 
     def names(self, image) -> dict[str, int]:
         """The symbols expectations may use: the kernel's and the image's."""
