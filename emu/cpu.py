@@ -52,9 +52,6 @@ class Regs:
     def __getitem__(self, name):
         return self.values[name]
 
-    def changed(self, other: "Regs") -> dict:
-        return {k: v for k, v in other.values.items() if self.values.get(k) != v}
-
 
 class CPU:
     """CPU ``index``: its Unicorn instance is created on first use."""

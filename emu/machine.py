@@ -70,12 +70,6 @@ class Machine:
                 cpu.forget_code(start, start + len(data))
         self.symbols.replace_with(symbols)
 
-    def thunk_address(self, slot: int) -> int:
-        """Address of thunk ``slot`` (slot 0 is the py_ret trap)."""
-        if not 0 < slot < self.map.thunks_size // self.map.thunk_slot:
-            raise MachineError(f"no thunk slot {slot}")
-        return self.map.thunks + slot * self.map.thunk_slot
-
     def add_python_function(self, name: str, addr: int) -> None:
         """Give Python function ``name`` the guest address ``addr`` (a ``ret`` thunk)."""
         self.mem.write(addr, bytes([RET]))

@@ -23,9 +23,6 @@ class PidMap:
         self.data.pidmap_nr_free = BITS_PER_PAGE - 1
         self.data.last_pid = 0
 
-    def _test(self, nr: int) -> bool:
-        return bool(self.mem.read(self.base + nr // 8, 1)[0] >> (nr % 8) & 1)
-
     def _set(self, nr: int) -> None:
         byte = self.mem.read(self.base + nr // 8, 1)[0]
         self.mem.write(self.base + nr // 8, bytes([byte | 1 << nr % 8]))

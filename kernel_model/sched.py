@@ -60,11 +60,6 @@ def cpu_all_mask(kern) -> int:
     return (1 << len(kern.rq)) - 1
 
 
-def cpu_is_idle(kern, cpu: int) -> bool:
-    """Idle in the hlt loop (a CPU that has work queued is kicked out of it)."""
-    return bool(kern.runtime.idle_mask >> cpu & 1)
-
-
 def _first_cpu(mask: int) -> int:
     return (mask & -mask).bit_length() - 1
 

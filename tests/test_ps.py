@@ -105,3 +105,16 @@ def test_per_cpu_threads_observed_only_on_their_cpu(ncpus):
     assert len(seen) == 2 * 5 * ncpus
     assert all(allowed == 1 << cpu for allowed, cpu in seen)
     assert {cpu for _, cpu in seen} == set(range(ncpus))
+
+
+def test_nice_shows_in_stat():
+    """pr_stat(): '<' for a negative nice, 'N' for a positive one."""
+    from kernel_model.sched import set_user_nice
+    from kthreadd_emu.ps import snapshot
+    from kthreadd_emu.scenario import booted_kernel
+
+    kern = booted_kernel(1)
+    set_user_nice(kern, kern.task(kern.data.kthreadd_task), -5)
+    set_user_nice(kern, kern.percpu_threads[0]["ksoftirqd"], 19)
+    stats = {p.comm: (p.stat, p.nice) for p in snapshot(kern)}
+    assert stats["kthreadd"] == ("S<", -5) and stats["ksoftirqd/0"] == ("SN", 19)
