@@ -11,7 +11,7 @@ from emu.memory import MemoryMap
 from kernel_model import consts, exit, kthread, main, percpu_threads, process_32, sched  # noqa: F401
 from kernel_model.data import data_symbols
 from kernel_model.headers import task_struct, thread_info, thread_struct
-from kernel_model.percpu import asm_symbols as percpu_asm_symbols
+from kernel_model.percpu import percpu_asm_offsets
 from kernel_model.percpu import per_cpu_symbols
 from kernel_model.ptrace import PT_OFFSETS
 from kernel_model.runtime import EXPORTS
@@ -42,7 +42,7 @@ def asm_defines(memory_map: MemoryMap | None = None) -> dict[str, int]:
     defines.update(_CONSTANTS)
     defines.update({name: getattr(segment, name) for name in _SELECTORS})
     defines["_TIF_NEED_RESCHED"] = 1 << consts.TIF_NEED_RESCHED
-    defines.update(percpu_asm_symbols())
+    defines.update(percpu_asm_offsets())
     defines.update(per_cpu_symbols(m))
     defines.update(data_symbols(m.data))
     defines.update(python_function_addresses(m))

@@ -51,7 +51,8 @@ def cpu_init(kern, cpu: int, rng: random.Random) -> None:
     kern.machine.cpus[cpu].gdtr = (gdt, GDT_SIZE - 1)
 
 
-def asm_symbols() -> dict[str, int]:
+def percpu_asm_offsets() -> dict[str, int]:
+    """Offsets inside per-CPU variables that entry_32.S uses."""
     return {
         "STACK_CANARY_OFFSET": STACK_CANARY_OFFSET,
         "TSS_sp0": tss_struct.OFFSETS["sp0"],
