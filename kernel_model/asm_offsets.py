@@ -11,8 +11,7 @@ from emu.memory import MemoryMap
 from kernel_model import consts, exit, kthread, main, percpu_threads, process_32, sched  # noqa: F401
 from kernel_model.data import data_symbols
 from kernel_model.headers import task_struct, thread_info, thread_struct
-from kernel_model.percpu import percpu_asm_offsets
-from kernel_model.percpu import per_cpu_symbols
+from kernel_model.percpu import per_cpu_symbols, percpu_asm_offsets
 from kernel_model.ptrace import PT_OFFSETS
 from kernel_model.runtime import EXPORTS
 
