@@ -83,7 +83,8 @@ class Machine:
             for observe in self.call_observers:
                 observe(cpu, addr)
             if self.pycall(cpu, addr):
-                cpu.stop = PythonCall(addr, self.python_functions[addr])
+                # pycall may have set a Fault of its own (a bad pointer in Python code).
+                cpu.stop = cpu.stop or PythonCall(addr, self.python_functions[addr])
                 uc.emu_stop()
 
     def on_unmapped(self, uc, access, address, size, value, cpu):

@@ -63,6 +63,14 @@ class MemoryMap:
         return self.percpu + (cpu + 1) * self.percpu_unit
 
 
+class BadAddress(MemoryError):
+    """Python code followed a pointer out of RAM: on a real kernel, an oops."""
+
+    def __init__(self, address: int):
+        self.address = address & 0xFFFFFFFF
+        super().__init__(f"address {self.address:#010x} is outside RAM")
+
+
 class Memory:
     """The shared RAM: byte-level and word-level access by linear address."""
 
@@ -74,7 +82,7 @@ class Memory:
     def offset(self, addr: int, size: int = 1) -> int:
         off = addr - PAGE_OFFSET
         if off < 0 or off + size > self.map.ram_size:
-            raise MemoryError(f"address {addr:#010x} is outside RAM")
+            raise BadAddress(addr)
         return off
 
     def contains(self, addr: int, size: int = 1) -> bool:

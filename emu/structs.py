@@ -9,7 +9,7 @@ types an offset by hand.
 
 import struct
 
-from emu.memory import PAGE_OFFSET
+from emu.memory import PAGE_OFFSET, BadAddress
 
 _SCALARS = {
     "u8": "B",
@@ -107,10 +107,9 @@ class StructView:
     ALIGN = 1
 
     def __init__(self, mem, addr: int):
-        # Below RAM, a buffer offset would be negative and wrap silently; above
-        # it, struct raises on access.
-        if addr < PAGE_OFFSET:
-            raise MemoryError(f"{type(self).__name__} at {addr:#010x} is outside RAM")
+        # Below RAM a buffer offset would be negative and wrap silently.
+        if not PAGE_OFFSET <= addr <= mem.map.end - self.SIZE:
+            raise BadAddress(addr)
         self._mem, self._addr = mem, addr
 
     @property

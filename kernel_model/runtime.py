@@ -30,7 +30,8 @@ import inspect
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from emu.events import PythonCall, PythonReturn
+from emu.events import Fault, PythonCall, PythonReturn
+from emu.memory import BadAddress
 
 CALLEE_SAVED = ("ebx", "esi", "edi", "ebp")
 
@@ -176,6 +177,17 @@ class Runtime:
 
     def on_pycall(self, cpu, addr) -> bool:
         """Code hook at a thunk: run the function; True stops the CPU."""
+        try:
+            return self._call_python(cpu, addr)
+        except BadAddress as err:
+            cpu.stop = self._bad_pointer(cpu, err)
+            return True
+
+    def _bad_pointer(self, cpu, err: BadAddress) -> Fault:
+        """Python kernel code dereferenced a bad pointer: the kernel would oops here."""
+        return Fault(cpu.read("eip"), "page", address=err.address, access="read")
+
+    def _call_python(self, cpu, addr) -> bool:
         export = self.by_addr[addr]
         self.kern.this_cpu = cpu.index
         args = self._arguments(cpu, export)
@@ -300,12 +312,15 @@ class Runtime:
         mode = self.mode[cpu.index]
         self.kern.this_cpu = cpu.index
         self.events += 1
-        if mode.kind == "guest":
-            return self._on_stop(cpu, self.machine.run(cpu, mode.pc, self.budget))
-        if mode.kind == "send":
-            self._resume(cpu, mode.value)
-        elif mode.kind == "request":
-            self._serve(cpu, mode.request)
+        try:
+            if mode.kind == "guest":
+                return self._on_stop(cpu, self.machine.run(cpu, mode.pc, self.budget))
+            if mode.kind == "send":
+                self._resume(cpu, mode.value)
+            elif mode.kind == "request":
+                self._serve(cpu, mode.request)
+        except BadAddress as err:
+            return self._bad_pointer(cpu, err)
         return None
 
     def _on_stop(self, cpu, reason):

@@ -27,9 +27,9 @@ def resolve_function(kern, spec: str) -> int:
     )
 
 
-def run_main(kern, main) -> dict:
+def run_main(kern, main, max_events=None) -> dict:
     """Boot ``kern`` with ``main(kern, out)`` as init_task's code; returns ``out``
-    once main has finished."""
+    once main has finished (SoftLockup past ``max_events`` stops)."""
     out: dict = {}
 
     def boot(k):
@@ -37,7 +37,7 @@ def run_main(kern, main) -> dict:
         out["done"] = True
 
     kern.start(boot)
-    kern.run(until=lambda: "done" in out)
+    kern.run(until=lambda: "done" in out, max_events=max_events)
     return out
 
 
@@ -62,7 +62,7 @@ def record_fork_frames(kern) -> None:
     kern.register_trace("sched_process_fork", forked)
 
 
-def run_in_thread(kern, main, name: str = "python") -> dict:
+def run_in_thread(kern, main, name: str = "python", max_events=None) -> dict:
     """Run ``main(kern, out)`` in a new kernel thread of a booted kernel until it returns."""
     out: dict = {}
 
@@ -75,6 +75,6 @@ def run_in_thread(kern, main, name: str = "python") -> dict:
         until=lambda: kern.current(0).addr == kern.data.init_task.addr, max_events=SETTLE_EVENTS
     )
     kern.spawn(body, name)
-    if not kern.run(until=lambda: "done" in out):
+    if not kern.run(until=lambda: "done" in out, max_events=max_events):
         raise RuntimeError(f"{name}: every CPU went idle before the thread finished")
     return out

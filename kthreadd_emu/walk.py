@@ -113,7 +113,7 @@ def _walk_kernel_thread(kern, result, watch) -> None:
     kern.register_trace(
         "sched_process_fork", lambda parent, child: setattr(kern, "last_forked", child)
     )
-    run_main(kern, main)
+    run_main(kern, main, walk_events(kern))
 
 
 def _walk_kthread_create(kern, result, watch) -> None:
@@ -144,8 +144,14 @@ def _walk_kthread_create(kern, result, watch) -> None:
         task = yield from kthread_run(k, result.fn, result.arg, "walker")
         note(f"kthread_run returned task {task:08x}, named 'walker', woken")
 
-    run_in_thread(kern, main, "caller")
-    kern.run()
+    run_in_thread(kern, main, "caller", walk_events(kern))
+    kern.run(max_events=walk_events(kern))
+
+
+def walk_events(kern) -> int:
+    """A walk takes a handful of stops; a thread that keeps calling schedule()
+    never exhausts the instruction budget, so stops are bounded too."""
+    return max(10_000, kern.runtime.budget // 100)
 
 
 def _task_record(t) -> dict:

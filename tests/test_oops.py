@@ -30,6 +30,9 @@ FLAGS = CLONE_FS | CLONE_FILES | SIGCHLD
             "BUG: unable to handle kernel paging request at dead0000",
             SIGKILL,
         ),
+        # kthread_should_stop() in a thread that is no kthread: Python kernel code
+        # follows current->vfork_done (NULL) and oopses as the kernel would.
+        ("stoppable", "0", "BUG: unable to handle kernel paging request at fffffffc", SIGKILL),
     ],
 )
 def test_fault_gives_oops_and_kills_only_the_thread(capsys, fn, arg, first_line, signal):
@@ -95,3 +98,20 @@ def test_bad_arguments_get_one_line(capsys, argv, message):
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_a_thread_that_only_ever_yields_hits_the_event_cap(demo, tmp_path):
+    """Each stop is short, so the instruction budget never fires; stops are bounded too."""
+    from kernel_model.kernel import SoftLockup
+    from kthreadd_emu.scenario import run_main
+
+    kern, _ = demo
+    src = tmp_path / "yield.S"
+    src.write_text("\t.globl forever\nforever:\n\tcall schedule\n\tjmp forever\n")
+    fn = kern.load_asm(src).symbols["forever"]
+
+    def main(k, out):
+        yield from do_wait(k, kernel_thread(k, fn, 0, FLAGS))
+
+    with pytest.raises(SoftLockup, match="did not settle within 500 events"):
+        run_main(kern, main, max_events=500)
