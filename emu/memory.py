@@ -76,6 +76,7 @@ class Memory:
 
     def __init__(self, mmap_: MemoryMap):
         self.map = mmap_
+        self.end = mmap_.end  # hot: every struct view checks against it
         self.buf = mmap.mmap(-1, mmap_.ram_size)
         self.host_address = ctypes.addressof(ctypes.c_char.from_buffer(self.buf))
 

@@ -108,7 +108,7 @@ class StructView:
 
     def __init__(self, mem, addr: int):
         # Below RAM a buffer offset would be negative and wrap silently.
-        if not PAGE_OFFSET <= addr <= mem.map.end - self.SIZE:
+        if not PAGE_OFFSET <= addr <= mem.end - self.SIZE:
             raise BadAddress(addr)
         self._mem, self._addr = mem, addr
 
