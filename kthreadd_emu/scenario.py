@@ -59,7 +59,11 @@ def record_fork_frames(kern) -> None:
     def forked(parent, child):
         kern.fork_frames[child.pid] = task_pt_regs(kern, child).values()
 
+    def exited(task, code):
+        kern.fork_frames.pop(task.pid, None)
+
     kern.register_trace("sched_process_fork", forked)
+    kern.register_trace("do_exit", exited)
 
 
 def run_in_thread(kern, main, name: str = "python", max_events=None) -> dict:
