@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from emu.disasm import disassemble_one
 from kernel_model.headers import percpu_area
 from kthreadd_emu.asmtest_expr import MASK, MAX_STRING, REGISTERS, EvalError
+from kthreadd_emu.scenario import fork_frame
 
 OVERRUN = "Thread overran stack, or stack corrupted"  # Linux's words (fault.c no_context)
 
@@ -63,7 +64,7 @@ class Env:
 
     def ptregs(self, field_name: str) -> int:
         run = self.run
-        frame = None if run.task is None else run.kern.fork_frames.get(run.task.pid)
+        frame = None if run.task is None else fork_frame(run.kern, run.task.pid)
         if frame is None:
             raise EvalError("ptregs: the thread was never created")
         return frame[field_name]

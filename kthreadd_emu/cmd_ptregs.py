@@ -8,6 +8,7 @@ from kernel_model.sched import task_cpu
 from kernel_model.task import find_task_by_pid, for_each_process
 from kthreadd_emu.cmd_ps import add_machine_options, machine_from_args
 from kthreadd_emu.errors import UsageError, parse_int
+from kthreadd_emu.scenario import fork_frame
 
 
 def add_parser(sub) -> None:
@@ -28,7 +29,7 @@ def run(args) -> int:
     kern = machine_from_args(args)
     task = _pick(kern, args.pid)
     frame = task_pt_regs(kern, task)
-    values = frame.values() if args.live else kern.fork_frames[task.pid]
+    values = frame.values() if args.live else fork_frame(kern, task.pid)
     print("\n".join(FORMATS[args.format](kern, task, frame.addr, values)))
     return 0
 

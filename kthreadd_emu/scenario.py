@@ -1,9 +1,11 @@
 """Machines the commands share: a kernel with the demo thread functions loaded."""
 
+import struct
 from pathlib import Path
 
 from kernel_model.kernel import ASM_DIR, Kernel
 from kernel_model.process_32 import task_pt_regs
+from kernel_model.ptrace import PT_REGS_FIELDS
 from kthreadd_emu.errors import UsageError, parse_int
 
 DEMO_SOURCE = Path(ASM_DIR) / "demo_threads.S"
@@ -57,13 +59,18 @@ def record_fork_frames(kern) -> None:
     kern.fork_frames = {}
 
     def forked(parent, child):
-        kern.fork_frames[child.pid] = task_pt_regs(kern, child).values()
-
-    def exited(task, code):
-        kern.fork_frames.pop(task.pid, None)
+        # 68 raw bytes: a stress run keeps one per pid ever used.
+        kern.fork_frames[child.pid] = task_pt_regs(kern, child).raw()
 
     kern.register_trace("sched_process_fork", forked)
-    kern.register_trace("do_exit", exited)
+
+
+def fork_frame(kern, pid: int) -> dict | None:
+    """The pt_regs of ``pid`` as copy_thread left it, by field name (None if unknown)."""
+    raw = kern.fork_frames.get(pid)
+    if raw is None:
+        return None
+    return dict(zip(PT_REGS_FIELDS, struct.unpack(f"<{len(PT_REGS_FIELDS)}I", raw), strict=True))
 
 
 def run_in_thread(kern, main, name: str = "python", max_events=None) -> dict:
