@@ -11,8 +11,8 @@ real kernel for free; it has no counterpart file in Linux.
 * A function that may sleep is a generator.  Every place it may block is
   spelled ``yield from``; it yields requests to this module:
   ``CallGuest`` (run a guest function as a real frame on the task's
-  kernel stack and hand back its eax) and ``Idle`` (park the CPU until
-  something is queued on it).
+  kernel stack and hand back its eax), ``Idle`` (park the CPU until
+  something is queued on it) and ``Relax`` (let the other CPUs run first).
 * When such a frame first needs the CPU (it yields, or takes a stack
   local), it does a C prologue: the callee-saved registers go onto the
   task's kernel stack below the return address, and the frame's stack
@@ -50,15 +50,15 @@ class Export:
 EXPORTS: dict[str, Export] = {}
 
 
-def guest_callable(nargs=0, asmlinkage=False, noreturn=False, name=None):
+def guest_callable(nargs=0, asmlinkage=False, noreturn=False):
     """Publish a kernel function to guest code under its kernel name.
 
     ``noreturn`` functions (do_exit) need no saved registers: nobody resumes
     their caller."""
 
     def register(func):
-        key = name or func.__name__
-        EXPORTS[key] = Export(key, func, nargs, asmlinkage, noreturn)
+        name = func.__name__
+        EXPORTS[name] = Export(name, func, nargs, asmlinkage, noreturn)
         return func
 
     return register
