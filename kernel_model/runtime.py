@@ -200,7 +200,15 @@ class Runtime:
             cpu.write("eax", result or 0)
             return False
         frame.gen = result
-        return self._advance(cpu, frame, None)
+        try:
+            request = result.send(None)
+        except StopIteration as done:
+            # Finished without sleeping: still inside the hook, the thunk's ret returns.
+            frames.pop()
+            cpu.write("eax", done.value or 0)
+            return False
+        self._suspended(cpu, frame, request)
+        return True
 
     def _arguments(self, cpu, export: Export) -> tuple:
         if export.asmlinkage:
@@ -232,16 +240,20 @@ class Runtime:
     # -- frames ------------------------------------------------------------
 
     def _advance(self, cpu, frame: Frame, value) -> bool:
-        """Send ``value`` into ``frame``; True when the CPU must leave guest code."""
+        """Send ``value`` into ``frame`` (off the hook); True if it asked for something."""
         try:
             request = frame.gen.send(value)
         except StopIteration as done:
             self._frame_returned(cpu, frame, done.value)
             return False
+        self._suspended(cpu, frame, request)
+        return True
+
+    def _suspended(self, cpu, frame: Frame, request) -> None:
+        """``frame`` yielded ``request``: its caller's registers go to its stack first."""
         if frame.sp is None:
             self.prologue(cpu, frame)
         self._set_mode(cpu.index, Mode("request", request=request))
-        return True
 
     def _frame_returned(self, cpu, frame: Frame, result) -> None:
         task = self.kern.current(cpu.index).addr

@@ -80,3 +80,18 @@ def test_guest_reaches_python_through_the_thunk_symbol(demo):
     sym = kern.symbols.by_name["schedule"]
     assert sym.kind == "python" and kern.mem.read(sym.addr, 1) == b"\xc3"
     assert kern.symbols.describe(sym.addr) == "schedule+0x0"
+
+
+def test_a_sleepable_function_that_returns_at_once_runs_every_time():
+    """A generator that finishes without sleeping returns inside the code hook; the
+    next guest call to the same function must run it again, not skip its thunk."""
+    from kthreadd_emu.scenario import booted_kernel, run_in_thread
+
+    kern = booted_kernel(1)
+
+    def at_once(k, out):
+        out["ran"] = True
+        yield from ()
+
+    assert run_in_thread(kern, at_once)["ran"]
+    assert run_in_thread(kern, at_once)["ran"]
