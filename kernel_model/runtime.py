@@ -30,7 +30,7 @@ import inspect
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from emu.events import Fault, PythonCall, PythonReturn
+from emu.events import BudgetExhausted, Fault, PythonCall, PythonReturn
 from emu.memory import BadAddress
 
 CALLEE_SAVED = ("ebx", "esi", "edi", "ebp")
@@ -141,6 +141,11 @@ class Runtime:
         self.busy: set[int] = set()
         self.by_addr: dict[int, Export] = {}
         self.budget = 1_000_000
+        # A CPU runs guest code for at most a time slice before the others get a
+        # turn, so a CPU spinning on another's progress (a lock, a flag) waits for
+        # it as on real SMP; the budget counts across slices until a real stop.
+        self.time_slice = 20_000
+        self.spent = [0] * len(self.machine.cpus)
         self.events = 0
         self.machine.pycall = self.on_pycall
 
@@ -153,15 +158,23 @@ class Runtime:
             task: [(f, f.gen, f.thunk, f.entry_sp, f.sp, suspension_point(f.gen)) for f in fs]
             for task, fs in self.frames.items()
         }
-        return list(self.mode), self.idle_mask, set(self.busy), frames, self.events
+        return (
+            list(self.mode),
+            self.idle_mask,
+            set(self.busy),
+            frames,
+            self.events,
+            list(self.spent),
+        )
 
     def restore(self, saved) -> None:
-        mode, idle_mask, busy, frames, events = saved
+        mode, idle_mask, busy, frames, events, spent = saved
         for task, entries in frames.items():
             for _, gen, _, _, _, point in entries:
                 if gen is not None and suspension_point(gen) != point:
                     raise SnapshotError(f"task {task:#010x} moved on since the snapshot")
         self.mode, self.idle_mask, self.busy, self.events = list(mode), idle_mask, set(busy), events
+        self.spent = list(spent)
         self.frames = {}
         for task, entries in frames.items():
             self.frames[task] = []
@@ -326,7 +339,7 @@ class Runtime:
         self.events += 1
         try:
             if mode.kind == "guest":
-                return self._on_stop(cpu, self.machine.run(cpu, mode.pc, self.budget))
+                return self._run_guest(cpu, mode.pc)
             if mode.kind == "send":
                 self._resume(cpu, mode.value)
             elif mode.kind == "request":
@@ -334,6 +347,20 @@ class Runtime:
         except BadAddress as err:
             return self._bad_pointer(cpu, err)
         return None
+
+    def _run_guest(self, cpu, pc: int):
+        i = cpu.index
+        count = min(self.time_slice, self.budget - self.spent[i])
+        reason = self.machine.run(cpu, pc, count)
+        if not isinstance(reason, BudgetExhausted):
+            self.spent[i] = 0
+            return self._on_stop(cpu, reason)
+        self.spent[i] += count
+        if self.spent[i] < self.budget:
+            self._set_mode(i, Mode("guest", pc=reason.eip))  # slice over: the others go
+            return None
+        self.spent[i] = 0
+        return BudgetExhausted(reason.eip, self.budget)
 
     def _on_stop(self, cpu, reason):
         if isinstance(reason, PythonCall):

@@ -95,3 +95,52 @@ def test_a_sleepable_function_that_returns_at_once_runs_every_time():
 
     assert run_in_thread(kern, at_once)["ran"]
     assert run_in_thread(kern, at_once)["ran"]
+
+
+FLAG_SOURCE = """
+/* wait_for_flag: spin until another CPU sets flag; return how it found it. */
+	.globl wait_for_flag
+wait_for_flag:
+1:	movl flag, %eax
+	testl %eax, %eax
+	jz 1b
+	ret
+
+/* set_flag: let the spinning CPU go. */
+	.globl set_flag
+set_flag:
+	movl $7, flag
+	ret
+
+	.globl flag
+flag:	.long 0
+"""
+
+
+def test_a_cpu_spinning_on_another_cpus_store_sees_it(tmp_path):
+    """Time slices: the spinning CPU yields its turn, the other CPU stores the flag,
+    the spinner sees it, long before the instruction budget."""
+    from kernel_model.kthread import kthread_bind, kthread_create
+    from kernel_model.sched import wake_up_process
+    from kthreadd_emu.scenario import booted_kernel, run_in_thread
+
+    kern = booted_kernel(2)
+    path = tmp_path / "flag.S"
+    path.write_text(FLAG_SOURCE)
+    sym = kern.load_asm(path).symbols
+    codes = {}
+    kern.register_trace("do_exit", lambda task, code: codes.setdefault(task.comm, code))
+
+    def main(k, out):
+        # Both parked first: with no preemption, a spinner would keep its own CPU
+        # from ever running kthreadd again.
+        tasks = []
+        for name, cpu in (("wait_for_flag", 0), ("set_flag", 1)):
+            tasks.append(k.task((yield from kthread_create(k, sym[name], 0, name))))
+            kthread_bind(k, tasks[-1], cpu)
+        for task in tasks:
+            wake_up_process(k, task)
+
+    run_in_thread(kern, main)
+    kern.run(max_events=10_000)
+    assert codes[b"wait_for_flag"] == 7
