@@ -1,6 +1,6 @@
 """kthreadd-emu asm: assemble one AT&T source file the way GNU `as --32` would.
 
-    kthreadd-emu asm FILE.S [--org ADDR] [-D NAME=VALUE ...] [-o OUT.bin]
+    kthreadd-emu asm FILE.S [--org ADDR] [-D NAME=VALUE ...] [--kernel] [-o OUT.bin]
 
 Without -o, prints the listing (line, address, bytes, source); with -o, writes
 the raw bytes and prints a one-line summary. Errors are one line on stderr and
@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 
 from asm.assembler import AsmError, assemble_file, listing
+from kernel_model.kernel import Kernel
 
 
 def add_parser(sub) -> None:
@@ -26,6 +27,12 @@ def add_parser(sub) -> None:
         metavar="NAME=VALUE",
         help="an external absolute symbol (repeatable)",
     )
+    p.add_argument(
+        "--kernel",
+        action="store_true",
+        help="also define the kernel's symbols (PT_*, TASK_*, per_cpu__*, entry code, "
+        "Python functions), as asmtest and the walk-through assemble against",
+    )
     p.add_argument("-o", dest="output", metavar="OUT.bin", help="write the raw bytes here")
     p.set_defaults(run=run)
 
@@ -34,6 +41,8 @@ def run(args) -> int:
     try:
         origin = _number(args.org, "--org")
         defines = dict(_define(text) for text in args.defines)
+        if args.kernel:
+            defines = {**Kernel(1).asm_symbols(), **defines}
         image = assemble_file(args.file, origin, defines)
     except AsmError as err:
         print(err, file=sys.stderr)

@@ -67,3 +67,19 @@ def test_registered_in_the_main_cli(source, capsys):
 
     assert main(["asm", str(source), "-D", "do_exit=0"]) == 0
     assert "call do_exit" in capsys.readouterr().out
+
+
+def test_kernel_symbols_on_request(tmp_path, capsys):
+    """--kernel: the symbols load_asm and asmtest give a source (do_exit's thunk,
+    asm-offsets, per-CPU variables); without it they are undefined."""
+    from kernel_model.asm_offsets import asm_defines
+
+    path = tmp_path / "k.S"
+    path.write_text("\tmovl %fs:per_cpu__current_task, %eax\n\tmovl TASK_pid(%eax), %eax\n")
+    assert run(str(path)) == 1
+    assert "undefined symbol" in capsys.readouterr().err
+    out = tmp_path / "k.bin"
+    assert run(str(path), "--kernel", "-o", str(out)) == 0
+    defines = asm_defines()
+    expected = b"\x64\xa1" + defines["per_cpu__current_task"].to_bytes(4, "little")
+    assert out.read_bytes()[:6] == expected
