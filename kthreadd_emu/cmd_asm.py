@@ -13,6 +13,7 @@ import sys
 
 from asm.assembler import AsmError, assemble_file, listing
 from kernel_model.kernel import Kernel
+from kthreadd_emu.errors import UsageError, parse_int
 
 
 def add_parser(sub) -> None:
@@ -39,7 +40,7 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     try:
-        origin = _number(args.org, "--org")
+        origin = parse_int(args.org, "--org")
         defines = dict(_define(text) for text in args.defines)
         if args.kernel:
             defines = {**Kernel(1).asm_symbols(), **defines}
@@ -47,7 +48,7 @@ def run(args) -> int:
     except AsmError as err:
         print(err, file=sys.stderr)
         return 1
-    except (ValueError, OSError) as err:
+    except (ValueError, UsageError, OSError) as err:
         print(f"kthreadd-emu asm: {_describe(err)}", file=sys.stderr)
         return 1
     if not args.output:
@@ -63,19 +64,11 @@ def run(args) -> int:
     return 0
 
 
-def _number(text: str, what: str) -> int:
-    """Decimal or 0x-hex, as the usage line promises."""
-    try:
-        return int(text, 16) if text.lower().startswith("0x") else int(text, 10)
-    except ValueError:
-        raise ValueError(f"{what}: not a decimal or 0x-hex number: {text!r}") from None
-
-
 def _define(text: str) -> tuple[str, int]:
     name, equals, value = text.partition("=")
     if not equals or not name:
         raise ValueError(f"-D expects NAME=VALUE, got {text!r}")
-    return name, _number(value, f"-D {name}")
+    return name, parse_int(value, f"-D {name}")
 
 
 def _describe(err: Exception) -> str:

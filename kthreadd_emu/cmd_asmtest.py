@@ -28,7 +28,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    budget = parse_int(args.budget)
+    budget = parse_int(args.budget, "--budget")
     if budget < 1:
         raise UsageError(f"--budget must be at least 1, not {budget}")
     files = discover(args.paths)

@@ -21,8 +21,8 @@ def add_machine_options(p) -> None:
 
 
 def machine_from_args(args):
-    seed = None if args.seed is None else parse_int(args.seed)
-    return booted_kernel(parse_int(args.cpus), args.profile, seed)
+    seed = None if args.seed is None else parse_int(args.seed, "--seed")
+    return booted_kernel(parse_int(args.cpus, "--cpus"), args.profile, seed)
 
 
 def run(args) -> int:

@@ -16,7 +16,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     kern = machine_from_args(args)
     before = (kern.mm.stacks.in_use, kern.mm.tasks.in_use, kern.data.pidmap_nr_free)
-    result = stress(kern, parse_int(args.threads), parse_int(args.alive))
+    result = stress(kern, parse_int(args.threads, "--threads"), parse_int(args.alive, "--alive"))
     after = (kern.mm.stacks.in_use, kern.mm.tasks.in_use, kern.data.pidmap_nr_free)
     print(
         f"created {result.created}, failed {result.failed} in {result.seconds:.1f} s "

@@ -32,7 +32,7 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    arg, budget = parse_int(args.arg) & 0xFFFFFFFF, parse_int(args.budget)
+    arg, budget = parse_int(args.arg, "--arg") & 0xFFFFFFFF, parse_int(args.budget, "--budget")
     result = walk(args.fn, arg, budget, args.via, args.syntax)
     print(json.dumps(as_json(result), indent=1) if args.json else "\n".join(as_text(result)))
     return 0

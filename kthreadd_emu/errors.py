@@ -14,12 +14,13 @@ class UsageError(Exception):
     """Bad arguments that argparse cannot see (an unknown symbol, a bad pid)."""
 
 
-def parse_int(text: str) -> int:
-    """A decimal or 0x-hex number, as the CLI accepts them."""
+def parse_int(text: str, what: str = "") -> int:
+    """A decimal or 0x-hex number, as the CLI accepts them (``what`` names the option)."""
     try:
         return int(text, 0)
     except ValueError:
-        raise UsageError(f"not a number: {text!r}") from None
+        prefix = f"{what}: " if what else ""
+        raise UsageError(f"{prefix}not a decimal or 0x-hex number: {text!r}") from None
 
 
 def report(command, args) -> int:

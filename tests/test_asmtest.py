@@ -208,7 +208,7 @@ def test_a_bad_pointer_into_python_kernel_code_is_that_tests_oops(tmp_path, caps
     [
         (["nosuch.S"], "nosuch.S: no such file or folder"),
         (["--budget", "0", "."], "--budget must be at least 1"),
-        (["--budget", "lots", "."], "not a number: 'lots'"),
+        (["--budget", "lots", "."], "--budget: not a decimal or 0x-hex number: 'lots'"),
     ],
 )
 def test_usage_errors_are_one_line(tmp_path, monkeypatch, capsys, argv, message):

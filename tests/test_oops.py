@@ -90,7 +90,7 @@ def test_runaway_loop_hits_the_budget(capsys):
     "argv, message",
     [
         (["walk", "--fn", "nosuch"], "unknown thread function 'nosuch'"),
-        (["walk", "--arg", "12x"], "not a number: '12x'"),
+        (["walk", "--arg", "12x"], "not a decimal or 0x-hex number: '12x'"),
         (["ptregs", "--pid", "99"], "no task with pid 99"),
     ],
 )

@@ -78,7 +78,7 @@ def test_vanilla_profile_order(capsys):
         (["--profile", "suse"], "unknown profile 'suse'"),
         (["--cpus", "0"], "--cpus must be between 1 and 256, not 0"),
         (["--cpus", "10000"], "--cpus must be between 1 and 256, not 10000"),
-        (["--cpus", "three"], "not a number: 'three'"),
+        (["--cpus", "three"], "--cpus: not a decimal or 0x-hex number: 'three'"),
     ],
 )
 def test_bad_machine_options(capsys, args, message):
