@@ -63,7 +63,6 @@ class Kernel:
         self.log: list[str] = []
         self.console = console
         self._tracepoints = defaultdict(list)
-        self.images = {}
         self.profile = "rhel6"
         self.cpu_notifiers = CpuNotifiers()
         self.percpu_threads: dict[int, dict] = {}
@@ -83,7 +82,6 @@ class Kernel:
         for name in KERNEL_SOURCES:
             image = assemble_file(ASM_DIR / name, origin, defines)
             m.load(image)
-            self.images[name] = image
             origin = (origin + len(image.code) + 15) & ~15
         self.text_end = origin
         for name, addr in python_function_addresses(m.map).items():
@@ -257,7 +255,7 @@ class Kernel:
 class KernelSnapshot:
     """A kernel's state at one moment: RAM in use, CPUs, and the Python side."""
 
-    _COPIED = ("spawned", "percpu_threads", "images", "fork_frames")
+    _COPIED = ("spawned", "percpu_threads", "fork_frames")
     _PLAIN = ("this_cpu", "tainted", "die_counter", "booted", "text_end", "max_threads", "profile")
 
     def __init__(self, kern: Kernel):

@@ -14,6 +14,7 @@ from kernel_model.consts import CLONE_FILES, CLONE_FS, SIGCHLD
 from kernel_model.exit import do_wait
 from kernel_model.kthread import kthread_run
 from kernel_model.process_32 import kernel_thread, show_regs_of_frame, task_pt_regs
+from kernel_model.task import find_task_by_pid
 from kthreadd_emu.errors import UsageError
 from kthreadd_emu.scenario import (
     booted_kernel,
@@ -107,12 +108,9 @@ def _walk_kernel_thread(kern, result, watch) -> None:
         pid = kernel_thread(k, result.fn, result.arg, WALK_FLAGS)
         if pid < 0:
             raise UsageError(f"kernel_thread failed: {pid}")
-        watch.born(k.last_forked)
+        watch.born(find_task_by_pid(k, pid))
         _, result.exit_code = yield from do_wait(k, pid)
 
-    kern.register_trace(
-        "sched_process_fork", lambda parent, child: setattr(kern, "last_forked", child)
-    )
     run_main(kern, main, walk_events(kern))
 
 
