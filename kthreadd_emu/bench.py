@@ -11,7 +11,7 @@ from kernel_model.consts import CLONE_FILES, CLONE_FS, SIGCHLD
 from kernel_model.exit import do_wait
 from kernel_model.kernel import Kernel
 from kernel_model.process_32 import kernel_thread
-from kthreadd_emu.asmtest import asmtests_per_s
+from kthreadd_emu.asmtest.runner import asmtests_per_s
 from kthreadd_emu.scenario import booted_kernel, demo_kernel, run_main
 from kthreadd_emu.stress import stress
 

@@ -4,10 +4,10 @@ with ``add_parser(subparsers)`` and ``run(args) -> int``."""
 import argparse
 import sys
 
-from kthreadd_emu import cmd_asm, cmd_asmtest, cmd_bench, cmd_ps, cmd_ptregs, cmd_stress, cmd_walk
+from kthreadd_emu.commands import asm, asmtest, bench, ps, ptregs, stress, walk
 from kthreadd_emu.errors import report
 
-COMMANDS = (cmd_walk, cmd_ps, cmd_ptregs, cmd_asm, cmd_asmtest, cmd_stress, cmd_bench)
+COMMANDS = (walk, ps, ptregs, asm, asmtest, stress, bench)
 
 
 class _Parser(argparse.ArgumentParser):

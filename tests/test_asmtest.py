@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kthreadd_emu.asmtest import asmtests_per_s
+from kthreadd_emu.asmtest.runner import asmtests_per_s
 from kthreadd_emu.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,12 +6,12 @@ import argparse
 
 import pytest
 
-from kthreadd_emu import cmd_asm
+from kthreadd_emu.commands import asm as asm_command
 
 
 def run(*argv: str) -> int:
     parser = argparse.ArgumentParser(prog="kthreadd-emu")
-    cmd_asm.add_parser(parser.add_subparsers(dest="command", required=True))
+    asm_command.add_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(["asm", *argv])
     return args.run(args)
 

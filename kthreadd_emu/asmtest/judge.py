@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from emu.disasm import disassemble_one
 from kernel_model.headers import percpu_area
-from kthreadd_emu.asmtest_expr import MASK, MAX_STRING, REGISTERS, EvalError
+from kthreadd_emu.asmtest.expr import MASK, MAX_STRING, REGISTERS, EvalError
 from kthreadd_emu.scenario import fork_frame
 
 OVERRUN = "Thread overran stack, or stack corrupted"  # Linux's words (fault.c no_context)

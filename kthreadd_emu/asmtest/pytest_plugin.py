@@ -40,7 +40,7 @@ def pytest_collect_file(file_path: Path, parent):
 
 def _runner(config):
     """The session's runner (and machine), made on first use."""
-    from kthreadd_emu.asmtest import Runner
+    from kthreadd_emu.asmtest.runner import Runner
 
     if _RUNNER not in config.stash:
         budget = config.getini("asmtest_budget")
@@ -57,7 +57,7 @@ class AsmFile(pytest.File):
 
     def collect(self):
         from asm.assembler import AsmError
-        from kthreadd_emu.asmtest_format import TestFormatError, has_tests, parse_file
+        from kthreadd_emu.asmtest.format import TestFormatError, has_tests, parse_file
 
         if not has_tests(self.path.read_text(encoding="utf-8")):
             return
@@ -103,7 +103,7 @@ class AsmItem(pytest.Item):
             raise AsmTestFailed(result)
 
     def repr_failure(self, excinfo):
-        from kthreadd_emu.asmtest import format_result
+        from kthreadd_emu.asmtest.runner import format_result
 
         if isinstance(excinfo.value, AsmTestFailed):
             return format_result(excinfo.value.args[0])
@@ -115,7 +115,7 @@ class AsmItem(pytest.Item):
 
 @pytest.fixture(scope="session")
 def asmtest_machine(request):
-    """The session's booted machine (kthreadd_emu.asmtest_machine.TestMachine)."""
+    """The session's booted machine (kthreadd_emu.asmtest.machine.TestMachine)."""
     return _runner(request.config).machine
 
 

@@ -1,6 +1,6 @@
 """One assembly test on the machine: start the routine as its run line says and
 watch it, with code hooks at its labels, a write watch on its STACK_END_MAGIC,
-and the kernel's do_exit and oops tracepoints (asmtest_judge.py then decides).
+and the kernel's do_exit and oops tracepoints (asmtest/judge.py then decides).
 
 The checks of an `at` line are evaluated inside the code hook, the moment the
 thread reaches the label, so memory is read as it is then; a label's hook is
@@ -25,8 +25,8 @@ from kernel_model.process_32 import kernel_thread
 from kernel_model.runtime import call_guest
 from kernel_model.sched import schedule, wake_up_process
 from kernel_model.task import end_of_stack, find_task_by_pid
-from kthreadd_emu.asmtest_judge import OVERRUN, Env
-from kthreadd_emu.asmtest_plan import Plan
+from kthreadd_emu.asmtest.judge import OVERRUN, Env
+from kthreadd_emu.asmtest.plan import Plan
 
 KERNEL_THREAD_FLAGS = CLONE_FS | CLONE_FILES | SIGCHLD
 EVENT_COST = 100  # instructions a scheduling event counts for against the budget

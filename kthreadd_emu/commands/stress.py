@@ -1,6 +1,6 @@
 """kthreadd-emu stress: many kernel threads created, run and reaped in one run."""
 
-from kthreadd_emu.cmd_ps import add_machine_options, machine_from_args
+from kthreadd_emu.commands.ps import add_machine_options, machine_from_args
 from kthreadd_emu.errors import parse_int
 from kthreadd_emu.stress import stress
 

@@ -9,8 +9,8 @@ summary.  Exit status 0 only if every test passed.
 
 import time
 
-from kthreadd_emu.asmtest import DEFAULT_BUDGET, Runner, discover, format_result, summary
-from kthreadd_emu.asmtest import write_junit as junit
+from kthreadd_emu.asmtest.runner import DEFAULT_BUDGET, Runner, discover, format_result, summary
+from kthreadd_emu.asmtest.runner import write_junit as junit
 from kthreadd_emu.errors import UsageError, parse_int
 
 

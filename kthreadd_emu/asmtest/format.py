@@ -13,7 +13,7 @@ to the assembler) describe tests of its routines.
     #@ expect overrun[: TEXT]  (the thread overruns its 8 KiB stack)
 
 Parsing needs no machine: names are resolved when the file is assembled
-(kthreadd_emu/asmtest_run.py).  A mistake in one test's lines makes that test
+(kthreadd_emu/asmtest/run.py).  A mistake in one test's lines makes that test
 an error and leaves the others alone.
 """
 
@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass, field
 
 from kernel_model.consts import TASK_COMM_LEN
-from kthreadd_emu.asmtest_expr import Expr, ExprError
+from kthreadd_emu.asmtest.expr import Expr, ExprError
 
 DIRECTIVE = re.compile(r"^\s*#@(.*)$")
 NAME = re.compile(r"[\w.-]+", re.A)

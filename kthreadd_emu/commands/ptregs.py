@@ -6,7 +6,7 @@ from kernel_model.process_32 import show_regs_of_frame, task_pt_regs
 from kernel_model.ptrace import pt_regs
 from kernel_model.sched import task_cpu
 from kernel_model.task import find_task_by_pid, for_each_process
-from kthreadd_emu.cmd_ps import add_machine_options, machine_from_args
+from kthreadd_emu.commands.ps import add_machine_options, machine_from_args
 from kthreadd_emu.errors import UsageError, parse_int
 from kthreadd_emu.scenario import fork_frame
 

@@ -1,7 +1,7 @@
 """Assembly tests: AT&T routines run as kernel thread functions (or bare code on a
 CPU) of a booted 2.6.32 machine, with expectations on what they saw.
 
-The format is described in asmtest_format.py and in README.md ("Assembly
+The format is described in asmtest/format.py and in README.md ("Assembly
 tests"); this module finds test files, runs them one test at a time on a
 machine restored to the same snapshot, and reports (text and JUnit XML).
 A failing test is run a second time, identically, with every instruction of
@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from asm.assembler import AsmError
-from kthreadd_emu.asmtest_format import AsmTest, AsmTestFile, TestFormatError, has_tests, parse_file
-from kthreadd_emu.asmtest_judge import last_instructions, verdict
-from kthreadd_emu.asmtest_machine import TestMachine
-from kthreadd_emu.asmtest_plan import make_plan
-from kthreadd_emu.asmtest_run import Execution
+from kthreadd_emu.asmtest.format import AsmTest, AsmTestFile, TestFormatError, has_tests, parse_file
+from kthreadd_emu.asmtest.judge import last_instructions, verdict
+from kthreadd_emu.asmtest.machine import TestMachine
+from kthreadd_emu.asmtest.plan import make_plan
+from kthreadd_emu.asmtest.run import Execution
 from kthreadd_emu.errors import UsageError
 
 DEFAULT_BUDGET = 1_000_000

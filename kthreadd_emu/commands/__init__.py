@@ -1,0 +1,2 @@
+"""The subcommands of ``kthreadd-emu``: one module each, with
+``add_parser(subparsers)`` and ``run(args) -> int``."""
