@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import struct
 import threading
 from collections import OrderedDict
@@ -27,7 +28,11 @@ from ._expr import wrap64
 from ._layout import LOCAL_MARK, Program, layout
 from ._source import SYMBOL, statements
 
-__all__ = ["AsmError", "Image", "Line", "assemble", "assemble_file", "listing"]
+__all__ = ["AsmError", "Image", "Line", "assemble", "assemble_file", "listing", "read_source"]
+
+# A source larger than this is refused before it is read (GNU as has no limit, but
+# /dev/zero or a stray binary must not fill memory).
+MAX_SOURCE_BYTES = 16 << 20
 
 _CACHE_SIZE = 256
 _cache: OrderedDict[str, Image] = OrderedDict()
@@ -39,7 +44,9 @@ class AsmError(Exception):
 
     def __init__(self, filename: str, line: int, text: str, message: str) -> None:
         self.filename, self.line, self.text, self.message = filename, line, text, message
-        super().__init__(f"{filename}:{line}: {message}\n    {text}")
+        # A file-level problem (line 0) has no line to show: one line, "file: message".
+        where = f"{filename}:{line}" if line else filename
+        super().__init__(f"{where}: {message}" + (f"\n    {text}" if text else ""))
 
 
 class Line(NamedTuple):
@@ -94,9 +101,28 @@ def assemble_file(
     path: str | os.PathLike, origin: int = 0, defines: Mapping[str, int] | None = None
 ) -> Image:
     """Assemble a file; errors name the path as given."""
-    with open(path, encoding="utf-8") as handle:
-        source = handle.read()
-    return assemble(source, origin, os.fspath(path), defines)
+    return assemble(read_source(path), origin, os.fspath(path), defines)
+
+
+def read_source(path: str | os.PathLike, limit: int = MAX_SOURCE_BYTES) -> str:
+    """The text of a source file; AsmError (at line 0) for anything that is not a
+    regular UTF-8 file of at most ``limit`` bytes.  Every reader of ``.S`` files
+    goes through here, so each refusal reads the same."""
+    name = os.fspath(path)
+    try:
+        with open(path, "rb") as handle:
+            if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+                raise AsmError(name, 0, "", "not a regular file")
+            data = handle.read(limit + 1)
+    except OSError as err:
+        raise AsmError(name, 0, "", err.strerror or str(err)) from None
+    if len(data) > limit:
+        raise AsmError(name, 0, "", f"larger than {limit >> 20} MiB: refused")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise AsmError(name, line, "", f"not UTF-8 text (byte {err.start})") from None
 
 
 def listing(image: Image) -> str:
