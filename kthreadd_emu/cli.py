@@ -5,19 +5,27 @@ import argparse
 import sys
 
 from kthreadd_emu.commands import asm, asmtest, bench, ps, ptregs, stress, walk
-from kthreadd_emu.errors import report
+from kthreadd_emu.errors import PROG, complain, report
 
 COMMANDS = (walk, ps, ptregs, asm, asmtest, stress, bench)
 
 
+class _ParseError(Exception):
+    """(command or None, argparse's message)."""
+
+
 class _Parser(argparse.ArgumentParser):
+    """argparse's errors as ours: one line naming the command, exit status 1."""
+
     def error(self, message):
-        self.print_usage(sys.stderr)
-        raise SystemExit(f"kthreadd-emu: {message}")
+        command = self.prog.removeprefix(PROG).strip() or None
+        if command is None:
+            self.print_usage(sys.stderr)  # no command: say which there are
+        raise _ParseError(command, message)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="kthreadd-emu", description=__doc__.splitlines()[0])
+    parser = _Parser(prog=PROG, description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for module in COMMANDS:
         module.add_parser(sub)
@@ -25,8 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
-    return report(args.run, args)
+    try:
+        args = build_parser().parse_args(argv)
+    except _ParseError as err:
+        complain(*err.args)
+        return 1
+    return report(args.command, args.run, args)
 
 
 if __name__ == "__main__":

@@ -3,10 +3,12 @@
 import struct
 from pathlib import Path
 
+from kernel_model.headers import percpu_area
 from kernel_model.kernel import ASM_DIR, Kernel
+from kernel_model.percpu import per_cpu
 from kernel_model.process_32 import task_pt_regs
 from kernel_model.ptrace import PT_REGS_FIELDS
-from kthreadd_emu.errors import UsageError, parse_int
+from kthreadd_emu.errors import WORD_MAX, UsageError, parse_int
 
 DEMO_SOURCE = Path(ASM_DIR) / "demo_threads.S"
 SETTLE_EVENTS = 1_000_000
@@ -23,10 +25,17 @@ def resolve_function(kern, spec: str) -> int:
     if spec in kern.symbols:
         return kern.symbols[spec]
     if spec[:1].isdigit():
-        return parse_int(spec) & 0xFFFFFFFF
+        return parse_int(spec, "--fn", 0, WORD_MAX)
     raise UsageError(
         f"unknown thread function {spec!r} (a symbol of {DEMO_SOURCE.name} or an address)"
     )
+
+
+def current_task_slots(kern) -> list[int]:
+    """The address of each CPU's ``per_cpu__current_task``: per-instruction hooks
+    compare one word there instead of building a task view."""
+    slot = percpu_area.OFFSETS["current_task"]
+    return [per_cpu(kern, cpu.index).addr + slot for cpu in kern.machine.cpus]
 
 
 def run_main(kern, main, max_events=None) -> dict:

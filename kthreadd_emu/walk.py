@@ -12,12 +12,14 @@ from dataclasses import dataclass, field
 from emu.trace import Tracer
 from kernel_model.consts import CLONE_FILES, CLONE_FS, SIGCHLD
 from kernel_model.exit import do_wait
+from kernel_model.kernel import SoftLockup
 from kernel_model.kthread import kthread_run
 from kernel_model.process_32 import kernel_thread, show_regs_of_frame, task_pt_regs
 from kernel_model.task import find_task_by_pid
 from kthreadd_emu.errors import UsageError
 from kthreadd_emu.scenario import (
     booted_kernel,
+    current_task_slots,
     demo_kernel,
     resolve_function,
     run_in_thread,
@@ -39,9 +41,12 @@ class Walk:
     task: dict = field(default_factory=dict)
     child_regs: dict = field(default_factory=dict)
     events: list = field(default_factory=list)
-    steps: list = field(default_factory=list)
-    exit_code: int | None = None
+    steps: list = field(default_factory=list)  # the head of the trace, with registers
+    tail: list = field(default_factory=list)  # its last steps, addresses only
+    skipped: int = 0  # steps between the head and the tail
+    exit_code: int | None = None  # the kernel's int, signed; None: the thread never exited
     log: list = field(default_factory=list)
+    stopped: str | None = None  # why the walk ended before the thread exited (a soft lockup)
 
 
 class _ChildWatch:
@@ -50,9 +55,11 @@ class _ChildWatch:
     def __init__(self, kern, result: Walk, builder_pid: int):
         self.kern, self.result, self.task_addr, self.state = kern, result, None, "before"
         self.builder_pid = builder_pid  # whose kernel_thread() call we show
+        self.slots = current_task_slots(kern)
 
     def __call__(self, cpu, addr):
-        if self.state == "done" or self.kern.current(cpu).addr != self.task_addr:
+        # Runs before every instruction: one word read, no task view.
+        if self.state == "done" or self.kern.mem.u32(self.slots[cpu]) != self.task_addr:
             return False
         if self.state == "before":
             if addr != self.kern.symbols["ret_from_fork"]:
@@ -78,7 +85,7 @@ class _ChildWatch:
         """do_exit began (called by the thread, or by the oops path)."""
         if task.addr == self.task_addr:
             self.state = "done"
-            self.result.exit_code = code
+            self.result.exit_code = as_int(code)
 
 
 def walk(fn_spec="answer", arg=21, budget=1_000_000, via="kernel_thread", syntax="att") -> Walk:
@@ -97,10 +104,18 @@ def walk(fn_spec="answer", arg=21, budget=1_000_000, via="kernel_thread", syntax
         (_walk_kthread_create if via == "kthread_create" else _walk_kernel_thread)(
             kern, result, watch
         )
+    except SoftLockup as err:
+        result.stopped = str(err)  # the trace up to here is the answer
     finally:
         tracer.close()
-    result.steps = tracer.steps
+    result.steps, result.tail, result.skipped = tracer.steps, tracer.tail, tracer.skipped
     return result
+
+
+def as_int(code: int) -> int:
+    """An exit code as the kernel's ``int``: 32 bits, signed."""
+    code &= 0xFFFFFFFF
+    return code - (1 << 32) if code >> 31 else code
 
 
 def _walk_kernel_thread(kern, result, watch) -> None:
@@ -109,7 +124,8 @@ def _walk_kernel_thread(kern, result, watch) -> None:
         if pid < 0:
             raise UsageError(f"kernel_thread failed: {pid}")
         watch.born(find_task_by_pid(k, pid))
-        _, result.exit_code = yield from do_wait(k, pid)
+        _, code = yield from do_wait(k, pid)
+        result.exit_code = as_int(code)
 
     run_main(kern, main, walk_events(kern))
 

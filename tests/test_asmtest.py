@@ -113,12 +113,14 @@ def test_malformed_file_is_file_line_and_text_and_the_rest_still_run(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "bad.S").write_text(source if "\nfn:" in source else source + ROUTINES)
     write(tmp_path, "good.S", "#@ test fine\n#@ run kthread fn\n#@ expect exit == 1")
-    status, out, _ = run_cli(capsys, "bad.S", "good.S")
-    lines = out.splitlines()
-    at = next(i for i, text in enumerate(lines) if text.startswith(f"  bad.S:{line}: "))
+    status, out, err = run_cli(capsys, "bad.S", "good.S")
+    # A test's own error is under its ERROR line; the file's (no test may run) on stderr.
+    lines = [text.strip() for text in (out + err).splitlines()]
+    at = next(i for i, text in enumerate(lines) if text.startswith(f"bad.S:{line}: "))
     assert message in lines[at] + lines[at + 1]
-    assert lines[at + 1].strip() == source.split("\n")[line - 1].strip()
-    assert "PASS good.S::fine" in lines and status == 1
+    assert lines[at + 1] == source.split("\n")[line - 1].strip()
+    assert "PASS good.S::fine" in out and status == 1
+    assert ("ERROR bad.S::t" in out) == (f"bad.S:{line}: " in out)
 
 
 def test_budget_reports_the_runaway_loop_and_where_it_spins(tmp_path, capsys):
@@ -207,7 +209,7 @@ def test_a_bad_pointer_into_python_kernel_code_is_that_tests_oops(tmp_path, caps
     "argv, message",
     [
         (["nosuch.S"], "nosuch.S: no such file or folder"),
-        (["--budget", "0", "."], "--budget must be at least 1"),
+        (["--budget", "0", "."], "kthreadd-emu: asmtest: --budget must be between 1 and"),
         (["--budget", "lots", "."], "--budget: not a decimal or 0x-hex number: 'lots'"),
     ],
 )
@@ -224,11 +226,12 @@ def test_folders_hold_test_files_and_plain_sources(tmp_path, monkeypatch, capsys
     (tmp_path / "sub" / "helper.S").write_text(ROUTINES)
     status, out, _ = run_cli(capsys, "sub")
     assert status == 0 and "PASS sub/a.S::a" in out and "helper" not in out
-    status, out, _ = run_cli(capsys, "sub/helper.S")
-    assert status == 1 and "sub/helper.S:1: no tests: add '#@ test NAME' lines" in out
+    status, out, err = run_cli(capsys, "sub/helper.S")
+    assert status == 1 and err.startswith("sub/helper.S:1: no tests: add '#@ test NAME' lines")
+    assert "0 passed, 0 failed, 1 error in" in out
     (tmp_path / "empty").mkdir()
     status, _, err = run_cli(capsys, "empty")
-    assert status == 1 and err == "kthreadd-emu: no assembly tests in empty\n"
+    assert status == 1 and err == "kthreadd-emu: asmtest: no assembly tests in empty\n"
 
 
 def test_benchmark_tests_are_real_and_pass():

@@ -11,7 +11,7 @@ def run(*args):
 
 def test_walk_in_a_real_process():
     proc = run("walk")
-    assert proc.returncode == 0 and proc.stdout.rstrip().endswith("exit code: 42")
+    assert proc.returncode == 0 and proc.stdout.rstrip().endswith("exit code: 42 (0x2a)")
 
 
 def test_no_command_is_a_usage_error():

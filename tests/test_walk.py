@@ -80,7 +80,7 @@ def test_text_output_shows_show_regs_and_steps(capsys):
     assert " DS: 007b ES: 007b FS: 00d8 GS: 00e0 SS: 0068" in out
     assert "EBX: c01" in out and "EDX: 00000015" in out
     assert "ret_from_fork+0x0" in out and "[python] do_exit" in out
-    assert out.rstrip().endswith("exit code: 42")
+    assert out.rstrip().endswith("exit code: 42 (0x2a)")
 
 
 def test_intel_syntax_on_request(capsys):

@@ -20,8 +20,9 @@ an error and leaves the others alone.
 import re
 from dataclasses import dataclass, field
 
-from kernel_model.consts import TASK_COMM_LEN
+from kernel_model.consts import NR_CPUS, TASK_COMM_LEN
 from kthreadd_emu.asmtest.expr import Expr, ExprError
+from kthreadd_emu.errors import MAX_BUDGET, read_file
 
 DIRECTIVE = re.compile(r"^\s*#@(.*)$")
 NAME = re.compile(r"[\w.-]+", re.A)
@@ -90,8 +91,8 @@ class AsmTestFile:
 
 
 def parse_file(path) -> AsmTestFile:
-    with open(path, encoding="utf-8") as handle:
-        return parse_source(handle.read(), str(path))
+    """A test file, read as the assembler reads sources (AsmError if it cannot be)."""
+    return parse_source(read_file(path), str(path))
 
 
 def has_tests(source: str) -> bool:
@@ -174,8 +175,12 @@ def _set_option(run: Run, key: str, value: str, fail) -> None:
     if key == "arg":
         run.arg = Expr(value, check=False)
     elif key == "name":
-        if not value or len(value) >= TASK_COMM_LEN:
-            raise fail(f"name={value!r}: a task name has 1 to {TASK_COMM_LEN - 1} characters")
+        size = len(value.encode())
+        if not 1 <= size < TASK_COMM_LEN:
+            raise fail(
+                f"name={value!r}: a task name is 1 to {TASK_COMM_LEN - 1} bytes of UTF-8 "
+                f"(task_struct.comm is char[{TASK_COMM_LEN}]), not {size}"
+            )
         run.name = value
     elif key == "stop":
         if value not in STOPS:
@@ -186,8 +191,9 @@ def _set_option(run: Run, key: str, value: str, fail) -> None:
             number = int(value, 0)
         except ValueError:
             raise fail(f"{key}={value!r}: not a number") from None
-        if number < (1 if key == "budget" else 0):
-            raise fail(f"{key}={value!r}: out of range")
+        low, high = (1, MAX_BUDGET) if key == "budget" else (0, NR_CPUS - 1)
+        if not low <= number <= high:
+            raise fail(f"{key}={value!r}: must be between {low} and {high}")
         setattr(run, key, number)
 
 

@@ -1,8 +1,11 @@
 """pytest plugin (registered through the ``pytest11`` entry point).
 
-* ``*.S`` files under the folders of the ``asmtest_paths`` ini option are
-  collected: one test item per ``#@ test`` line, run as ``kthreadd-emu
-  asmtest`` runs it (``asmtest_budget`` sets the instruction budget).
+* ``*.S`` files are collected (one test item per ``#@ test`` line, run as
+  ``kthreadd-emu asmtest`` runs it; ``asmtest_budget`` sets the instruction
+  budget): those named on the command line, those under the folders of the
+  ``asmtest_paths`` ini option, and, when that option is not set, every
+  ``*.S`` with ``#@`` lines that pytest's own search finds under the rootdir.
+  A file that cannot be read or assembled is one failing item.
 * Fixtures for tests written in Python: ``kernel``, a booted machine restored
   to a fresh snapshot for each test, and ``asm``, which assembles a routine
   (source text or a path) against every kernel symbol, loads it after the
@@ -12,6 +15,7 @@ The machine is booted once per session, on first use.
 """
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -32,10 +36,32 @@ def pytest_addoption(parser) -> None:
 def pytest_collect_file(file_path: Path, parent):
     if file_path.suffix != ".S":
         return None
-    roots = [Path(root).resolve() for root in parent.config.getini("asmtest_paths")]
-    if any(file_path.resolve().is_relative_to(root) for root in roots):
+    config, path = parent.config, file_path.resolve()
+    roots = [Path(root).resolve() for root in config.getini("asmtest_paths")]
+    if path in _named(config) or any(path.is_relative_to(root) for root in roots):
+        return AsmFile.from_parent(parent, path=file_path)
+    if not roots and _has_test_lines(file_path):
         return AsmFile.from_parent(parent, path=file_path)
     return None
+
+
+def _named(config) -> set[Path]:
+    """The files named on the command line (``pytest first.S``, ``first.S::name``)."""
+    here = config.invocation_params.dir
+    return {(here / arg.split("::")[0]).resolve() for arg in config.args}
+
+
+def _has_test_lines(path: Path) -> bool:
+    """Whether a file found by pytest's search is an assembly test file; one that
+    cannot be read is collected, to fail with the reason."""
+    from asm.assembler import AsmError
+    from kthreadd_emu.asmtest.format import has_tests
+    from kthreadd_emu.errors import read_file
+
+    try:
+        return has_tests(read_file(path))
+    except AsmError:
+        return True
 
 
 def _runner(config):
@@ -57,12 +83,15 @@ class AsmFile(pytest.File):
 
     def collect(self):
         from asm.assembler import AsmError
-        from kthreadd_emu.asmtest.format import TestFormatError, has_tests, parse_file
+        from kthreadd_emu.asmtest.format import TestFormatError, has_tests, parse_source
+        from kthreadd_emu.errors import read_file
 
-        if not has_tests(self.path.read_text(encoding="utf-8")):
-            return
-        tfile = parse_file(self.path)
         try:
+            source = read_file(self.path)
+            # A plain source beside the tests is not a test file, unless named.
+            if not has_tests(source) and self.path.resolve() not in _named(self.config):
+                return
+            tfile = parse_source(source, str(self.path))
             _runner(self.config).check_file(tfile)
         except (AsmError, TestFormatError) as err:
             yield BrokenFileItem.from_parent(self, name="(file)", error=err)
@@ -82,10 +111,38 @@ class BrokenFileItem(pytest.Item):
         raise self.error
 
     def repr_failure(self, excinfo):
-        return str(excinfo.value)
+        text = str(excinfo.value)
+        return _Failure(text, _Crash(str(self.path), self.error.line, text.split("\n")[0]))
 
     def reportinfo(self):
         return self.path, max(self.error.line - 1, 0), f"{self.path.name}: {self.error.message}"
+
+
+@dataclass
+class _Crash:
+    """What pytest's short summary (``FAILED id - message``) and JUnit XML read
+    (the fields of pytest's ReprFileLocation)."""
+
+    path: str
+    lineno: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.lineno}: {self.message}"
+
+
+class _Failure:
+    """A failure report: the whole text in the report, one line in the summary."""
+
+    def __init__(self, text: str, crash: _Crash):
+        self.text, self.reprcrash = text, crash
+
+    def toterminal(self, tw) -> None:
+        for line in self.text.split("\n"):
+            tw.line(line)
+
+    def __str__(self) -> str:
+        return self.text
 
 
 class AsmTestFailed(Exception):
@@ -106,7 +163,10 @@ class AsmItem(pytest.Item):
         from kthreadd_emu.asmtest.runner import format_result
 
         if isinstance(excinfo.value, AsmTestFailed):
-            return format_result(excinfo.value.args[0])
+            result = excinfo.value.args[0]
+            # The summary line: the first failed expectation and what was seen.
+            message = ": ".join(line.strip() for line in result.lines[:2]) or result.status
+            return _Failure(format_result(result), _Crash(result.path, result.line, message))
         return super().repr_failure(excinfo)
 
     def reportinfo(self):
@@ -132,8 +192,10 @@ def asm(kernel, asmtest_machine):
 
     def load(source, filename: str | None = None):
         if isinstance(source, os.PathLike):
+            from kthreadd_emu.errors import read_file
+
             filename = filename or os.fspath(source)
-            source = Path(source).read_text(encoding="utf-8")
+            source = read_file(source)
         image = asmtest_machine.assemble(source, filename or "<asm>", kernel.text_end)
         asmtest_machine.load(image)
         return image

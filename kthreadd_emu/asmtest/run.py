@@ -17,16 +17,15 @@ from unicorn import UC_HOOK_CODE, UC_HOOK_MEM_WRITE
 from emu.memory import PAGE_OFFSET
 from kernel_model.consts import CLONE_FILES, CLONE_FS, IS_ERR, PTR_ERR, SIGCHLD, STACK_END_MAGIC
 from kernel_model.exit import do_wait
-from kernel_model.headers import percpu_area
 from kernel_model.kernel import SoftLockup
 from kernel_model.kthread import kthread_bind, kthread_create, kthread_run, kthread_stop
-from kernel_model.percpu import per_cpu
 from kernel_model.process_32 import kernel_thread
 from kernel_model.runtime import call_guest
 from kernel_model.sched import schedule, wake_up_process
 from kernel_model.task import end_of_stack, find_task_by_pid
 from kthreadd_emu.asmtest.judge import OVERRUN, Env
 from kthreadd_emu.asmtest.plan import Plan
+from kthreadd_emu.scenario import current_task_slots
 
 KERNEL_THREAD_FLAGS = CLONE_FS | CLONE_FILES | SIGCHLD
 EVENT_COST = 100  # instructions a scheduling event counts for against the budget
@@ -58,8 +57,7 @@ class Execution:
         self.machine.load(self.plan.image)
         kern.runtime.budget = self.budget
         self.log_start = len(kern.log)
-        slot = percpu_area.OFFSETS["current_task"]
-        self._current_slots = [per_cpu(kern, c.index).addr + slot for c in kern.machine.cpus]
+        self._current_slots = current_task_slots(kern)
         kern.register_trace("do_exit", self._on_exit)
         kern.register_trace("oops", self._on_oops)
         try:

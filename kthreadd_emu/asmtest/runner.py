@@ -20,7 +20,7 @@ from kthreadd_emu.asmtest.judge import last_instructions, verdict
 from kthreadd_emu.asmtest.machine import TestMachine
 from kthreadd_emu.asmtest.plan import make_plan
 from kthreadd_emu.asmtest.run import Execution
-from kthreadd_emu.errors import UsageError
+from kthreadd_emu.errors import UsageError, read_file
 
 DEFAULT_BUDGET = 1_000_000
 FILE_ERROR = "(file)"
@@ -42,8 +42,10 @@ def discover(paths) -> list[Path]:
     found = []
     for spec in paths:
         path = Path(spec)
+        if not spec:
+            raise UsageError("an empty path")
         if path.is_dir():
-            found += [p for p in sorted(path.rglob("*.S")) if _has_tests(p)]
+            found += [p for p in sorted(path.rglob("*.S")) if not p.is_dir() and _has_tests(p)]
         elif path.exists():
             found.append(path)
         else:
@@ -53,8 +55,8 @@ def discover(paths) -> list[Path]:
 
 def _has_tests(path: Path) -> bool:
     try:
-        return has_tests(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError):
+        return has_tests(read_file(path))
+    except AsmError:
         return True  # the run reports why it cannot be read
 
 
@@ -78,8 +80,6 @@ class Runner:
         try:
             tfile = parse_file(path)
             self.check_file(tfile)
-        except (OSError, UnicodeDecodeError) as err:
-            return [Result(str(path), FILE_ERROR, 0, "error", [f"{path}: cannot read: {err}"])]
         except (AsmError, TestFormatError) as err:
             line = getattr(err, "line", 0)
             return [Result(str(path), FILE_ERROR, line, "error", str(err).split("\n"))]

@@ -4,16 +4,20 @@
 
 Without -o, prints the listing (line, address, bytes, source); with -o, writes
 the raw bytes and prints a one-line summary. Errors are one line on stderr and
-exit status 1, never a traceback.
+exit status 1, never a traceback; -o never overwrites the source.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 
-from asm.assembler import AsmError, assemble_file, listing
+from asm.assembler import assemble, listing
 from kernel_model.kernel import Kernel
-from kthreadd_emu.errors import UsageError, parse_int
+from kthreadd_emu.errors import INT_MIN, WORD_MAX, UsageError, parse_int, read_file, shown
+
+SYMBOL = re.compile(r"[A-Za-z_.$][\w.$]*", re.A)
 
 
 def add_parser(sub) -> None:
@@ -39,40 +43,35 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    try:
-        origin = parse_int(args.org, "--org")
-        defines = dict(_define(text) for text in args.defines)
-        if args.kernel:
-            defines = {**Kernel(1).asm_symbols(), **defines}
-        image = assemble_file(args.file, origin, defines)
-    except AsmError as err:
-        print(err, file=sys.stderr)
-        return 1
-    except (ValueError, UsageError, OSError) as err:
-        print(f"kthreadd-emu asm: {_describe(err)}", file=sys.stderr)
-        return 1
-    if not args.output:
+    origin = parse_int(args.org, "--org", 0, WORD_MAX)
+    defines = dict(_define(text) for text in args.defines)
+    if args.output is not None:
+        _check_output(args.output, args.file)
+    source = read_file(args.file)
+    if args.kernel:
+        defines = {**Kernel(1).asm_symbols(), **defines}
+    image = assemble(source, origin, args.file, defines)
+    if args.output is None:
         sys.stdout.write(listing(image))
         return 0
-    try:
-        with open(args.output, "wb") as out:
-            out.write(image.code)
-    except OSError as err:
-        print(f"kthreadd-emu asm: {_describe(err)}", file=sys.stderr)
-        return 1
+    with open(args.output, "wb") as out:
+        out.write(image.code)
     print(f"{args.output}: {len(image.code)} bytes at {image.origin:#010x} from {args.file}")
     return 0
 
 
 def _define(text: str) -> tuple[str, int]:
     name, equals, value = text.partition("=")
-    if not equals or not name:
-        raise ValueError(f"-D expects NAME=VALUE, got {text!r}")
-    return name, parse_int(value, f"-D {name}")
+    if not equals or not SYMBOL.fullmatch(name):
+        raise UsageError(f"-D expects NAME=VALUE with NAME a symbol name, got {shown(text)}")
+    return name, parse_int(value, f"-D {name}", INT_MIN, WORD_MAX)
 
 
-def _describe(err: Exception) -> str:
-    """One line: OSError's strerror and file name, or the message itself."""
-    if isinstance(err, OSError) and err.strerror:
-        return f"{err.filename}: {err.strerror}" if err.filename else err.strerror
-    return str(err)
+def _check_output(output: str, source: str) -> None:
+    """GNU as's refusals: no empty name, and never the input file itself."""
+    if not output:
+        raise UsageError("-o: an empty file name")
+    if os.path.isdir(output):
+        raise UsageError(f"-o: {output} is a directory")
+    if os.path.exists(output) and os.path.exists(source) and os.path.samefile(output, source):
+        raise UsageError(f"-o: {output} is the input file {source}: refusing to overwrite it")

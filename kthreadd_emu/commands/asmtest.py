@@ -7,11 +7,20 @@ values seen and the thread's last instructions under a failure; then a
 summary.  Exit status 0 only if every test passed.
 """
 
+import os
+import sys
 import time
 
-from kthreadd_emu.asmtest.runner import DEFAULT_BUDGET, Runner, discover, format_result, summary
+from kthreadd_emu.asmtest.runner import (
+    DEFAULT_BUDGET,
+    FILE_ERROR,
+    Runner,
+    discover,
+    format_result,
+    summary,
+)
 from kthreadd_emu.asmtest.runner import write_junit as junit
-from kthreadd_emu.errors import UsageError, parse_int
+from kthreadd_emu.errors import MAX_BUDGET, UsageError, parse_int, shown
 
 
 def add_parser(sub) -> None:
@@ -28,9 +37,9 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    budget = parse_int(args.budget, "--budget")
-    if budget < 1:
-        raise UsageError(f"--budget must be at least 1, not {budget}")
+    budget = parse_int(args.budget, "--budget", 1, MAX_BUDGET)
+    if args.junit is not None and (not args.junit or os.path.isdir(args.junit)):
+        raise UsageError(f"--junit: {shown(args.junit)} is not a file name")
     files = discover(args.paths)
     if not files:
         raise UsageError(f"no assembly tests in {' '.join(args.paths)}")
@@ -39,7 +48,10 @@ def run(args) -> int:
     for path in files:
         for result in runner.run_path(path):
             results.append(result)
-            if result.status != "pass" or not args.quiet:
+            if result.name == FILE_ERROR:
+                # The file itself (unreadable, bad assembly): as the assembler reports it.
+                print("\n".join(result.lines), file=sys.stderr, flush=True)
+            elif result.status != "pass" or not args.quiet:
                 print(format_result(result), flush=True)
     seconds = time.perf_counter() - start
     print(summary(results, seconds))

@@ -2,7 +2,7 @@
 
 import json
 
-from kthreadd_emu.errors import parse_int
+from kthreadd_emu.errors import CPUS, SEEDS, parse_int
 from kthreadd_emu.ps import ps_auxf, snapshot
 from kthreadd_emu.scenario import booted_kernel
 
@@ -17,12 +17,14 @@ def add_parser(sub) -> None:
 def add_machine_options(p) -> None:
     p.add_argument("--cpus", default="3", help="number of CPUs, 1 to 256 (default 3)")
     p.add_argument("--profile", default="rhel6", help="rhel6 (the seed's machine) or vanilla")
-    p.add_argument("--seed", default=None, help="random but reproducible scheduling")
+    p.add_argument(
+        "--seed", default=None, help=f"random but reproducible scheduling (0 to {SEEDS[1]})"
+    )
 
 
 def machine_from_args(args):
-    seed = None if args.seed is None else parse_int(args.seed, "--seed")
-    return booted_kernel(parse_int(args.cpus, "--cpus"), args.profile, seed)
+    seed = None if args.seed is None else parse_int(args.seed, "--seed", *SEEDS)
+    return booted_kernel(parse_int(args.cpus, "--cpus", *CPUS), args.profile, seed)
 
 
 def run(args) -> int:

@@ -7,7 +7,7 @@ from kernel_model.ptrace import pt_regs
 from kernel_model.sched import task_cpu
 from kernel_model.task import find_task_by_pid, for_each_process
 from kthreadd_emu.commands.ps import add_machine_options, machine_from_args
-from kthreadd_emu.errors import UsageError, parse_int
+from kthreadd_emu.errors import PIDS, UsageError, parse_int
 from kthreadd_emu.scenario import fork_frame
 
 
@@ -26,19 +26,20 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
+    pid = parse_int(args.pid, "--pid", *PIDS)
     kern = machine_from_args(args)
-    task = _pick(kern, args.pid)
+    task = _pick(kern, pid)
     frame = task_pt_regs(kern, task)
     values = frame.values() if args.live else fork_frame(kern, task.pid)
     print("\n".join(FORMATS[args.format](kern, task, frame.addr, values)))
     return 0
 
 
-def _pick(kern, pid_text):
-    task = find_task_by_pid(kern, parse_int(pid_text))
+def _pick(kern, pid: int):
+    task = find_task_by_pid(kern, pid)
     if task is None:
         pids = ", ".join(str(p.pid) for p in for_each_process(kern))
-        raise UsageError(f"no task with pid {pid_text} (tasks: {pids})")
+        raise UsageError(f"--pid: no task with pid {pid} (tasks: {pids})")
     return task
 
 

@@ -4,19 +4,31 @@ from kthreadd_emu.commands.ps import add_machine_options, machine_from_args
 from kthreadd_emu.errors import parse_int
 from kthreadd_emu.stress import stress
 
+THREADS = (1, 10_000_000)
+# Each thread alive holds an 8 KiB stack of the machine's 64 MiB.
+ALIVE = (1, 4096)
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser("stress", help="create, run and reap many kthreads; check nothing leaks")
-    p.add_argument("--threads", default="100000", help="how many threads (default 100000)")
-    p.add_argument("--alive", default="64", help="at most this many alive at once (default 64)")
+    p.add_argument(
+        "--threads", default="100000", help=f"how many threads, 1 to {THREADS[1]} (default 100000)"
+    )
+    p.add_argument(
+        "--alive",
+        default="64",
+        help=f"at most this many alive at once, 1 to {ALIVE[1]} (default 64)",
+    )
     add_machine_options(p)
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
+    threads = parse_int(args.threads, "--threads", *THREADS)
+    alive = parse_int(args.alive, "--alive", *ALIVE)
     kern = machine_from_args(args)
     before = (kern.mm.stacks.in_use, kern.mm.tasks.in_use, kern.data.pidmap_nr_free)
-    result = stress(kern, parse_int(args.threads, "--threads"), parse_int(args.alive, "--alive"))
+    result = stress(kern, threads, alive)
     after = (kern.mm.stacks.in_use, kern.mm.tasks.in_use, kern.data.pidmap_nr_free)
     print(
         f"created {result.created}, failed {result.failed} in {result.seconds:.1f} s "

@@ -2,7 +2,7 @@
 
 import json
 
-from kthreadd_emu.errors import parse_int
+from kthreadd_emu.errors import INT_MIN, MAX_BUDGET, WORD_MAX, complain, parse_int
 from kthreadd_emu.walk import WALK_FLAGS, walk
 
 REG_ORDER = ("eax", "ebx", "ecx", "edx", "esi", "edi", "ebp", "esp", "eip", "eflags",
@@ -32,24 +32,32 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    arg, budget = parse_int(args.arg, "--arg") & 0xFFFFFFFF, parse_int(args.budget, "--budget")
+    arg = parse_int(args.arg, "--arg", INT_MIN, WORD_MAX) & WORD_MAX
+    budget = parse_int(args.budget, "--budget", 1, MAX_BUDGET)
     result = walk(args.fn, arg, budget, args.via, args.syntax)
     print(json.dumps(as_json(result), indent=1) if args.json else "\n".join(as_text(result)))
+    if result.stopped:
+        complain("walk", result.stopped)
+        return 1
     return 0
 
 
 def as_json(w) -> dict:
     steps = [{"addr": s.addr, "symbol": s.symbol, "insn": s.insn,
               "regs": {r: s.regs[r] for r in REG_ORDER}} for s in w.steps]  # fmt: skip
+    tail = [{"addr": s.addr, "symbol": s.symbol, "insn": s.insn} for s in w.tail]
     return {
         "task": w.task,
         "fn": w.fn,
         "arg": w.arg,
         "pt_regs": w.child_regs,
         "steps": steps,
+        "skipped": w.skipped,
+        "tail": tail,
         "events": w.events,
         "exit_code": w.exit_code,
         "log": w.log,
+        "stopped": w.stopped,
     }
 
 
@@ -75,9 +83,21 @@ def as_text(w) -> list[str]:
         "The child, from its first instruction to do_exit (registers each instruction changed):",
     ]
     lines += _step_lines(w.steps)
+    if w.skipped:
+        lines.append(f"  ... {w.skipped} more instructions ...")
+    lines += [f"  {s.addr:08x} {s.symbol:<26} {s.insn}".rstrip() for s in w.tail]
     lines += [""] + w.log
-    lines.append(f"exit code: {w.exit_code}")
+    lines.append(exit_line(w))
     return lines
+
+
+def exit_line(w) -> str:
+    """The exit code as the kernel's int, signed and in hex; or why there is none."""
+    if w.exit_code is not None:
+        return f"exit code: {w.exit_code} ({w.exit_code & WORD_MAX:#x})"
+    if w.stopped:
+        return "exit code: none: the thread never exited (stopped, see below)"
+    return "exit code: none: the thread never exited (every CPU went idle with it alive)"
 
 
 def _step_lines(steps) -> list[str]:

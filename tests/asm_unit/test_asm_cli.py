@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import argparse
-
 import pytest
 
-from kthreadd_emu.commands import asm as asm_command
+from kthreadd_emu.cli import main
 
 
 def run(*argv: str) -> int:
-    parser = argparse.ArgumentParser(prog="kthreadd-emu")
-    asm_command.add_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["asm", *argv])
-    return args.run(args)
+    return main(["asm", *argv])
 
 
 @pytest.fixture
@@ -51,7 +46,7 @@ def test_assembly_error_is_reported_not_raised(source, capsys):
     [
         (["/nonexistent/x.S"], "No such file or directory"),
         (["{source}", "--org", "12abc"], "--org: not a decimal or 0x-hex number"),
-        (["{source}", "--org", "0x100000000"], "origin must be an address"),
+        (["{source}", "--org", "0x100000000"], "--org must be between 0 and 4294967295"),
         (["{source}", "-D", "do_exit"], "-D expects NAME=VALUE"),
         (["{source}", "-D", "do_exit=0x1000", "-o", "/nonexistent/dir/x.bin"], "No such file"),
     ],
@@ -63,8 +58,6 @@ def test_usage_and_io_errors_are_one_line(source, capsys, argv, expected):
 
 
 def test_registered_in_the_main_cli(source, capsys):
-    from kthreadd_emu.cli import main
-
     assert main(["asm", str(source), "-D", "do_exit=0"]) == 0
     assert "call do_exit" in capsys.readouterr().out
 
