@@ -2,6 +2,7 @@
 with ``add_parser(subparsers)`` and ``run(args) -> int``."""
 
 import argparse
+import re
 import sys
 
 from kthreadd_emu.commands import asm, asmtest, bench, ps, ptregs, stress, walk
@@ -16,6 +17,11 @@ class _ParseError(Exception):
 
 class _Parser(argparse.ArgumentParser):
     """argparse's errors as ours: one line naming the command, exit status 1."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # A value such as `--arg -0x10` is a number, not an option.
+        self._negative_number_matcher = re.compile(r"^-(0[xX][0-9a-fA-F_]+|\d[\d_]*)$")
 
     def error(self, message):
         command = self.prog.removeprefix(PROG).strip() or None
@@ -34,9 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        args, extra = build_parser().parse_known_args(argv)
     except _ParseError as err:
         complain(*err.args)
+        return 1
+    if extra:
+        complain(args.command, f"unrecognized arguments: {' '.join(extra)}")
         return 1
     return report(args.command, args.run, args)
 

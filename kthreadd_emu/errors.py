@@ -87,7 +87,7 @@ def report(name: str, command, args) -> int:
     except BrokenPipeError:
         # The reader went away (`| head`): say nothing more, not even at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
+        return 141  # as a command killed by SIGPIPE
     except KeyboardInterrupt:
         return 130
     except (UsageError, MachineError, ProfileError, KthreadError, SoftLockup, OSError) as err:

@@ -28,6 +28,10 @@ TASK_NAMES = frozenset(("current", "stack", "cpu"))
 EXIT = "exit"
 WIDTHS = {"u8": 1, "u16": 2, "u32": 4}
 MAX_STRING = 256
+# Parsing and evaluating recurse once per level: bounded so that no expression
+# reaches Python's recursion limit (or its parser's memory).
+MAX_TEXT = 500
+MAX_DEPTH = 32
 
 _BINARY = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
@@ -65,13 +69,17 @@ class Expr:
 
     def __init__(self, text: str, check: bool = True):
         self.text = text.strip()
+        if len(self.text) > MAX_TEXT:
+            raise ExprError(f"an expression of {len(self.text)} characters (at most {MAX_TEXT})")
         try:
             tree = ast.parse(self.text, mode="eval").body
         except SyntaxError as err:
             raise ExprError(f"cannot parse {self.text!r}: {err.msg}") from None
+        _check_depth(tree)
         strings = _check_comparison(tree) if check else set()
         for node in ast.walk(tree):
-            _check_node(node, strings)
+            if node is not tree or not check:
+                _check_node(node, strings)
         self.tree = tree
         # Every name the expression reads (symbols, registers, built-ins).
         self.names = {
@@ -94,6 +102,16 @@ class Expr:
         return holds, ev.describe(left, right)
 
 
+def _check_depth(tree) -> None:
+    """Refuse nesting deeper than MAX_DEPTH (walked without recursion)."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ExprError(f"an expression nested more than {MAX_DEPTH} levels deep")
+        stack += [(child, depth + 1) for child in ast.iter_child_nodes(node)]
+
+
 def _check_comparison(tree) -> set[int]:
     """The ids of the string constants allowed: a side compared (==, !=) with memory."""
     if not isinstance(tree, ast.Compare) or len(tree.ops) != 1:
@@ -108,7 +126,7 @@ def _check_comparison(tree) -> set[int]:
     return {id(sides[strings.index(True)])}
 
 
-_ALLOWED = {ast.Compare, ast.Name, ast.Load, ast.BinOp, ast.UnaryOp, *_BINARY, *_UNARY, *_COMPARE}
+_ALLOWED = {ast.Name, ast.Load, ast.BinOp, ast.UnaryOp, *_BINARY, *_UNARY, *_COMPARE}
 
 
 def _check_node(node, strings: set[int]) -> None:

@@ -34,6 +34,7 @@ MODES = {
 STOPS = ("before", "running")
 OUTCOMES = ("oops", "lockup", "overrun")
 DEFAULT_COMM = "asmtest"
+MAX_SHOWN = 200  # characters of an offending line a report repeats
 
 
 class TestFormatError(Exception):
@@ -41,7 +42,8 @@ class TestFormatError(Exception):
 
     def __init__(self, path: str, line: int, text: str, message: str):
         self.path, self.line, self.text, self.message = path, line, text, message
-        super().__init__(f"{path}:{line}: {message}\n    {text}")
+        shown = text if len(text) <= MAX_SHOWN else text[:MAX_SHOWN] + " ..."
+        super().__init__(f"{path}:{line}: {message}" + (f"\n    {shown}" if shown else ""))
 
 
 @dataclass

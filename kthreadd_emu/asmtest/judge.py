@@ -51,11 +51,11 @@ class Env:
         return run.task.addr if name == "current" else run.task.stack
 
     def read(self, addr: int, size: int) -> bytes:
-        addr &= MASK
-        mem = self.run.kern.mem
-        if not mem.contains(addr, size):
-            raise EvalError(f"address {addr:#010x} is outside RAM")
-        return mem.read(addr, size)
+        word, mem = addr & MASK, self.run.kern.mem
+        if not mem.contains(word, size):
+            wrapped = "" if word == addr else f"{addr:#x}, as a 32-bit word "
+            raise EvalError(f"address {wrapped}{word:#010x} is outside RAM")
+        return mem.read(word, size)
 
     def string(self, addr: int) -> bytes:
         """The C string at ``addr`` (at most MAX_STRING bytes, within RAM)."""

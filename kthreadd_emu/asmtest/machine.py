@@ -5,7 +5,7 @@ stopped a long-lived kernel thread, or aborted while one was busy), the
 machine boots again and takes a new snapshot.
 """
 
-from asm.assembler import assemble
+from asm.assembler import AsmError, assemble
 from kernel_model.kernel import Kernel
 from kernel_model.runtime import SnapshotError
 from kthreadd_emu.scenario import SETTLE_EVENTS, record_fork_frames
@@ -53,8 +53,17 @@ class TestMachine:
         image = self._images.get(key)
         if image is None:
             image = assemble(source, key[2], filename, self.defines)
+            self._check_fits(image, filename)
             self._images[key] = image
         return image
+
+    def _check_fits(self, image, filename: str) -> None:
+        """Refuse an image that would run past the text area into the kernel's thunks."""
+        m = self.kern.machine.map
+        room = m.text + m.text_size - image.origin
+        if len(image.code) > room:
+            raise AsmError(filename, 0, "", f"{len(image.code)} bytes of code: only {room} "
+                           f"fit after the kernel text (at {image.origin:#x})")  # fmt: skip
 
     def load(self, image) -> None:
         """Put ``image`` after the kernel text."""

@@ -20,7 +20,7 @@ from kthreadd_emu.asmtest.runner import (
     summary,
 )
 from kthreadd_emu.asmtest.runner import write_junit as junit
-from kthreadd_emu.errors import MAX_BUDGET, UsageError, parse_int, shown
+from kthreadd_emu.errors import MAX_BUDGET, UsageError, complain, parse_int, shown
 
 
 def add_parser(sub) -> None:
@@ -48,8 +48,10 @@ def run(args) -> int:
     for path in files:
         for result in runner.run_path(path):
             results.append(result)
-            if result.name == FILE_ERROR:
-                # The file itself (unreadable, bad assembly): as the assembler reports it.
+            if result.name == FILE_ERROR and not result.line:
+                complain("asmtest", result.lines[0])  # cannot be read: not found, not text
+            elif result.name == FILE_ERROR:
+                # A mistake in the file (bad assembly, no tests): file:line and the line.
                 print("\n".join(result.lines), file=sys.stderr, flush=True)
             elif result.status != "pass" or not args.quiet:
                 print(format_result(result), flush=True)
