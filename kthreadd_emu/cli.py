@@ -25,8 +25,10 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message):
         command = self.prog.removeprefix(PROG).strip() or None
-        if command is None:
-            self.print_usage(sys.stderr)  # no command: say which there are
+        if command is None and message.endswith("required: command"):
+            message = "a command is required: " + ", ".join(
+                m.__name__.split(".")[-1] for m in COMMANDS
+            )
         raise _ParseError(command, message)
 
 

@@ -51,6 +51,14 @@ def _named(config) -> set[Path]:
     return {(here / arg.split("::")[0]).resolve() for arg in config.args}
 
 
+def _shown(config, path: Path) -> str:
+    """A path as reports show it: relative to the rootdir when under it."""
+    try:
+        return str(path.relative_to(config.rootpath))
+    except ValueError:
+        return str(path)
+
+
 def _has_test_lines(path: Path) -> bool:
     """Whether a file found by pytest's search is an assembly test file; one that
     cannot be read is collected, to fail with the reason."""
@@ -91,7 +99,7 @@ class AsmFile(pytest.File):
             # A plain source beside the tests is not a test file, unless named.
             if not has_tests(source) and self.path.resolve() not in _named(self.config):
                 return
-            tfile = parse_source(source, str(self.path))
+            tfile = parse_source(source, _shown(self.config, self.path))
             _runner(self.config).check_file(tfile)
         except (AsmError, TestFormatError) as err:
             yield BrokenFileItem.from_parent(self, name="(file)", error=err)
