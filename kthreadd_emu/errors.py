@@ -47,17 +47,21 @@ def parse_int(text: str, what: str = "", lo: int | None = None, hi: int | None =
     return value
 
 
-def read_file(path) -> str:
+def read_file(path, name: str | None = None) -> str:
     """The text of a ``.S`` file, through the assembler's one reader (regular UTF-8
-    files of bounded size).  A FIFO is refused before it is opened: opening one
-    would wait for a writer."""
+    files of bounded size); errors name it ``name`` (default: the path as given).
+    A FIFO is refused before it is opened: opening one would wait for a writer."""
+    name = os.fspath(path) if name is None else name
     try:
         mode = os.stat(path).st_mode
     except OSError:
         mode = None  # read_source reports it
     if mode is not None and not stat.S_ISREG(mode):
-        raise AsmError(os.fspath(path), 0, "", "not a regular file")
-    return read_source(path)
+        raise AsmError(name, 0, "", "not a regular file")
+    try:
+        return read_source(path)
+    except AsmError as err:
+        raise AsmError(name, err.line, err.text, err.message) from None
 
 
 def describe(err: BaseException) -> str:

@@ -94,12 +94,13 @@ class AsmFile(pytest.File):
         from kthreadd_emu.asmtest.format import TestFormatError, has_tests, parse_source
         from kthreadd_emu.errors import read_file
 
+        name = _shown(self.config, self.path)
         try:
-            source = read_file(self.path)
+            source = read_file(self.path, name)
             # A plain source beside the tests is not a test file, unless named.
             if not has_tests(source) and self.path.resolve() not in _named(self.config):
                 return
-            tfile = parse_source(source, _shown(self.config, self.path))
+            tfile = parse_source(source, name)
             _runner(self.config).check_file(tfile)
         except (AsmError, TestFormatError) as err:
             yield BrokenFileItem.from_parent(self, name="(file)", error=err)
