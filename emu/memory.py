@@ -8,7 +8,9 @@ seen by the others at once and Python reads kernel structs with
 There is no paging: the kernel is linked at PAGE_OFFSET and linear
 addresses are physical addresses plus PAGE_OFFSET.  Everything outside
 ``[PAGE_OFFSET, PAGE_OFFSET + size)`` is unmapped, so a stray pointer
-faults as it would on a real kernel.
+faults as it would on a real kernel.  Python's accesses are checked the
+same way: every accessor here, and every struct view, raises BadAddress
+for a byte outside RAM (the runtime turns it into the kernel's oops).
 
 Map (offsets from PAGE_OFFSET)::
 
@@ -71,20 +73,29 @@ class BadAddress(MemoryError):
         super().__init__(f"address {self.address:#010x} is outside RAM")
 
 
+_U32 = struct.Struct("<I")
+
+
 class Memory:
     """The shared RAM: byte-level and word-level access by linear address."""
 
     def __init__(self, mmap_: MemoryMap):
         self.map = mmap_
-        self.end = mmap_.end  # hot: every struct view checks against it
+        self.end, self.ram_size = mmap_.end, mmap_.ram_size  # hot: every access checks
         self.buf = mmap.mmap(-1, mmap_.ram_size)
         self.host_address = ctypes.addressof(ctypes.c_char.from_buffer(self.buf))
 
     def offset(self, addr: int, size: int = 1) -> int:
+        """Offset of [addr, addr+size) in buf, or BadAddress."""
         off = addr - PAGE_OFFSET
-        if off < 0 or off + size > self.map.ram_size:
-            raise BadAddress(addr)
+        if off < 0 or off + size > self.ram_size:
+            raise self.outside(addr)
         return off
+
+    def outside(self, addr: int) -> BadAddress:
+        """The fault of an access at ``addr`` that leaves RAM: like the CPU's, it
+        names the first byte outside (``end`` when the access straddles it)."""
+        return BadAddress(addr if not 0 <= addr - PAGE_OFFSET < self.ram_size else self.end)
 
     def contains(self, addr: int, size: int = 1) -> bool:
         return PAGE_OFFSET <= addr and addr + size <= self.map.end
@@ -101,10 +112,16 @@ class Memory:
         self.write(addr, bytes([byte]) * size)
 
     def u32(self, addr: int) -> int:
-        return struct.unpack_from("<I", self.buf, addr - PAGE_OFFSET)[0]
+        off = addr - PAGE_OFFSET
+        if off < 0 or off > self.ram_size - 4:
+            raise self.outside(addr)
+        return _U32.unpack_from(self.buf, off)[0]
 
     def set_u32(self, addr: int, value: int) -> None:
-        struct.pack_into("<I", self.buf, addr - PAGE_OFFSET, value & 0xFFFFFFFF)
+        off = addr - PAGE_OFFSET
+        if off < 0 or off > self.ram_size - 4:
+            raise self.outside(addr)
+        _U32.pack_into(self.buf, off, value & 0xFFFFFFFF)
 
     def save(self, ranges) -> list[tuple[int, bytes]]:
         """Copies of the [start, end) ranges, for restore()."""
