@@ -2,8 +2,8 @@
 
 All CPUs share one RAM: an anonymous host ``mmap`` mapped with
 ``Uc.mem_map_ptr`` into every Unicorn instance, so a store by one CPU is
-seen by the others at once and Python reads kernel structs with
-``struct.unpack_from`` and no Unicorn call at all.
+seen by the others at once and Python reads kernel structs (ctypes views
+laid over the same bytes, emu/structs.py) with no Unicorn call at all.
 
 There is no paging: the kernel is linked at PAGE_OFFSET and linear
 addresses are physical addresses plus PAGE_OFFSET.  Everything outside
@@ -83,7 +83,11 @@ class Memory:
         self.map = mmap_
         self.end, self.ram_size = mmap_.end, mmap_.ram_size  # hot: every access checks
         self.buf = mmap.mmap(-1, mmap_.ram_size)
+        # This export of buf lives as long as the Memory: buf can never be
+        # closed or resized under Unicorn or a struct view.
         self.host_address = ctypes.addressof(ctypes.c_char.from_buffer(self.buf))
+        # Struct views by type, then address, for the types view_cache() names.
+        self.views: dict[type, dict[int, object]] = {}
 
     def offset(self, addr: int, size: int = 1) -> int:
         """Offset of [addr, addr+size) in buf, or BadAddress."""
@@ -96,6 +100,12 @@ class Memory:
         """The fault of an access at ``addr`` that leaves RAM: like the CPU's, it
         names the first byte outside (``end`` when the access straddles it)."""
         return BadAddress(addr if not 0 <= addr - PAGE_OFFSET < self.ram_size else self.end)
+
+    def view_cache(self, struct_type) -> dict:
+        """The cache of ``struct_type`` views by address (made on first call):
+        from then on a view of one address is one object.  The owner of the
+        objects drops an entry when it frees one."""
+        return self.views.setdefault(struct_type, {})
 
     def contains(self, addr: int, size: int = 1) -> bool:
         return PAGE_OFFSET <= addr and addr + size <= self.map.end
