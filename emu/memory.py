@@ -83,9 +83,10 @@ class Memory:
         self.map = mmap_
         self.end, self.ram_size = mmap_.end, mmap_.ram_size  # hot: every access checks
         self.buf = mmap.mmap(-1, mmap_.ram_size)
-        # This export of buf lives as long as the Memory: buf can never be
-        # closed or resized under Unicorn or a struct view.
-        self.host_address = ctypes.addressof(ctypes.c_char.from_buffer(self.buf))
+        # An export of buf kept as long as the Memory: buf can never be closed
+        # or resized under Unicorn (mem_map_ptr) or a struct view (from_address).
+        self._pin = ctypes.c_char.from_buffer(self.buf)
+        self.host_address = ctypes.addressof(self._pin)
         # Struct views by type, then address, for the types view_cache() names.
         self.views: dict[type, dict[int, object]] = {}
 

@@ -65,3 +65,13 @@ def test_bad_address_names_the_address_in_32_bits(mem):
     with pytest.raises(BadAddress) as err:
         mem.u32(-4)
     assert err.value.address == 0xFFFFFFFC
+
+
+def test_ram_cannot_be_closed_under_unicorn_and_the_views(mem):
+    # Unicorn and the struct views use the host address of buf directly.
+    with pytest.raises(BufferError):
+        mem.buf.close()
+    with pytest.raises(BufferError):
+        mem.buf.resize(RAM * 2)
+    mem.set_u32(mem.end - 4, 1)
+    assert mem.u32(mem.end - 4) == 1
