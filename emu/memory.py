@@ -2,13 +2,15 @@
 
 All CPUs share one RAM: an anonymous host ``mmap`` mapped with
 ``Uc.mem_map_ptr`` into every Unicorn instance, so a store by one CPU is
-seen by the others at once and Python reads kernel structs with
-``struct.unpack_from`` and no Unicorn call at all.
+seen by the others at once and Python reads kernel structs (ctypes views
+laid over the same bytes, emu/structs.py) with no Unicorn call at all.
 
 There is no paging: the kernel is linked at PAGE_OFFSET and linear
 addresses are physical addresses plus PAGE_OFFSET.  Everything outside
 ``[PAGE_OFFSET, PAGE_OFFSET + size)`` is unmapped, so a stray pointer
-faults as it would on a real kernel.
+faults as it would on a real kernel.  Python's accesses are checked the
+same way: every accessor here, and every struct view, raises BadAddress
+for a byte outside RAM (the runtime turns it into the kernel's oops).
 
 Map (offsets from PAGE_OFFSET)::
 
@@ -71,20 +73,40 @@ class BadAddress(MemoryError):
         super().__init__(f"address {self.address:#010x} is outside RAM")
 
 
+_U32 = struct.Struct("<I")
+
+
 class Memory:
     """The shared RAM: byte-level and word-level access by linear address."""
 
     def __init__(self, mmap_: MemoryMap):
         self.map = mmap_
-        self.end = mmap_.end  # hot: every struct view checks against it
+        self.end, self.ram_size = mmap_.end, mmap_.ram_size  # hot: every access checks
         self.buf = mmap.mmap(-1, mmap_.ram_size)
-        self.host_address = ctypes.addressof(ctypes.c_char.from_buffer(self.buf))
+        # An export of buf kept as long as the Memory: buf can never be closed
+        # or resized under Unicorn (mem_map_ptr) or a struct view (from_address).
+        self._pin = ctypes.c_char.from_buffer(self.buf)
+        self.host_address = ctypes.addressof(self._pin)
+        # Struct views by type, then address, for the types view_cache() names.
+        self.views: dict[type, dict[int, object]] = {}
 
     def offset(self, addr: int, size: int = 1) -> int:
+        """Offset of [addr, addr+size) in buf, or BadAddress."""
         off = addr - PAGE_OFFSET
-        if off < 0 or off + size > self.map.ram_size:
-            raise BadAddress(addr)
+        if off < 0 or off + size > self.ram_size:
+            raise self.outside(addr)
         return off
+
+    def outside(self, addr: int) -> BadAddress:
+        """The fault of an access at ``addr`` that leaves RAM: like the CPU's, it
+        names the first byte outside (``end`` when the access straddles it)."""
+        return BadAddress(addr if not 0 <= addr - PAGE_OFFSET < self.ram_size else self.end)
+
+    def view_cache(self, struct_type) -> dict:
+        """The cache of ``struct_type`` views by address (made on first call):
+        from then on a view of one address is one object.  The owner of the
+        objects drops an entry when it frees one."""
+        return self.views.setdefault(struct_type, {})
 
     def contains(self, addr: int, size: int = 1) -> bool:
         return PAGE_OFFSET <= addr and addr + size <= self.map.end
@@ -101,10 +123,16 @@ class Memory:
         self.write(addr, bytes([byte]) * size)
 
     def u32(self, addr: int) -> int:
-        return struct.unpack_from("<I", self.buf, addr - PAGE_OFFSET)[0]
+        off = addr - PAGE_OFFSET
+        if off < 0 or off > self.ram_size - 4:
+            raise self.outside(addr)
+        return _U32.unpack_from(self.buf, off)[0]
 
     def set_u32(self, addr: int, value: int) -> None:
-        struct.pack_into("<I", self.buf, addr - PAGE_OFFSET, value & 0xFFFFFFFF)
+        off = addr - PAGE_OFFSET
+        if off < 0 or off > self.ram_size - 4:
+            raise self.outside(addr)
+        _U32.pack_into(self.buf, off, value & 0xFFFFFFFF)
 
     def save(self, ranges) -> list[tuple[int, bytes]]:
         """Copies of the [start, end) ranges, for restore()."""

@@ -1,160 +1,180 @@
 """Typed views of C structs that live in emulated memory.
 
 A kernel struct is declared once, as an ordered list of fields with C
-types; offsets and size follow from i386 alignment rules.  A view is a
-(memory, address) pair whose attributes read and write the fields in
-place, so Python never keeps a second copy of kernel state and never
-types an offset by hand.
+types; ``define_struct`` turns it into a ctypes structure, so offsets,
+size and alignment come from ctypes (i386 rules: no field here is wider
+than 4 bytes, and ctypes aligns those alike on every host).  A view is
+that structure laid over the RAM mmap at an address: its attributes read
+and write the fields in place, in C, so Python never keeps a second copy
+of kernel state and never types an offset by hand.
+
+``T(mem, addr)`` makes the view.  An address whose struct does not lie
+wholly inside RAM raises BadAddress, as every Memory access does; once
+made, a view only touches its own bytes.  Scalars follow C assignment
+(a value wraps to the field's width and sign); ``char`` arrays read up
+to the NUL and are written NUL-padded, cut to count-1 bytes; ``bits``
+arrays (cpumask_t) are one Python int; ``bytes`` arrays read as bytes;
+a nested struct is a view of its own, made on first use and kept.
+
+Views of long-lived objects are cached by address when their Memory
+keeps a cache for the type (``Memory.view_cache``): a second view of the
+same task_struct is the same object.  A view is only a window on its
+address, so a cached view never goes stale, whatever RAM holds later.
 """
 
-import struct
+import ctypes
+from operator import attrgetter
 
-from emu.memory import PAGE_OFFSET, BadAddress
+from emu.memory import PAGE_OFFSET
 
 _SCALARS = {
-    "u8": "B",
-    "u16": "H",
-    "u32": "I",
-    "s32": "i",
-    "ptr": "I",
+    "u8": ctypes.c_uint8,
+    "u16": ctypes.c_uint16,
+    "u32": ctypes.c_uint32,
+    "s32": ctypes.c_int32,
+    "ptr": ctypes.c_uint32,
 }
+_ARRAYS = {"char": ctypes.c_char, "bytes": ctypes.c_uint8, "bits": ctypes.c_uint8}
 
 
 class Field:
-    __slots__ = ("name", "ctype", "count", "offset", "size", "fmt", "sub")
+    """One declared field; ``offset`` and ``size`` are filled in from ctypes."""
+
+    __slots__ = ("name", "ctype", "count", "offset", "size", "sub")
 
     def __init__(self, name, ctype, count=1):
         self.name, self.ctype, self.count = name, ctype, count
         self.sub = ctype if isinstance(ctype, type) else None
+        if self.sub is None and ctype not in _ARRAYS and count != 1:
+            raise ValueError(f"{name}: arrays of {ctype} are not supported")
+
+    def c_type(self):
         if self.sub is not None:
-            self.fmt, elem = None, self.sub.SIZE
-        elif ctype in ("char", "bytes", "bits"):
-            self.fmt, elem = f"{count}s", 1
-        else:
-            self.fmt = "<" + _SCALARS[ctype]
-            elem = struct.calcsize(self.fmt)
-        self.size = elem * count
-
-    @property
-    def align(self) -> int:
-        if self.sub is not None:
-            return self.sub.ALIGN
-        return 1 if self.ctype in ("char", "bytes", "u8") else min(4, self.size // self.count)
+            return self.sub
+        if self.ctype in _ARRAYS:
+            return _ARRAYS[self.ctype] * self.count
+        return _SCALARS[self.ctype]
 
 
-def _make_property(f: Field):
-    off = f.offset
-    if f.sub is not None:
-        sub = f.sub
-        return property(lambda self: sub(self._mem, self._addr + off))
-    fmt = f.fmt
-    if f.ctype == "bits":
-        return _bits_property(f)
-    if f.ctype == "bytes":
-        return property(lambda self: self._mem.unpack(fmt, self._addr + off)[0])
-    if f.ctype == "char":
+class _ViewType(type(ctypes.LittleEndianStructure)):
+    """Metaclass of the views: ``T(mem, addr)`` lays T over RAM at ``addr``."""
 
-        def get_chars(self):
-            return self._mem.unpack(fmt, self._addr + off)[0].split(b"\0", 1)[0]
-
-        def set_chars(self, value):
-            self._mem.pack(fmt, self._addr + off, bytes(value)[: f.count - 1])
-
-        return property(get_chars, set_chars)
-
-    return _scalar_property(f)
+    def __call__(cls, mem, addr):
+        cache = mem.views.get(cls)
+        if cache is not None:
+            view = cache.get(addr)
+            if view is not None:
+                return view
+        off = addr - PAGE_OFFSET
+        if off < 0 or off > mem.ram_size - cls.SIZE:
+            raise mem.outside(addr)
+        # from_address is 4-6x cheaper than from_buffer and as safe here: _mem
+        # keeps the mmap alive, and Memory's own export of it forbids close().
+        view = cls.from_address(mem.host_address + off)
+        view.addr, view._mem = addr, mem
+        if cache is not None:
+            cache[addr] = view
+        return view
 
 
-def _scalar_property(f: Field):
-    """The hot path: one precompiled struct, straight on the RAM buffer."""
-    codec = struct.Struct(f.fmt)
-    unpack_from, pack_into = codec.unpack_from, codec.pack_into
-    bits = 8 * f.size
-    mask, bias = (1 << bits) - 1, (1 << (bits - 1)) if f.fmt.islower() else 0
-    # Field offset from PAGE_OFFSET, so the buffer offset is one addition.
-    delta = f.offset - PAGE_OFFSET
+class StructView(ctypes.LittleEndianStructure, metaclass=_ViewType):
+    """Base of every generated view class.  ``addr`` is the view's address
+    (a slot, for speed: read it, never assign it)."""
 
-    def get(self):
-        return unpack_from(self._mem.buf, self._addr + delta)[0]
-
-    def put(self, value):
-        # C assignment semantics: wrap to the field's width (and sign).
-        pack_into(self._mem.buf, self._addr + delta, ((value + bias) & mask) - bias)
-
-    return property(get, put)
-
-
-def _bits_property(f: Field):
-    """A bitmap (cpumask_t) as one Python int, bit n = element n."""
-    off, n = f.offset, f.count
-
-    def get(self):
-        return int.from_bytes(self._mem.read(self._addr + off, n), "little")
-
-    def put(self, value):
-        self._mem.write(self._addr + off, value.to_bytes(n, "little"))
-
-    return property(get, put)
-
-
-class StructView:
-    """Base of every generated view class."""
-
-    __slots__ = ("_mem", "_addr")
+    __slots__ = ("addr", "_mem")
     FIELDS: tuple = ()
     OFFSETS: dict = {}
     SIZE = 0
     ALIGN = 1
+    _NESTED: dict = {}
 
-    def __init__(self, mem, addr: int):
-        # Below RAM a buffer offset would be negative and wrap silently.
-        if not PAGE_OFFSET <= addr <= mem.end - self.SIZE:
-            raise BadAddress(addr)
-        self._mem, self._addr = mem, addr
-
-    @property
-    def addr(self) -> int:
-        return self._addr
+    def __getattr__(self, name):
+        # Reached only when normal lookup failed: a nested view not made yet, or a typo.
+        f = self._NESTED.get(name)
+        if f is None:
+            raise AttributeError(f"struct {type(self).__name__} has no field {name!r}")
+        sub = f.sub(self._mem, self.addr + f.offset)
+        setattr(self, "_sub_" + name, sub)
+        return sub
 
     def __eq__(self, other):
-        return isinstance(other, StructView) and other._addr == self._addr
+        return isinstance(other, StructView) and other.addr == self.addr
 
     def __hash__(self):
-        return hash(self._addr)
+        return hash(self.addr)
 
     def __repr__(self):
-        return f"<{type(self).__name__} at {self._addr:#010x}>"
+        return f"<{type(self).__name__} at {self.addr:#010x}>"
 
     def zero(self) -> None:
-        self._mem.fill(self._addr, self.SIZE)
+        ctypes.memset(ctypes.addressof(self), 0, self.SIZE)
 
     def raw(self) -> bytes:
-        return self._mem.read(self._addr, self.SIZE)
+        return bytes(self)
 
     def copy_from(self, other: "StructView") -> None:
-        self._mem.write(self._addr, other.raw())
+        self._mem.write(self.addr, other.raw())
 
     def values(self) -> dict:
         return {f.name: getattr(self, f.name) for f in self.FIELDS if f.sub is None}
 
 
+def _char_property(raw, offset: int, count: int):
+    """char name[count]: read up to the NUL (ctypes does, in C); write cut to
+    count-1 bytes and NUL-padded (ctypes' own setter stops at a NUL)."""
+
+    def put(self, value):
+        data = bytes(value)[: count - 1].ljust(count, b"\0")
+        ctypes.memmove(ctypes.addressof(self) + offset, data, count)
+
+    return property(raw.__get__, put)
+
+
+def _bytes_property(offset: int, count: int):
+    return property(lambda self: ctypes.string_at(ctypes.addressof(self) + offset, count))
+
+
+def _bits_property(raw, offset: int, count: int):
+    """A bitmap (cpumask_t) as one Python int, bit n = element n."""
+
+    def get(self):
+        return int.from_bytes(raw.__get__(self), "little")
+
+    def put(self, value):
+        ctypes.memmove(ctypes.addressof(self) + offset, value.to_bytes(count, "little"), count)
+
+    return property(get, put)
+
+
+def _accessor(f: Field, raw):
+    """The attribute for a non-scalar field (scalars keep ctypes' own, in C)."""
+    if f.sub is not None:
+        # The nested view lives in a slot; __getattr__ fills it on first use.
+        return property(attrgetter("_sub_" + f.name))
+    if f.ctype == "char":
+        return _char_property(raw, f.offset, f.count)
+    if f.ctype == "bits":
+        return _bits_property(raw, f.offset, f.count)
+    return _bytes_property(f.offset, f.count)
+
+
 def define_struct(name: str, fields: list[tuple]) -> type:
     """Build the view class for C struct ``name`` from ``(field, ctype[, count])``."""
-    offset, align, laid = 0, 1, []
-    for spec in fields:
-        f = Field(*spec)
-        offset = -(-offset // f.align) * f.align
-        f.offset = offset
-        offset += f.size
-        align = max(align, f.align)
-        laid.append(f)
-    size = -(-offset // align) * align
-    ns = {f.name: _make_property(f) for f in laid}
-    ns.update(
-        __slots__=(),
-        FIELDS=tuple(laid),
-        OFFSETS={f.name: f.offset for f in laid},
-        SIZE=size,
-        ALIGN=align,
+    laid = tuple(Field(*spec) for spec in fields)
+    nested = {f.name: f for f in laid if f.sub is not None}
+    cls = _ViewType(
+        name,
+        (StructView,),
+        {
+            "__slots__": tuple("_sub_" + n for n in nested),
+            "_fields_": [(f.name, f.c_type()) for f in laid],
+        },
     )
-    return type(name, (StructView,), ns)
+    for f in laid:
+        raw = cls.__dict__[f.name]
+        f.offset, f.size = raw.offset, raw.size
+        if f.ctype not in _SCALARS:
+            setattr(cls, f.name, _accessor(f, raw))
+    cls.FIELDS, cls.OFFSETS, cls._NESTED = laid, {f.name: f.offset for f in laid}, nested
+    cls.SIZE, cls.ALIGN = ctypes.sizeof(cls), ctypes.alignment(cls)
+    return cls

@@ -50,7 +50,7 @@ class Kernel:
         self.rng = random.Random(seed or 0)
         # A scheduling seed picks a random, reproducible interleaving.
         self.sched_rng = random.Random(seed) if seed is not None else None
-        self.mm = MM(self.machine.map)
+        self.mm = MM(self.mem)
         self.pidmap = PidMap(self)
         self.runtime = Runtime(self)
         self.runtime.budget = budget
