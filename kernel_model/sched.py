@@ -10,6 +10,7 @@ schedule() calls the assembled switch_to (asm/entry_32.S).
 from collections import deque
 
 from kernel_model.consts import (
+    _TIF_NEED_RESCHED,
     EINVAL,
     MAX_RT_PRIO,
     NICE_0_PRIO,
@@ -47,6 +48,10 @@ def task_cpu(kern, p) -> int:
 
 def set_task_cpu(kern, p, cpu: int) -> None:
     task_thread_info(kern, p).cpu = cpu
+
+
+def clear_tsk_need_resched(kern, p) -> None:
+    task_thread_info(kern, p).flags &= ~_TIF_NEED_RESCHED
 
 
 def set_current_state(kern, state: int) -> None:
@@ -159,6 +164,7 @@ def schedule(kern):
     """Give the CPU to the next runnable task; returns when we run again."""
     q = kern.rq[kern.this_cpu]
     prev = current(kern)
+    clear_tsk_need_resched(kern, prev)
     if prev.state != TASK_RUNNING:
         kern.on_rq.discard(prev.addr)
     elif prev.addr != q.idle:
