@@ -10,6 +10,8 @@ TASK_COMM_LEN = 16
 NR_CPUS = 256
 STACK_END_MAGIC = 0x57AC6E9D
 KERNEL_DS = 0xFFFFFFFF  # addr_limit of a kernel thread (mm_segment_t)
+PREEMPT_ACTIVE = 0x10000000
+INIT_PREEMPT_COUNT = 1 + PREEMPT_ACTIVE  # init_task's, until sched_init()'s init_idle()
 
 # Task states (sched.h).
 TASK_RUNNING = 0
@@ -115,6 +117,7 @@ SEGMENT_LDT = 0x4
 SCHED_NORMAL = 0
 SCHED_FIFO = 1
 MAX_RT_PRIO = 100
+MAX_PRIO = MAX_RT_PRIO + 40
 NICE_0_PRIO = MAX_RT_PRIO + 20
 
 
