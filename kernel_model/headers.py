@@ -101,6 +101,9 @@ task_struct = define_struct(
     ],
 )
 
+# struct pid_namespace (include/linux/pid_namespace.h), reduced to who adopts orphans.
+pid_namespace = define_struct("pid_namespace", [("child_reaper", "ptr")])
+
 stack_canary = define_struct("stack_canary", [("__pad", "bytes", 20), ("canary", "u32")])
 
 # struct tss_struct reduced to what __switch_to's load_sp0 touches.

@@ -39,6 +39,8 @@ def init_idle_task(kern) -> None:
     t.thread.sp0 = t.stack + THREAD_SIZE
     t.thread.sysenter_cs = __KERNEL_CS
     t.stack_canary = kern.rng.getrandbits(32)
+    # INIT_PID_NS (kernel/pid.c): init_task adopts orphans until kernel_init takes over.
+    kern.data.init_pid_ns.child_reaper = t.addr
     ti = thread_info(kern.mem, t.stack)
     ti.zero()
     ti.task = t.addr
