@@ -18,6 +18,7 @@ from kernel_model.consts import (
     TASK_DEAD,
     TASK_RUNNING,
 )
+from kernel_model.cpu import cpu_online_mask
 from kernel_model.headers import task_struct, thread_info
 from kernel_model.runtime import IDLE, RELAX, CallGuest, guest_callable
 from kernel_model.task import put_task_struct
@@ -70,10 +71,13 @@ def _first_cpu(mask: int) -> int:
 
 
 def select_task_rq(kern, p) -> int:
-    """Where a woken task goes: its own CPU if allowed and free, else an idle
-    allowed CPU, else its own or the first allowed one.  With a scheduling seed,
-    a random allowed CPU (idle ones first)."""
-    allowed, cpu = p.cpus_allowed & cpu_all_mask(kern), task_cpu(kern, p)
+    """Where a woken task goes, among the online CPUs it may use: its own CPU if
+    free, else an idle one, else its own or the first.  With a scheduling seed, a
+    random one (idle ones first).  A task bound to a CPU not yet online stays
+    where kthread_bind put it (it is woken once that CPU is up)."""
+    allowed, cpu = p.cpus_allowed & cpu_online_mask(kern), task_cpu(kern, p)
+    if not allowed:
+        return cpu
     if allowed & (allowed - 1) == 0:
         return _first_cpu(allowed)
     idle = allowed & kern.runtime.idle_mask
@@ -96,9 +100,10 @@ def wait_task_inactive(kern, p, match_state: int) -> bool:
 
 
 def set_cpus_allowed_ptr(kern, p, new_mask: int) -> int:
-    """Restrict ``p`` to ``new_mask``; a queued task on a CPU it may no longer use moves."""
+    """Restrict ``p`` to ``new_mask`` (which must hold an online CPU); a queued
+    task on a CPU it may no longer use moves."""
     mask = new_mask & cpu_all_mask(kern)
-    if not mask:
+    if not mask & cpu_online_mask(kern):
         return -EINVAL
     p.cpus_allowed = mask
     q = kern.rq[task_cpu(kern, p)]  # a queued task waits on its own CPU's queue
