@@ -14,9 +14,11 @@ from kernel_model.consts import (
     EINVAL,
     MAX_RT_PRIO,
     NICE_0_PRIO,
+    PF_THREAD_BOUND,
     SCHED_FIFO,
     TASK_DEAD,
     TASK_RUNNING,
+    TASK_UNINTERRUPTIBLE,
 )
 from kernel_model.cpu import cpu_online_mask
 from kernel_model.headers import task_struct, thread_info
@@ -94,9 +96,40 @@ def task_running(kern, p) -> bool:
     return kern.current(task_cpu(kern, p)).addr == p.addr
 
 
-def wait_task_inactive(kern, p, match_state: int) -> bool:
-    """True once ``p`` is off every CPU in state ``match_state``."""
-    return p.state == match_state and not task_running(kern, p)
+def wait_task_inactive(kern, p, match_state: int):
+    """Wait until ``p`` is off its CPU and off the run queue; returns its switch
+    count with the top bit set (never 0), or 0 if it left ``match_state``.
+
+    A task that has just done complete() is still current on its CPU until
+    its switch_to: spin (cpu_relax) while the other CPUs run it there."""
+    while task_running(kern, p) or p.addr in kern.on_rq:
+        if match_state and p.state != match_state:
+            return 0
+        yield RELAX
+    if match_state and p.state != match_state:
+        return 0
+    return p.nvcsw | 1 << 31
+
+
+class KthreadError(Exception):
+    """A misuse of the kthread API the kernel would WARN about or crash on; one line."""
+
+
+def kthread_bind(kern, p, cpu: int):
+    """Bind a just-created kthread (parked in kthread()) to ``cpu``, which need
+    not be online yet.  In 2.6.32 this lives here: it messes with scheduler
+    internals."""
+    if not 0 <= cpu < len(kern.rq):
+        raise KthreadError(
+            f"kthread_bind: CPU {cpu} does not exist (this machine has {len(kern.rq)})"
+        )
+    # Must have done schedule() in kthread() before we set_task_cpu.
+    if not (yield from wait_task_inactive(kern, p, TASK_UNINTERRUPTIBLE)):
+        kern.warn("kernel/sched.c", "kthread_bind", f"task {p.pid} is not parked")
+        return
+    set_task_cpu(kern, p, cpu)
+    p.cpus_allowed = 1 << cpu
+    p.flags |= PF_THREAD_BOUND
 
 
 def set_cpus_allowed_ptr(kern, p, new_mask: int) -> int:
