@@ -4,7 +4,8 @@ Deviation: each CPU's run queue is a FIFO of runnable tasks kept in
 Python (not CFS's red-black tree), so runs are deterministic; the
 kernel has no preemption (CONFIG_PREEMPT_NONE), so a task runs until it
 blocks or calls schedule().  The context switch itself is guest code:
-schedule() calls the assembled switch_to (asm/entry_32.S).
+schedule() calls the assembled switch_to (asm/entry_32.S), with the CPU's
+interrupt flag clear as under spin_lock_irq(&rq->lock).
 """
 
 from collections import deque
@@ -22,6 +23,7 @@ from kernel_model.consts import (
 )
 from kernel_model.cpu import cpu_online_mask
 from kernel_model.headers import task_struct, thread_info
+from kernel_model.irqflags import local_irq_disable, local_irq_enable
 from kernel_model.runtime import IDLE, RELAX, CallGuest, guest_callable
 from kernel_model.task import put_task_struct
 
@@ -202,6 +204,7 @@ def schedule(kern):
     """Give the CPU to the next runnable task; returns when we run again."""
     q = kern.rq[kern.this_cpu]
     prev = current(kern)
+    local_irq_disable(kern)  # spin_lock_irq(&rq->lock)
     clear_tsk_need_resched(kern, prev)
     if prev.state != TASK_RUNNING:
         kern.on_rq.discard(prev.addr)
@@ -212,6 +215,7 @@ def schedule(kern):
         )
     nxt = task_struct(kern.mem, pick_next_task(kern, q))
     if nxt == prev:
+        local_irq_enable(kern)  # spin_unlock_irq(&rq->lock)
         if prev.addr != q.idle:
             yield RELAX  # nothing else here: the other CPUs go on meanwhile
         return
@@ -228,7 +232,9 @@ def context_switch(kern, prev, nxt):
 
 
 def finish_task_switch(kern, prev) -> None:
-    """Drop the reference a dead task held on itself, now that we are off its stack."""
+    """Unlock the run queue (interrupts back on for the task that now runs), then
+    drop the reference a dead task held on itself, now that we are off its stack."""
+    local_irq_enable(kern)  # finish_lock_switch(): spin_unlock_irq(&rq->lock)
     if prev.state == TASK_DEAD:
         put_task_struct(kern, prev)
 
