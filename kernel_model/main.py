@@ -4,8 +4,11 @@ CPUs up, creates the keventd workqueue threads, then would exec /sbin/init.
 
 There is no userspace: kernel_init renames itself "init" (what the exec
 would show) and sleeps forever.  Profiles: "rhel6" (the seed's machine:
-RHEL 6's 2.6.32 with the cpu_stop backport and kernel/watchdog.c) and
-"vanilla" (upstream 2.6.32).
+RHEL 6.3's 2.6.32-279.el6, checked in csg109/kernel-2.6.32, whose cpu_stop
+backport adds a second "migration/%d" thread per CPU beside the scheduler's
+migration_thread, and whose watchdog threads come from kernel/watchdog.c;
+later RHEL 6 releases name the cpu_stop thread "stopper/%d") and "vanilla"
+(upstream 2.6.32).
 """
 
 from kernel_model.consts import CLONE_FILES, CLONE_FS, CLONE_SIGHAND, TASK_INTERRUPTIBLE
