@@ -27,7 +27,7 @@ from kernel_model.headers import kthread as kthread_struct
 from kernel_model.list import list_add_tail, list_del_init, list_empty
 from kernel_model.process_32 import kernel_thread
 from kernel_model.runtime import call_guest, guest_callable
-from kernel_model.sched import (  # noqa: F401  (KthreadError: the API's misuse error)
+from kernel_model.sched import (
     KthreadError,
     __set_current_state,
     cpu_all_mask,
