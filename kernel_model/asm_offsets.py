@@ -40,7 +40,6 @@ def asm_defines(memory_map: MemoryMap | None = None) -> dict[str, int]:
     )
     defines.update(_CONSTANTS)
     defines.update({name: getattr(segment, name) for name in _SELECTORS})
-    defines["_TIF_NEED_RESCHED"] = 1 << consts.TIF_NEED_RESCHED
     defines.update(percpu_asm_offsets())
     defines.update(per_cpu_symbols(m))
     defines.update(data_symbols(m.data))

@@ -1,7 +1,8 @@
 """Constants of Linux 2.6.32 i386 (include/linux/sched.h, asm/thread_info.h,
 asm-generic/errno-base.h, asm/processor-flags.h, include/linux/err.h).
 
-Values checked in ../shared/reference/linux-i386-kthread.md (§5.5, §6).
+Values checked in ../shared/reference/linux-i386-kthread.md (§5.5, §6); the
+TIF bits and thread_info layout against the 2.6.32 tree itself.
 """
 
 THREAD_SIZE = 8192
@@ -9,6 +10,8 @@ TASK_COMM_LEN = 16
 NR_CPUS = 256
 STACK_END_MAGIC = 0x57AC6E9D
 KERNEL_DS = 0xFFFFFFFF  # addr_limit of a kernel thread (mm_segment_t)
+PREEMPT_ACTIVE = 0x10000000
+INIT_PREEMPT_COUNT = 1 + PREEMPT_ACTIVE  # init_task's, until sched_init()'s init_idle()
 
 # Task states (sched.h).
 TASK_RUNNING = 0
@@ -19,6 +22,10 @@ __TASK_TRACED = 8
 EXIT_ZOMBIE = 16
 EXIT_DEAD = 32
 TASK_DEAD = 64
+TASK_WAKEKILL = 128
+TASK_REPORT = (
+    TASK_RUNNING | TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE | __TASK_STOPPED | __TASK_TRACED
+)  # what get_task_state() reports of ->state
 
 # Clone flags (sched.h).
 CSIGNAL = 0x000000FF
@@ -47,25 +54,47 @@ PF_KTHREAD = 0x00200000
 PF_THREAD_BOUND = 0x04000000
 PF_FREEZER_NOSIG = 0x80000000
 
-# thread_info flags (asm/thread_info.h, 2.6.32; bit numbers from memory, UNCONFIRMED
-# beyond SIGPENDING/NEED_RESCHED/FREEZE).
-TIF_SYSCALL_TRACE = 0
-TIF_SIGPENDING = 1
-TIF_NEED_RESCHED = 2
-TIF_SINGLESTEP = 3
-TIF_SYSCALL_EMU = 5
-TIF_SYSCALL_AUDIT = 6
-TIF_SECCOMP = 7
-TIF_FREEZE = 23
-TIF_SYSCALL_TRACEPOINT = 28
+# thread_info flags (arch/x86/include/asm/thread_info.h, 2.6.32).  The low
+# word is work to do before returning (entry_32.S tests it); the masks are
+# built from the bits as the header builds them.
+TIF_SYSCALL_TRACE = 0  # syscall trace active
+TIF_NOTIFY_RESUME = 1  # callback before returning to user
+TIF_SIGPENDING = 2  # signal pending
+TIF_NEED_RESCHED = 3  # rescheduling necessary
+TIF_SINGLESTEP = 4  # reenable singlestep on user return
+TIF_IRET = 5  # force IRET
+TIF_SYSCALL_EMU = 6  # syscall emulation active
+TIF_SYSCALL_AUDIT = 7  # syscall auditing active
+TIF_SECCOMP = 8  # secure computing
+TIF_MCE_NOTIFY = 10  # notify userspace of an MCE
+TIF_NOTSC = 16  # TSC is not accessible in userland
+TIF_IA32 = 17  # 32bit process
+TIF_FORK = 18  # ret_from_fork
+TIF_ABI_PENDING = 19
+TIF_MEMDIE = 20
+TIF_DEBUG = 21  # uses debug registers
+TIF_IO_BITMAP = 22  # uses I/O bitmap
+TIF_FREEZE = 23  # is freezing for suspend
+TIF_FORCED_TF = 24  # true if TF in eflags artificially
+TIF_DEBUGCTLMSR = 25  # uses thread_struct.debugctlmsr
+TIF_DS_AREA_MSR = 26  # uses thread_struct.ds_area_msr
+TIF_LAZY_MMU_UPDATES = 27  # task is updating the mmu lazily
+TIF_SYSCALL_TRACEPOINT = 28  # syscall tracepoint instrumentation
+
+_TIF_SYSCALL_TRACE = 1 << TIF_SYSCALL_TRACE
+_TIF_NEED_RESCHED = 1 << TIF_NEED_RESCHED
+_TIF_SINGLESTEP = 1 << TIF_SINGLESTEP
+_TIF_SYSCALL_EMU = 1 << TIF_SYSCALL_EMU
+_TIF_SYSCALL_AUDIT = 1 << TIF_SYSCALL_AUDIT
+_TIF_SECCOMP = 1 << TIF_SECCOMP
+_TIF_SYSCALL_TRACEPOINT = 1 << TIF_SYSCALL_TRACEPOINT
+
+# Work to do on interrupt/exception return.
 _TIF_WORK_MASK = 0x0000FFFF & ~(
-    1 << TIF_SYSCALL_TRACE
-    | 1 << TIF_SYSCALL_AUDIT
-    | 1 << TIF_SINGLESTEP
-    | 1 << TIF_SECCOMP
-    | 1 << TIF_SYSCALL_EMU
+    _TIF_SYSCALL_TRACE | _TIF_SYSCALL_AUDIT | _TIF_SINGLESTEP | _TIF_SECCOMP | _TIF_SYSCALL_EMU
 )
-_TIF_ALLWORK_MASK = (0x0000FFFF & ~(1 << TIF_SECCOMP)) | 1 << TIF_SYSCALL_TRACEPOINT
+# Work to do on any return to user space (what syscall_exit tests).
+_TIF_ALLWORK_MASK = (0x0000FFFF & ~_TIF_SECCOMP) | _TIF_SYSCALL_TRACEPOINT
 
 # errno (asm-generic/errno-base.h, errno.h).
 EINTR = 4
@@ -92,6 +121,7 @@ SEGMENT_LDT = 0x4
 SCHED_NORMAL = 0
 SCHED_FIFO = 1
 MAX_RT_PRIO = 100
+MAX_PRIO = MAX_RT_PRIO + 40
 NICE_0_PRIO = MAX_RT_PRIO + 20
 
 

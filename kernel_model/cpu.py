@@ -10,6 +10,11 @@ CPU_UP_PREPARE = 0x0003
 NOTIFY_OK = 0x0001
 
 
+def cpu_online_mask(kern) -> int:
+    """The CPUs the scheduler may use: the boot CPU, then each one cpu_up() brings up."""
+    return kern.cpu_notifiers.online
+
+
 class CpuNotifiers:
     def __init__(self):
         self.chain: list[tuple[int, int, object]] = []

@@ -6,7 +6,7 @@ guest code and every output name it as the kernel does.
 
 from emu.structs import define_struct
 from kernel_model.consts import NR_CPUS, THREAD_SIZE
-from kernel_model.headers import list_head, spinlock_t, task_struct
+from kernel_model.headers import list_head, pid_namespace, spinlock_t, task_struct
 
 PIDMAP_BYTES = 4096  # one page of pid bitmap: BITS_PER_PAGE = 32768 pids
 
@@ -16,6 +16,7 @@ kernel_data = define_struct(
         ("init_thread_union", "bytes", THREAD_SIZE),  # first, so THREAD_SIZE aligned
         ("pidmap", "bytes", PIDMAP_BYTES),
         ("init_task", task_struct),
+        ("init_pid_ns", pid_namespace),
         ("__per_cpu_offset", "bytes", 4 * NR_CPUS),
         ("kthread_create_list", list_head),
         ("kthread_create_lock", spinlock_t),

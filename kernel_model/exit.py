@@ -1,7 +1,8 @@
 """do_exit, release_task and do_wait (mirrors kernel/exit.c, 2.6.32).
 
 Omitted: signals beyond SIGCHLD's ignore/notify, ptrace, thread groups,
-mm/files/fs teardown (kernel threads own none).
+mm/files/fs teardown (kernel threads own none), the panic when init itself
+would exit (kernel_init never does).
 """
 
 from kernel_model.completion import complete
@@ -10,16 +11,19 @@ from kernel_model.consts import (
     EXIT_DEAD,
     EXIT_ZOMBIE,
     PF_EXITING,
+    SIGCHLD,
     TASK_DEAD,
     TASK_INTERRUPTIBLE,
     TASK_UNINTERRUPTIBLE,
 )
 from kernel_model.fork import unhash_process
 from kernel_model.headers import completion, task_struct
-from kernel_model.list import list_entries
+from kernel_model.list import list_add_tail, list_del_init, list_entries
 from kernel_model.runtime import guest_callable
 from kernel_model.sched import current, schedule, set_current_state, wake_up_process
 from kernel_model.task import put_task_struct
+
+DEATH_REAP = -1  # include/linux/tracehook.h
 
 
 def release_task(kern, p) -> None:
@@ -28,31 +32,88 @@ def release_task(kern, p) -> None:
     put_task_struct(kern, p)
 
 
-def do_notify_parent(kern, tsk) -> bool:
-    """Tell the parent; True if the child should be reaped at once (SIGCHLD ignored
-    by the parent, or no exit signal at all)."""
-    parent = task_struct(kern.mem, tsk.parent)
-    autoreap = tsk.exit_signal == 0 or bool(parent.signal_ignored)
+def task_detached(p) -> bool:
+    return p.exit_signal == -1
+
+
+def __wake_up_parent(kern, p, parent) -> None:
+    """Wake the parent if it sleeps in do_wait() (its wait_chldexit queue)."""
     if parent.state == TASK_INTERRUPTIBLE and parent.addr in kern.wait_chldexit:
         wake_up_process(kern, parent)
-    return autoreap
+
+
+def do_notify_parent(kern, tsk, sig: int) -> int:
+    """Tell the parent (kernel/signal.c); returns ``sig``, or DEATH_REAP if the
+    child must reap itself: it would send SIGCHLD and the parent ignores it."""
+    parent = task_struct(kern.mem, tsk.parent)
+    ret = sig
+    if sig == SIGCHLD and parent.signal_ignored:
+        # POSIX: SIGCHLD set to SIG_IGN means no zombies for this parent.
+        ret = tsk.exit_signal = DEATH_REAP
+    __wake_up_parent(kern, tsk, parent)
+    return ret
+
+
+def find_new_reaper(kern, father):
+    """No thread groups here: the pid namespace's child reaper (init, once
+    kernel_init has claimed it; init_task before)."""
+    return task_struct(kern.mem, kern.data.init_pid_ns.child_reaper)
+
+
+def reparent_thread(kern, father, p, dead: list) -> None:
+    list_del_init(kern.mem, p.sibling.addr)
+    list_add_tail(kern.mem, p.sibling.addr, task_struct(kern.mem, p.real_parent).children.addr)
+    if task_detached(p):
+        return
+    # We don't want people slaying init.
+    p.exit_signal = SIGCHLD
+    # If it has exited notify the new parent about this child's death.
+    if p.exit_state == EXIT_ZOMBIE:
+        do_notify_parent(kern, p, p.exit_signal)
+        if task_detached(p):
+            p.exit_state = EXIT_DEAD
+            dead.append(p)
 
 
 def forget_original_parent(kern, father) -> None:
-    """Hand our children to the child reaper (init)."""
-    reaper = kern.child_reaper()
-    for child in list_entries(kern.mem, father.children.addr, task_struct.OFFSETS["sibling"]):
-        task_struct(kern.mem, child).real_parent = reaper.addr
-        task_struct(kern.mem, child).parent = reaper.addr
+    """Hand our children to the child reaper; release the ones that reap themselves."""
+    reaper = find_new_reaper(kern, father)
+    dead: list = []
+    for addr in list_entries(kern.mem, father.children.addr, task_struct.OFFSETS["sibling"]):
+        p = task_struct(kern.mem, addr)
+        p.real_parent = reaper.addr
+        if p.parent == father.addr:
+            p.parent = p.real_parent
+        reparent_thread(kern, father, p, dead)
+    for p in dead:
+        release_task(kern, p)
+
+
+def tracehook_notify_death(kern, tsk) -> int:
+    """The signal to send the parent (no ptrace here): none for a detached task."""
+    return DEATH_REAP if task_detached(tsk) else tsk.exit_signal
 
 
 def exit_notify(kern, tsk) -> None:
+    """Make init inherit our children, tell our parent; a zombie unless nobody will wait."""
     forget_original_parent(kern, tsk)
-    if do_notify_parent(kern, tsk):
-        tsk.exit_state = EXIT_DEAD
+    signal = tracehook_notify_death(kern, tsk)
+    if signal >= 0:
+        signal = do_notify_parent(kern, tsk, signal)
+    tsk.exit_state = EXIT_DEAD if signal == DEATH_REAP else EXIT_ZOMBIE
+    # If the process is dead, release it - nobody will wait for it.
+    if signal == DEATH_REAP:
         release_task(kern, tsk)
-    else:
-        tsk.exit_state = EXIT_ZOMBIE
+
+
+def reparent_to_kthreadd(kern) -> None:
+    """daemonize()'s first step: become kthreadd's child, exiting with SIGCHLD
+    (which kthreadd ignores, so nobody has to wait for us)."""
+    me = current(kern)
+    me.real_parent = me.parent = kern.data.kthreadd_task
+    list_del_init(kern.mem, me.sibling.addr)
+    list_add_tail(kern.mem, me.sibling.addr, task_struct(kern.mem, me.real_parent).children.addr)
+    me.exit_signal = SIGCHLD
 
 
 @guest_callable(nargs=1, noreturn=True)

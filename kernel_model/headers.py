@@ -32,6 +32,11 @@ wait_queue_t = define_struct(
     [("flags", "u32"), ("private", "ptr"), ("func", "ptr"), ("task_list", list_head)],
 )
 
+# include/linux/thread_info.h: fn, then a union whose largest member (futex:
+# uaddr, val, flags, bitset, u64 time, uaddr2; u64 is 4-aligned on i386) is
+# 28 bytes.
+restart_block = define_struct("restart_block", [("fn", "ptr"), ("__union", "bytes", 28)])
+
 thread_info = define_struct(
     "thread_info",
     [
@@ -42,7 +47,7 @@ thread_info = define_struct(
         ("cpu", "u32"),
         ("preempt_count", "s32"),
         ("addr_limit", "u32"),
-        ("restart_block", "bytes", 40),
+        ("restart_block", restart_block),
         ("sysenter_return", "ptr"),
         ("previous_esp", "u32"),
         ("uaccess_err", "s32"),
@@ -95,6 +100,9 @@ task_struct = define_struct(
         ("signal_ignored", "u32"),
     ],
 )
+
+# struct pid_namespace (include/linux/pid_namespace.h), reduced to who adopts orphans.
+pid_namespace = define_struct("pid_namespace", [("child_reaper", "ptr")])
 
 stack_canary = define_struct("stack_canary", [("__pad", "bytes", 20), ("canary", "u32")])
 

@@ -5,7 +5,9 @@ kernel/sched.c) for the secondary CPUs.  All of them have pid 0."""
 from emu.segment import __KERNEL_CS
 from kernel_model.consts import (
     CLONE_VM,
+    INIT_PREEMPT_COUNT,
     KERNEL_DS,
+    MAX_PRIO,
     NICE_0_PRIO,
     PF_KTHREAD,
     SCHED_NORMAL,
@@ -16,7 +18,7 @@ from kernel_model.headers import thread_info
 from kernel_model.list import INIT_LIST_HEAD
 from kernel_model.percpu import per_cpu
 from kernel_model.ptrace import pt_regs
-from kernel_model.sched import cpu_idle, set_task_cpu
+from kernel_model.sched import cpu_idle, set_task_cpu, task_thread_info
 from kernel_model.task import stack_top
 
 
@@ -37,21 +39,26 @@ def init_idle_task(kern) -> None:
     t.thread.sp0 = t.stack + THREAD_SIZE
     t.thread.sysenter_cs = __KERNEL_CS
     t.stack_canary = kern.rng.getrandbits(32)
+    # INIT_PID_NS (kernel/pid.c): init_task adopts orphans until kernel_init takes over.
+    kern.data.init_pid_ns.child_reaper = t.addr
     ti = thread_info(kern.mem, t.stack)
     ti.zero()
     ti.task = t.addr
-    ti.preempt_count = 1
+    ti.preempt_count = INIT_PREEMPT_COUNT
     ti.addr_limit = KERNEL_DS
     init_idle(kern, t, 0)
 
 
 def init_idle(kern, idle, cpu: int) -> None:
-    """Make ``idle`` the idle task of ``cpu``, bound to it."""
+    """Make ``idle`` the idle task of ``cpu``, bound to it (kernel/sched.c)."""
     idle.state = 0
+    idle.prio = idle.normal_prio = MAX_PRIO
     idle.cpus_allowed = 1 << cpu
     set_task_cpu(kern, idle, cpu)
     kern.rq[cpu].idle = idle.addr
     per_cpu(kern, cpu).current_task = idle.addr
+    # Set the preempt count outside the spinlocks: 0 without CONFIG_PREEMPT.
+    task_thread_info(kern, idle).preempt_count = 0
 
 
 def fork_idle(kern, cpu: int) -> None:

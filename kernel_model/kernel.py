@@ -236,9 +236,6 @@ class Kernel:
         self.printk(f"Pid: {me.pid}, comm: {me.comm.decode(errors='replace')}")
         self.printk("---[ end trace ]---")
 
-    def child_reaper(self):
-        return self.data.init_task
-
     def printk(self, line: str) -> None:
         self.log.append(line)
         if self.console is not None:

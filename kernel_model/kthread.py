@@ -14,7 +14,6 @@ from kernel_model.consts import (
     IS_ERR,
     PF_FREEZER_NOSIG,
     PF_NOFREEZE,
-    PF_THREAD_BOUND,
     SCHED_NORMAL,
     SIGCHLD,
     TASK_COMM_LEN,
@@ -29,6 +28,7 @@ from kernel_model.list import list_add_tail, list_del_init, list_empty
 from kernel_model.process_32 import kernel_thread
 from kernel_model.runtime import call_guest, guest_callable
 from kernel_model.sched import (
+    KthreadError,
     __set_current_state,
     cpu_all_mask,
     current,
@@ -36,8 +36,6 @@ from kernel_model.sched import (
     schedule,
     set_cpus_allowed_ptr,
     set_current_state,
-    set_task_cpu,
-    wait_task_inactive,
     wake_up_process,
 )
 from kernel_model.spinlock import spin_lock, spin_unlock
@@ -45,10 +43,6 @@ from kernel_model.task import get_task_struct, put_task_struct
 
 _EXITED = kthread_struct.OFFSETS["exited"]
 _LIST = kthread_create_info.OFFSETS["list"]
-
-
-class KthreadError(Exception):
-    """A misuse the kernel would WARN about or crash on; reported in one line."""
 
 
 def set_task_comm(kern, tsk, name: str) -> None:
@@ -135,20 +129,6 @@ def kthread_run(kern, threadfn: int, data: int, namefmt: str, *args):
     if not IS_ERR(k):
         wake_up_process(kern, task_struct(kern.mem, k))
     return k
-
-
-def kthread_bind(kern, k, cpu: int) -> None:
-    """Bind a just-created thread (still parked in kthread()) to ``cpu``."""
-    if not 0 <= cpu < len(kern.rq):
-        raise KthreadError(
-            f"kthread_bind: CPU {cpu} does not exist (this machine has {len(kern.rq)})"
-        )
-    if not wait_task_inactive(kern, k, TASK_UNINTERRUPTIBLE):
-        kern.warn("kernel/kthread.c", "kthread_bind", f"task {k.pid} is not parked")
-        return
-    set_task_cpu(kern, k, cpu)
-    k.cpus_allowed = 1 << cpu
-    k.flags |= PF_THREAD_BOUND
 
 
 def kthread_stop(kern, k):

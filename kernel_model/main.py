@@ -4,12 +4,16 @@ CPUs up, creates the keventd workqueue threads, then would exec /sbin/init.
 
 There is no userspace: kernel_init renames itself "init" (what the exec
 would show) and sleeps forever.  Profiles: "rhel6" (the seed's machine:
-RHEL 6's 2.6.32 with the cpu_stop backport and kernel/watchdog.c) and
-"vanilla" (upstream 2.6.32).
+RHEL 6.3's 2.6.32-279.el6, checked in csg109/kernel-2.6.32, whose cpu_stop
+backport adds a second "migration/%d" thread per CPU beside the scheduler's
+migration_thread, and whose watchdog threads come from kernel/watchdog.c;
+later RHEL 6 releases name the cpu_stop thread "stopper/%d") and "vanilla"
+(upstream 2.6.32).
 """
 
 from kernel_model.consts import CLONE_FILES, CLONE_FS, CLONE_SIGHAND, TASK_INTERRUPTIBLE
 from kernel_model.cpu import CPU_ONLINE, CPU_UP_PREPARE
+from kernel_model.exit import reparent_to_kthreadd
 from kernel_model.kthread import kthreadd, set_task_comm  # noqa: F401  (kthreadd's thunk)
 from kernel_model.percpu_threads import (
     cpu_stop_init,
@@ -77,6 +81,8 @@ def kernel_init(kern, unused):
     """pid 1."""
     # init can run on any CPU.
     set_cpus_allowed_ptr(kern, current(kern), cpu_all_mask(kern))
+    # Tell the world that we're going to be the grim reaper of innocent orphaned children.
+    kern.data.init_pid_ns.child_reaper = current(kern).addr
     yield from do_pre_smp_initcalls(kern)
     yield from smp_init(kern)
     yield from init_workqueues(kern)
@@ -91,7 +97,11 @@ def kernel_init(kern, unused):
 @guest_callable(nargs=1)
 def python_thread(kern, token):
     """Not in Linux: the body of a kernel thread that a tool starts with
-    Kernel.spawn() to run Python code (a test, a demo) as a real task."""
+    Kernel.spawn() to run Python code (a test, a demo) as a real task.  On a
+    booted machine it daemonizes, as a 2.6.32 kernel_thread() user that nobody
+    waits for does, so kthreadd reaps it when it ends."""
     name, main = kern.spawned.pop(token)
+    if kern.data.kthreadd_task:
+        reparent_to_kthreadd(kern)
     set_task_comm(kern, current(kern), name)
     return (yield from main(kern))

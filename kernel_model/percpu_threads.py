@@ -14,11 +14,12 @@ code) and report it, so tests can see where each thread really ran.
 
 from kernel_model.consts import MAX_RT_PRIO, SCHED_FIFO, TASK_INTERRUPTIBLE, TASK_RUNNING
 from kernel_model.cpu import CPU_ONLINE, CPU_UP_PREPARE
-from kernel_model.kthread import kthread_bind, kthread_create, kthread_should_stop
+from kernel_model.kthread import kthread_create, kthread_should_stop
 from kernel_model.runtime import call_guest, guest_callable
 from kernel_model.sched import (
     __set_current_state,
     current,
+    kthread_bind,
     sched_setscheduler_nocheck,
     schedule,
     set_current_state,
@@ -73,7 +74,7 @@ def _bound_thread_callback(fn_name: str, namefmt: str, fifo: bool):
         if action == CPU_UP_PREPARE:
             p = yield from kthread_create(kern, kern.symbols[fn_name], cpu, namefmt, cpu)
             task = kern.task(p)
-            kthread_bind(kern, task, cpu)
+            yield from kthread_bind(kern, task, cpu)
             if fifo:
                 sched_setscheduler_nocheck(kern, task, SCHED_FIFO, MAX_RT_PRIO - 1)
             threads[fn_name] = task

@@ -4,20 +4,26 @@ Deviation: each CPU's run queue is a FIFO of runnable tasks kept in
 Python (not CFS's red-black tree), so runs are deterministic; the
 kernel has no preemption (CONFIG_PREEMPT_NONE), so a task runs until it
 blocks or calls schedule().  The context switch itself is guest code:
-schedule() calls the assembled switch_to (asm/entry_32.S).
+schedule() calls the assembled switch_to (asm/entry_32.S), with the CPU's
+interrupt flag clear as under spin_lock_irq(&rq->lock).
 """
 
 from collections import deque
 
 from kernel_model.consts import (
+    _TIF_NEED_RESCHED,
     EINVAL,
     MAX_RT_PRIO,
     NICE_0_PRIO,
+    PF_THREAD_BOUND,
     SCHED_FIFO,
     TASK_DEAD,
     TASK_RUNNING,
+    TASK_UNINTERRUPTIBLE,
 )
+from kernel_model.cpu import cpu_online_mask
 from kernel_model.headers import task_struct, thread_info
+from kernel_model.irqflags import local_irq_disable, local_irq_enable
 from kernel_model.runtime import IDLE, RELAX, CallGuest, guest_callable
 from kernel_model.task import put_task_struct
 
@@ -49,6 +55,10 @@ def set_task_cpu(kern, p, cpu: int) -> None:
     task_thread_info(kern, p).cpu = cpu
 
 
+def clear_tsk_need_resched(kern, p) -> None:
+    task_thread_info(kern, p).flags &= ~_TIF_NEED_RESCHED
+
+
 def set_current_state(kern, state: int) -> None:
     current(kern).state = state
 
@@ -65,10 +75,13 @@ def _first_cpu(mask: int) -> int:
 
 
 def select_task_rq(kern, p) -> int:
-    """Where a woken task goes: its own CPU if allowed and free, else an idle
-    allowed CPU, else its own or the first allowed one.  With a scheduling seed,
-    a random allowed CPU (idle ones first)."""
-    allowed, cpu = p.cpus_allowed & cpu_all_mask(kern), task_cpu(kern, p)
+    """Where a woken task goes, among the online CPUs it may use: its own CPU if
+    free, else an idle one, else its own or the first.  With a scheduling seed, a
+    random one (idle ones first).  A task bound to a CPU not yet online stays
+    where kthread_bind put it (it is woken once that CPU is up)."""
+    allowed, cpu = p.cpus_allowed & cpu_online_mask(kern), task_cpu(kern, p)
+    if not allowed:
+        return cpu
     if allowed & (allowed - 1) == 0:
         return _first_cpu(allowed)
     idle = allowed & kern.runtime.idle_mask
@@ -85,15 +98,47 @@ def task_running(kern, p) -> bool:
     return kern.current(task_cpu(kern, p)).addr == p.addr
 
 
-def wait_task_inactive(kern, p, match_state: int) -> bool:
-    """True once ``p`` is off every CPU in state ``match_state``."""
-    return p.state == match_state and not task_running(kern, p)
+def wait_task_inactive(kern, p, match_state: int):
+    """Wait until ``p`` is off its CPU and off the run queue; returns its switch
+    count with the top bit set (never 0), or 0 if it left ``match_state``.
+
+    A task that has just done complete() is still current on its CPU until
+    its switch_to: spin (cpu_relax) while the other CPUs run it there."""
+    while task_running(kern, p) or p.addr in kern.on_rq:
+        if match_state and p.state != match_state:
+            return 0
+        yield RELAX
+    if match_state and p.state != match_state:
+        return 0
+    return p.nvcsw | 1 << 31
+
+
+class KthreadError(Exception):
+    """A misuse of the kthread API the kernel would WARN about or crash on; one line."""
+
+
+def kthread_bind(kern, p, cpu: int):
+    """Bind a just-created kthread (parked in kthread()) to ``cpu``, which need
+    not be online yet.  In 2.6.32 this lives here: it messes with scheduler
+    internals."""
+    if not 0 <= cpu < len(kern.rq):
+        raise KthreadError(
+            f"kthread_bind: CPU {cpu} does not exist (this machine has {len(kern.rq)})"
+        )
+    # Must have done schedule() in kthread() before we set_task_cpu.
+    if not (yield from wait_task_inactive(kern, p, TASK_UNINTERRUPTIBLE)):
+        kern.warn("kernel/sched.c", "kthread_bind", f"task {p.pid} is not parked")
+        return
+    set_task_cpu(kern, p, cpu)
+    p.cpus_allowed = 1 << cpu
+    p.flags |= PF_THREAD_BOUND
 
 
 def set_cpus_allowed_ptr(kern, p, new_mask: int) -> int:
-    """Restrict ``p`` to ``new_mask``; a queued task on a CPU it may no longer use moves."""
+    """Restrict ``p`` to ``new_mask`` (which must hold an online CPU); a queued
+    task on a CPU it may no longer use moves."""
     mask = new_mask & cpu_all_mask(kern)
-    if not mask:
+    if not mask & cpu_online_mask(kern):
         return -EINVAL
     p.cpus_allowed = mask
     q = kern.rq[task_cpu(kern, p)]  # a queued task waits on its own CPU's queue
@@ -159,6 +204,8 @@ def schedule(kern):
     """Give the CPU to the next runnable task; returns when we run again."""
     q = kern.rq[kern.this_cpu]
     prev = current(kern)
+    local_irq_disable(kern)  # spin_lock_irq(&rq->lock)
+    clear_tsk_need_resched(kern, prev)
     if prev.state != TASK_RUNNING:
         kern.on_rq.discard(prev.addr)
     elif prev.addr != q.idle:
@@ -168,6 +215,7 @@ def schedule(kern):
         )
     nxt = task_struct(kern.mem, pick_next_task(kern, q))
     if nxt == prev:
+        local_irq_enable(kern)  # spin_unlock_irq(&rq->lock)
         if prev.addr != q.idle:
             yield RELAX  # nothing else here: the other CPUs go on meanwhile
         return
@@ -184,7 +232,9 @@ def context_switch(kern, prev, nxt):
 
 
 def finish_task_switch(kern, prev) -> None:
-    """Drop the reference a dead task held on itself, now that we are off its stack."""
+    """Unlock the run queue (interrupts back on for the task that now runs), then
+    drop the reference a dead task held on itself, now that we are off its stack."""
+    local_irq_enable(kern)  # finish_lock_switch(): spin_unlock_irq(&rq->lock)
     if prev.state == TASK_DEAD:
         put_task_struct(kern, prev)
 

@@ -9,13 +9,15 @@ are not indented) and output.c's forest_helper prefixes.
 import time
 from dataclasses import dataclass
 
-from kernel_model.consts import SCHED_FIFO
+from kernel_model.consts import SCHED_FIFO, TASK_REPORT
 from kernel_model.sched import task_cpu, task_nice
 from kernel_model.task import for_each_process
 
 HEADER = "USER       PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND"
 HZ = 100
-TASK_STATE_CHARS = "RSDTtZX"  # fs/proc/array.c task_state_array, by bit
+# fs/proc/array.c task_state_array (2.6.32): R, S, D, T (stopped), T (tracing stop), Z, X;
+# procps's STAT shows its first letter.
+TASK_STATE_CHARS = "RSDTTZX"
 _PREFIX = {" ": "    ", "L": " \\_ ", "+": " \\_ ", "|": " |  "}
 
 
@@ -51,9 +53,8 @@ class Proc:
 
 
 def task_state_char(p) -> str:
-    """get_task_state(): the lowest set bit of state | exit_state names the state."""
-    bits = (p.state & 0x3F) | p.exit_state
-    return TASK_STATE_CHARS[(bits & -bits).bit_length()]
+    """get_task_state(): the highest bit of (state & TASK_REPORT) | exit_state names it."""
+    return TASK_STATE_CHARS[((p.state & TASK_REPORT) | p.exit_state).bit_length()]
 
 
 def stat_field(state: str, nice: int) -> str:

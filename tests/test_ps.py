@@ -3,10 +3,23 @@ the seed's RHEL 6 machine."""
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+from kernel_model.consts import (
+    __TASK_STOPPED,
+    __TASK_TRACED,
+    EXIT_DEAD,
+    EXIT_ZOMBIE,
+    PF_THREAD_BOUND,
+    TASK_DEAD,
+    TASK_INTERRUPTIBLE,
+    TASK_UNINTERRUPTIBLE,
+    TASK_WAKEKILL,
+)
 from kthreadd_emu.cli import main
+from kthreadd_emu.ps import task_state_char
 
 # The seed's `ps auxf` rows (RHEL 6, 2.6.32, 3 CPUs); the file says where they come from.
 SEED_PS = Path(__file__).parent / "data" / "seed_ps_auxf.txt"
@@ -118,3 +131,36 @@ def test_nice_shows_in_stat():
     set_user_nice(kern, kern.percpu_threads[0]["ksoftirqd"], 19)
     stats = {p.comm: (p.stat, p.nice) for p in snapshot(kern)}
     assert stats["kthreadd"] == ("S<", -5) and stats["ksoftirqd/0"] == ("SN", 19)
+
+
+@pytest.mark.parametrize(
+    "state, exit_state, letter",
+    [
+        (0, 0, "R"),
+        (TASK_INTERRUPTIBLE, 0, "S"),
+        (TASK_UNINTERRUPTIBLE, 0, "D"),
+        (TASK_WAKEKILL | TASK_UNINTERRUPTIBLE, 0, "D"),  # TASK_KILLABLE
+        (TASK_WAKEKILL | __TASK_STOPPED, 0, "T"),  # TASK_STOPPED
+        (TASK_WAKEKILL | __TASK_TRACED, 0, "T"),  # TASK_TRACED: 2.6.32 has no "t"
+        (__TASK_TRACED, 0, "T"),
+        (TASK_DEAD, EXIT_ZOMBIE, "Z"),
+        (TASK_DEAD, EXIT_DEAD, "X"),
+    ],
+)
+def test_stat_letter_is_2_6_32s_task_state_array(state, exit_state, letter):
+    """fs/proc/array.c get_task_state(): the highest reported bit picks the letter."""
+    assert task_state_char(SimpleNamespace(state=state, exit_state=exit_state)) == letter
+
+
+def test_per_cpu_threads_are_bound_whatever_the_interleaving(capsys):
+    """kthread_bind() waits (wait_task_inactive) until the new thread has left its
+    CPU, however the CPUs interleave; it used to give up about one boot in 30."""
+    unbound = []
+    for seed in range(40):
+        procs = json.loads("\n".join(ps(capsys, "--cpus", "3", "--seed", str(seed), "--json")))
+        for p in procs:
+            if "/" in p["comm"]:
+                cpu = int(p["comm"].split("/")[1])
+                if p["cpus_allowed"] != 1 << cpu or not p["flags"] & PF_THREAD_BOUND:
+                    unbound.append((seed, p["comm"], p["cpus_allowed"]))
+    assert unbound == []

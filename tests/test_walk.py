@@ -4,6 +4,9 @@ register values Linux 2.6.32 i386 gives it."""
 
 import json
 
+import pytest
+
+from kernel_model.consts import X86_EFLAGS_IF
 from kthreadd_emu.cli import main
 
 PT_REGS_FIELDS = ["bx", "cx", "dx", "si", "di", "bp", "ax", "ds", "es", "fs", "gs",
@@ -100,3 +103,17 @@ def test_walk_via_kthread_create_goes_through_kthreadd(capsys):
     assert "[python] kthread" in insns and "iretl" in insns
     # kthread() calls threadfn(data) with data in eax only: answer gives 5 + [esp+4].
     assert any(s["symbol"] == "answer+0x0" and s["regs"]["eax"] == 5 for s in doc["steps"])
+
+
+@pytest.mark.parametrize("via", ["kernel_thread", "kthread_create"])
+def test_new_task_enters_ret_from_fork_with_interrupts_off(capsys, via):
+    """schedule() ran switch_to under spin_lock_irq(&rq->lock): IF is clear at the
+    child's first instruction; schedule_tail's unlock sets it, iret pops 0x286."""
+    doc = walk_json(capsys, "--via", via)
+    first = doc["steps"][0]
+    assert first["symbol"] == "ret_from_fork+0x0"
+    assert first["regs"]["eflags"] & X86_EFLAGS_IF == 0
+    after_tail = doc["steps"][3]
+    assert after_tail["symbol"] == "ret_from_fork+0x6"
+    assert after_tail["regs"]["eflags"] & X86_EFLAGS_IF
+    assert step_at(doc, "kernel_thread_helper+0x0")["regs"]["eflags"] == 0x286

@@ -18,10 +18,10 @@ from emu.memory import PAGE_OFFSET
 from kernel_model.consts import CLONE_FILES, CLONE_FS, IS_ERR, PTR_ERR, SIGCHLD, STACK_END_MAGIC
 from kernel_model.exit import do_wait
 from kernel_model.kernel import SoftLockup
-from kernel_model.kthread import kthread_bind, kthread_create, kthread_run, kthread_stop
+from kernel_model.kthread import kthread_create, kthread_run, kthread_stop
 from kernel_model.process_32 import kernel_thread
 from kernel_model.runtime import call_guest
-from kernel_model.sched import schedule, wake_up_process
+from kernel_model.sched import kthread_bind, schedule, wake_up_process
 from kernel_model.task import end_of_stack, find_task_by_pid
 from kthreadd_emu.asmtest.judge import OVERRUN, Env
 from kthreadd_emu.asmtest.plan import Plan
@@ -98,7 +98,8 @@ class Execution:
         # kthread_run, unless the thread must be bound or stopped before it is woken.
         woken = spec.cpu is None and spec.stop != "before"
         create = kthread_run if woken else kthread_create
-        if not self._started(k, (yield from create(k, *self._fn_arg(), "%s", spec.name))):
+        task = yield from create(k, *self._fn_arg(), "%s", spec.name)
+        if not (yield from self._started(k, task)):
             return
         if spec.stop == "before":
             yield from kthread_stop(k, self.task)
@@ -114,14 +115,14 @@ class Execution:
     def _fn_arg(self) -> tuple[int, int]:
         return self.plan.fn, self.plan.arg
 
-    def _started(self, k, task: int) -> bool:
+    def _started(self, k, task: int):
         """Note the new thread (bound if asked); False if it could not be created."""
         if IS_ERR(task):
             self.setup_error = f"kthread_create failed with {PTR_ERR(task)}"
             return False
         self._set_task(k.task(task))
         if self.bind_cpu is not None:
-            kthread_bind(k, self.task, self.bind_cpu)
+            yield from kthread_bind(k, self.task, self.bind_cpu)
         return True
 
     def _kernel_thread(self, k):
@@ -138,7 +139,7 @@ class Execution:
         k.spawned[token] = (self.spec.name, self._bare_body)
         python_thread = k.symbols["python_thread"]
         task = yield from kthread_create(k, python_thread, token, "%s", self.spec.name)
-        if self._started(k, task):
+        if (yield from self._started(k, task)):
             wake_up_process(k, self.task)
 
     def _bare_body(self, k):

@@ -7,8 +7,8 @@ import pytest
 
 from asm.assembler import AsmError
 from kernel_model.consts import EINTR
-from kernel_model.kthread import kthread_bind, kthread_create, kthread_run, kthread_stop
-from kernel_model.sched import wake_up_process
+from kernel_model.kthread import kthread_create, kthread_run, kthread_stop
+from kernel_model.sched import kthread_bind, wake_up_process
 from kthreadd_emu.scenario import run_in_thread
 
 HERE = Path(__file__).resolve().parent
@@ -40,7 +40,7 @@ def test_asm_loads_a_file_against_every_kernel_symbol(kernel, asm):
 
     def main(k, out):
         task = k.task((yield from kthread_create(k, image.symbols["cpu_number"], 0, "on2")))
-        kthread_bind(k, task, 2)
+        yield from kthread_bind(k, task, 2)
         wake_up_process(k, task)
 
     run_in_thread(kernel, main)

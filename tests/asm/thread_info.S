@@ -36,6 +36,20 @@
 #@ at return: eax == 0x57ac6e9d
 #@ expect [stack + TI_uaccess_err + 4] == STACK_END_MAGIC
 
+/* thread_info is 0x48 bytes (a 32-byte restart_block): the magic is at stack + 0x48. */
+#@ test stack_end_magic_at_stack_plus_0x48
+#@ run kthread ti
+#@ expect [stack + 0x48] == 0x57ac6e9d
+
+/* No CONFIG_PREEMPT: init_idle() set the boot task's preempt_count to 0; every thread inherits it. */
+#@ test preempt_count_is_0
+#@ run kthread ti
+#@ at ti_done: [ebx + TI_preempt_count] == 0
+
+#@ test preempt_count_is_0_for_kernel_thread
+#@ run kernel_thread ti
+#@ at ti_done: [ebx + TI_preempt_count] == 0
+
 ti:
 	movl %esp, %ebx
 	andl $-THREAD_SIZE, %ebx

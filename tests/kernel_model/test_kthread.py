@@ -6,12 +6,11 @@ import pytest
 from kernel_model.consts import EINTR, IS_ERR, TASK_UNINTERRUPTIBLE
 from kernel_model.kthread import (
     KthreadError,
-    kthread_bind,
     kthread_create,
     kthread_run,
     kthread_stop,
 )
-from kernel_model.sched import schedule, task_cpu, wake_up_process
+from kernel_model.sched import kthread_bind, schedule, task_cpu, wake_up_process
 from kthreadd_emu.scenario import booted_kernel, run_in_thread
 
 
@@ -78,7 +77,7 @@ def test_thread_parked_on_one_cpu_resumes_bound_on_the_other(kern):
     def main(k, out):
         task = k.task((yield from kthread_create(k, k.demo.symbols["where_am_i"], 0, "bound")))
         out["parked_on"] = task_cpu(k, task)
-        kthread_bind(k, task, 1 - out["parked_on"])
+        yield from kthread_bind(k, task, 1 - out["parked_on"])
         out["allowed"] = task.cpus_allowed
         wake_up_process(k, task)
 
@@ -95,7 +94,7 @@ def test_bind_to_missing_cpu_is_a_clear_error(kern):
     def main(k, out):
         task = k.task((yield from kthread_create(k, k.demo.symbols["answer"], 0, "x")))
         try:
-            kthread_bind(k, task, 7)
+            yield from kthread_bind(k, task, 7)
         except KthreadError as err:
             out["err"] = str(err)
         yield from kthread_stop(k, task)
@@ -110,11 +109,11 @@ def test_bind_of_a_woken_thread_warns(kern):
     def main(k, out):
         task = k.task((yield from kthread_run(k, k.demo.symbols["stoppable"], 0, "runner")))
         out["before"] = len(k.log)
-        kthread_bind(k, task, 0)
+        yield from kthread_bind(k, task, 0)
         out["ret"] = yield from kthread_stop(k, task)
 
     out = run_in_thread(kern, main)
-    assert kern.log[out["before"] + 1].startswith("WARNING: at kernel/kthread.c kthread_bind()")
+    assert kern.log[out["before"] + 1].startswith("WARNING: at kernel/sched.c kthread_bind()")
     assert kern.log[out["before"]] == "------------[ cut here ]------------"
 
 

@@ -3,6 +3,7 @@ PT_* as asm-offsets_32.c derives them, the GDT selectors (asm/segment.h)."""
 
 from emu import segment
 from kernel_model.asm_offsets import asm_defines
+from kernel_model.headers import thread_info
 from kernel_model.ptrace import PT_OFFSETS, pt_regs
 
 
@@ -29,3 +30,11 @@ def test_asm_defines_publish_offsets_and_functions():
     d = asm_defines()
     assert d["PT_OLDSS"] == 0x40 and d["TI_flags"] == 8 and d["THREAD_SIZE"] == 8192
     assert {"do_exit", "schedule", "schedule_tail", "per_cpu__current_task"} <= set(d)
+
+
+def test_thread_info_is_0x48_bytes_with_a_32_byte_restart_block():
+    """include/linux/thread_info.h: restart_block is fn plus a 28-byte union."""
+    assert thread_info.SIZE == 0x48
+    d = asm_defines()
+    assert (d["TI_restart_block"], d["TI_sysenter_return"]) == (0x1C, 0x3C)
+    assert (d["TI_previous_esp"], d["TI_uaccess_err"]) == (0x40, 0x44)

@@ -120,8 +120,8 @@ flag:	.long 0
 def test_a_cpu_spinning_on_another_cpus_store_sees_it(tmp_path):
     """Time slices: the spinning CPU yields its turn, the other CPU stores the flag,
     the spinner sees it, long before the instruction budget."""
-    from kernel_model.kthread import kthread_bind, kthread_create
-    from kernel_model.sched import wake_up_process
+    from kernel_model.kthread import kthread_create
+    from kernel_model.sched import kthread_bind, wake_up_process
     from kthreadd_emu.scenario import booted_kernel, run_in_thread
 
     kern = booted_kernel(2)
@@ -137,7 +137,7 @@ def test_a_cpu_spinning_on_another_cpus_store_sees_it(tmp_path):
         tasks = []
         for name, cpu in (("wait_for_flag", 0), ("set_flag", 1)):
             tasks.append(k.task((yield from kthread_create(k, sym[name], 0, name))))
-            kthread_bind(k, tasks[-1], cpu)
+            yield from kthread_bind(k, tasks[-1], cpu)
         for task in tasks:
             wake_up_process(k, task)
 
