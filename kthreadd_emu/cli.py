@@ -4,10 +4,10 @@ with ``add_parser(subparsers)`` and ``run(args) -> int``."""
 import argparse
 import sys
 
-from kthreadd_emu.commands import asm, asmtest, bench, ps, ptregs, record, stress, walk
+from kthreadd_emu.commands import asm, asmtest, bench, ps, ptregs, record, stack, stress, walk
 from kthreadd_emu.errors import report
 
-COMMANDS = (walk, ps, ptregs, record, asm, asmtest, stress, bench)
+COMMANDS = (walk, ps, ptregs, stack, record, asm, asmtest, stress, bench)
 
 
 class _Parser(argparse.ArgumentParser):

@@ -27,14 +27,14 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     kern = machine_from_args(args)
-    task = _pick(kern, args.pid)
+    task = pick_task(kern, args.pid)
     frame = task_pt_regs(kern, task)
     values = frame.values() if args.live else fork_frame(kern, task.pid)
     print("\n".join(FORMATS[args.format](kern, task, frame.addr, values)))
     return 0
 
 
-def _pick(kern, pid_text):
+def pick_task(kern, pid_text):
     task = find_task_by_pid(kern, parse_int(pid_text))
     if task is None:
         pids = ", ".join(str(p.pid) for p in for_each_process(kern))
