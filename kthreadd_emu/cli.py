@@ -3,6 +3,7 @@ with ``add_parser(subparsers)`` and ``run(args) -> int``."""
 
 import argparse
 import sys
+from importlib import metadata
 
 from kthreadd_emu.commands import asm, asmtest, bench, ps, ptregs, record, stack, stress, walk
 from kthreadd_emu.errors import report
@@ -16,9 +17,42 @@ class _Parser(argparse.ArgumentParser):
         raise SystemExit(f"kthreadd-emu: {message}")
 
 
+DESCRIPTION = """\
+Watch Linux 2.6.32 (i386, SMP) create kernel threads on an emulated CPU:
+kernel_thread builds a real struct pt_regs, do_fork copies it onto the
+child's 8 KiB stack, and the child executes ret_from_fork ... iret ...
+kernel_thread_helper on Unicorn, instruction by instruction; kthreadd
+serves kthread_create requests, and the machine boots like the kernel."""
+
+EPILOG = """\
+Start with `kthreadd-emu walk` (a thread's birth, step by step) and
+`kthreadd-emu ps` (a booted machine).  `kthreadd-emu COMMAND --help` shows a
+command's options.  README.md, at the top of the source tree, explains the
+machine, where it deviates from 2.6.32, the trace formats and the
+assembly-test format."""
+
+
+def _version() -> str:
+    try:
+        return metadata.version("kthreadd-emu")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="kthreadd-emu", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = _Parser(
+        prog="kthreadd-emu",
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        # Wide enough for each command's help on one line, whatever the terminal.
+        formatter_class=lambda prog: argparse.RawDescriptionHelpFormatter(prog, width=100),
+    )
+    parser.add_argument(
+        "--version", action="version", version=f"kthreadd-emu {_version()} (Linux 2.6.32, i386)"
+    )
+    sub = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser, title="commands", metavar="COMMAND"
+    )
     for module in COMMANDS:
         module.add_parser(sub)
     return parser

@@ -11,7 +11,7 @@ from kthreadd_emu.scenario import booted_kernel
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "record",
-        help="boot, recording the scheduler and kthread events (ftrace text or Perfetto JSON)",
+        help="boot, recording scheduler and kthread events (ftrace or Perfetto)",
         description="Boot the machine while recording sched_switch, sched_wakeup, "
         "sched_process_fork/exit/free, sched_migrate_task, the kthread_create requests, "
         "completions and oopses, stamped with the emulated instruction count "

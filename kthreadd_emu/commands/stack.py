@@ -12,7 +12,7 @@ from kthreadd_emu.stack import as_text, task_stack_picture, to_svg
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "stack",
-        help="boot, then draw a task's 8 KiB kernel stack (thread_info ... pt_regs)",
+        help="boot, then draw a task's 8 KiB kernel stack (text or SVG)",
         description="thread_info and STACK_END_MAGIC at the bottom, the free area, the "
         "frames with return addresses named, the pt_regs frame at the top with what each "
         "field means, the 8 reserved bytes; thread.sp, thread.sp0 and esp marked.",
