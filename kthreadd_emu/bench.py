@@ -13,6 +13,7 @@ from kernel_model.kernel import Kernel
 from kernel_model.process_32 import kernel_thread
 from kthreadd_emu.asmtest.runner import asmtests_per_s
 from kthreadd_emu.progress import NULL
+from kthreadd_emu.record import Recorder
 from kthreadd_emu.scenario import booted_kernel, demo_kernel, run_main
 from kthreadd_emu.stress import stress
 
@@ -65,6 +66,25 @@ def median_boot(ncpus: int, repeats: int) -> tuple[float, int]:
     return runs[len(runs) // 2]
 
 
+def record_cost_ratio(ncpus: int, repeats: int) -> float:
+    """Booting while recording (kthreadd-emu record) against the same boot without:
+    the median of ``repeats`` interleaved pairs, in CPU time (the machine is shared).
+    Each machine is torn down outside the timings."""
+    ratios = []
+    for _ in range(repeats):
+        start = time.process_time()
+        kern = booted_kernel(ncpus)
+        plain = time.process_time() - start
+        del kern
+        recorder = Recorder()
+        start = time.process_time()
+        kern = booted_kernel(ncpus, before_boot=recorder.start)
+        recorder.stop()
+        ratios.append((time.process_time() - start) / plain)
+        del kern, recorder
+    return sorted(ratios)[len(ratios) // 2]
+
+
 def ps_cold_start() -> None:
     cmd = [sys.executable, "-m", "kthreadd_emu.cli", "ps", "--cpus", "3"]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
@@ -94,6 +114,7 @@ def run_benchmarks(quick: bool = False, bar=NULL) -> dict:
     repeats = 1 if quick else 3
     t4, threads4 = stage("boots, 4 CPUs", lambda: median_boot(4, repeats))
     t256, threads256 = stage("boots, 256 CPUs", lambda: median_boot(256, repeats))
+    recording = stage("recording a 256-CPU boot", lambda: record_cost_ratio(256, repeats))
     cold = stage("ps cold start", lambda: best_time(ps_cold_start))
     asmtests = stage("assembly tests", lambda: asmtests_per_s(100 if quick else 1000))
     return {
@@ -105,9 +126,10 @@ def run_benchmarks(quick: bool = False, bar=NULL) -> dict:
         "boot_256_cpus_s": t256,
         "boot_256_cpus_threads": threads256,
         "boot_per_thread_cost_ratio_256_vs_4": (t256 / threads256) / (t4 / threads4),
+        "record_256_cpus_cost_ratio": recording,
         "ps_cpus3_cold_start_s": cold,
         "asmtests_per_s": asmtests,
     }
 
 
-BENCH_STAGES = 7
+BENCH_STAGES = 8

@@ -19,8 +19,8 @@ import functools
 import json
 import os
 import tempfile
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 from emu.clock import PYTHON_CALL_COST, InstructionClock
 from kernel_model.process_32 import task_pt_regs
@@ -53,18 +53,18 @@ class RecordError(Exception):
     """A recording cannot be saved where or as asked."""
 
 
-@dataclass
-class Event:
-    """One trace line: who was current on which CPU at ``ts`` (ns), and the fields."""
+class Event(NamedTuple):
+    """One trace line: which task was current on which CPU at ``ts`` (ns), and the fields.
+    Plain tuples of plain values: a 256-CPU boot records tens of thousands, and
+    the garbage collector does not track tuples of atoms."""
 
     ts: int
     cpu: int
-    comm: str
-    pid: int
+    pid: int  # the current task's; its comm comes from Recorder.cmdlines
     name: str
-    fields: list = field(default_factory=list)  # (name, value) in the tracepoint's order
-    flow_in: list = field(default_factory=list)  # (flow id, label) ending here
-    flow_out: list = field(default_factory=list)  # (flow id, label) starting here
+    fields: tuple  # (name, value) pairs in the tracepoint's order
+    flow_in: tuple = ()  # (flow id, label) pairs ending here
+    flow_out: tuple = ()  # (flow id, label) pairs starting here
 
 
 def comm_of(task) -> str:
@@ -91,6 +91,10 @@ class Recorder:
         self._requests: dict[int, tuple[int, int]] = {}  # create -> (queued at, flow id)
         self._child_flows: dict[int, int] = {}  # task -> kthread_create flow to its first run
         self._flows = 0
+        # pid -> comm as last seen at a switch or fork: ftrace's saved_cmdlines, which
+        # names each line's task when the trace is read, not when it is recorded.
+        self.cmdlines: dict[int, str] = {0: "<idle>"}
+        self._current: dict[int, int] = {}  # cpu -> pid of its current task
 
     # -- control -------------------------------------------------------------
 
@@ -102,6 +106,7 @@ class Recorder:
             for name in SCHED_EVENTS + KTHREAD_EVENTS + ("oops",):
                 kern.register_trace(name, getattr(self, "_on_" + name))
         self.clock.start()
+        self._current = {}  # a snapshot may have been restored since
         self.recording = True
 
     def stop(self) -> None:
@@ -124,12 +129,15 @@ class Recorder:
         if self.now(cpu) < ts:
             self._offset[cpu] = ts // NS_PER_INSN - self.clock.counts[cpu]
 
-    def _emit(self, name: str, fields: list, me=None) -> Event:
+    def _emit(self, name: str, fields: tuple, me=None, flow_in=(), flow_out=()) -> Event:
         """An event on this CPU; ``me`` is its current task if the caller has it."""
-        kern = self.kern
-        cpu = kern.this_cpu
-        me = me or kern.current(cpu)
-        ev = Event(self.now(cpu), cpu, comm_of(me), me.pid, name, fields)
+        cpu = self.kern.this_cpu
+        pid = self._current.get(cpu)
+        if pid is None:
+            me = me or self.kern.current(cpu)
+            pid = self._current[cpu] = me.pid
+            self.cmdlines.setdefault(pid, comm_of(me))
+        ev = Event(self.now(cpu), cpu, pid, name, fields, flow_in, flow_out)
         self.events.append(ev)
         return ev
 
@@ -142,14 +150,16 @@ class Recorder:
     def _on_sched_process_fork(self, parent, child):
         if not self.recording:
             return
+        child_comm, child_pid = comm_of(child), child.pid
+        self.cmdlines[child_pid] = child_comm
         self._emit(
             "sched_process_fork",
-            [
+            (
                 ("parent_comm", comm_of(parent)),
                 ("parent_pid", parent.pid),
-                ("child_comm", comm_of(child)),
-                ("child_pid", child.pid),
-            ],
+                ("child_comm", child_comm),
+                ("child_pid", child_pid),
+            ),
         )
         kthread = self.kern.symbols.get("kthread")
         regs = task_pt_regs(self.kern, child)
@@ -157,18 +167,15 @@ class Recorder:
         if kthread is not None and regs.bx == kthread and regs.dx in self._requests:
             self._child_flows[child.addr] = self._requests.pop(regs.dx)[1]
 
-    def _task_fields(self, p) -> list:
-        return [("comm", comm_of(p)), ("pid", p.pid), ("prio", p.prio)]
+    def _task_fields(self, p) -> tuple:
+        return (("comm", comm_of(p)), ("pid", p.pid), ("prio", p.prio))
 
     def _wakeup(self, name, p, success):
         if not self.recording:
             return
-        cpu = task_cpu(self.kern, p)
-        ev = self._emit(name, self._task_fields(p) + [("success", success), ("cpu", cpu)])
-        flow = None
-        if success:
-            flow = self._flow()
-            ev.flow_out.append((flow, "wakeup"))
+        fields = self._task_fields(p) + (("success", success), ("cpu", task_cpu(self.kern, p)))
+        flow = self._flow() if success else None
+        ev = self._emit(name, fields, flow_out=((flow, "wakeup"),) if success else ())
         self._ready[p.addr] = (ev.ts + NS_PER_INSN, flow)
 
     def _on_sched_wakeup(self, p, success):
@@ -183,24 +190,28 @@ class Recorder:
         cpu = self.kern.this_cpu
         ready, flow = self._ready.pop(next.addr, (0, None))
         self._not_before(cpu, ready)
-        ev = self._emit(
+        create_flow = self._child_flows.pop(next.addr, None)
+        flows = ((flow, "wakeup"), (create_flow, "kthread_create"))
+        prev_comm, prev_pid, next_comm, next_pid = comm_of(prev), prev.pid, comm_of(next), next.pid
+        self._emit(
             "sched_switch",
-            [
-                ("prev_comm", comm_of(prev)),
-                ("prev_pid", prev.pid),
+            (
+                ("prev_comm", prev_comm),
+                ("prev_pid", prev_pid),
                 ("prev_prio", prev.prio),
                 ("prev_state", prev_state_text(prev.state)),
-                ("next_comm", comm_of(next)),
-                ("next_pid", next.pid),
+                ("next_comm", next_comm),
+                ("next_pid", next_pid),
                 ("next_prio", next.prio),
-            ],
+            ),
             prev,
+            flow_in=tuple((f, label) for f, label in flows if f is not None),
         )
-        if flow is not None:
-            ev.flow_in.append((flow, "wakeup"))
-        create_flow = self._child_flows.pop(next.addr, None)
-        if create_flow is not None:
-            ev.flow_in.append((create_flow, "kthread_create"))
+        self._current[cpu] = next_pid
+        if prev_pid:
+            self.cmdlines[prev_pid] = prev_comm
+        if next_pid:
+            self.cmdlines[next_pid] = next_comm
 
     def _on_sched_migrate_task(self, p, dest_cpu):
         # The model calls set_task_cpu() at every switch; only real moves are shown.
@@ -209,10 +220,8 @@ class Recorder:
         orig = task_cpu(self.kern, p)
         if orig == dest_cpu:
             return
-        self._emit(
-            "sched_migrate_task",
-            self._task_fields(p) + [("orig_cpu", orig), ("dest_cpu", dest_cpu)],
-        )
+        fields = self._task_fields(p) + (("orig_cpu", orig), ("dest_cpu", dest_cpu))
+        self._emit("sched_migrate_task", fields)
 
     def _on_sched_process_exit(self, p):
         if self.recording:
@@ -225,16 +234,13 @@ class Recorder:
     def _on_kthread_create(self, create):
         if not self.recording:
             return
-        ev = self._emit(
-            "kthread_create",
-            [
-                ("create", f"{create.addr:#x}"),
-                ("threadfn", self.kern.symbols.label(create.threadfn)),
-                ("data", f"{create.data:#x}"),
-            ],
-        )
         flow = self._flow()
-        ev.flow_out.append((flow, "kthread_create"))
+        fields = (
+            ("create", f"{create.addr:#x}"),
+            ("threadfn", self.kern.symbols.label(create.threadfn)),
+            ("data", f"{create.data:#x}"),
+        )
+        ev = self._emit("kthread_create", fields, flow_out=((flow, "kthread_create"),))
         self._requests[create.addr] = (ev.ts, flow)
 
     def _on_kthreadd_dequeue(self, create):
@@ -242,25 +248,23 @@ class Recorder:
             return
         queued = self._requests.get(create.addr, (0, None))[0]
         self._not_before(self.kern.this_cpu, queued + NS_PER_INSN)
-        self._emit(
-            "kthreadd_dequeue",
-            [
-                ("create", f"{create.addr:#x}"),
-                ("threadfn", self.kern.symbols.label(create.threadfn)),
-            ],
+        fields = (
+            ("create", f"{create.addr:#x}"),
+            ("threadfn", self.kern.symbols.label(create.threadfn)),
         )
+        self._emit("kthreadd_dequeue", fields)
 
     def _on_complete(self, x):
         if self.recording:
-            self._emit("complete", [("x", f"{x.addr:#x}"), ("done", x.done)])
+            self._emit("complete", (("x", f"{x.addr:#x}"), ("done", x.done)))
 
     def _on_wait_for_completion_sleep(self, x):
         if self.recording:
-            self._emit("wait_for_completion_sleep", [("x", f"{x.addr:#x}")])
+            self._emit("wait_for_completion_sleep", (("x", f"{x.addr:#x}"),))
 
     def _on_wait_for_completion_wake(self, x):
         if self.recording:
-            self._emit("wait_for_completion_wake", [("x", f"{x.addr:#x}")])
+            self._emit("wait_for_completion_wake", (("x", f"{x.addr:#x}"),))
 
     def _on_oops(self, task, fault):
         if not self.recording:
@@ -268,12 +272,12 @@ class Recorder:
         banner = fault_header(fault)[1]
         self._emit(
             "oops",
-            [
+            (
                 ("ip", self.kern.symbols.describe_sized(fault.eip)),
                 ("kind", fault.kind),
                 ("address", f"{fault.address:#x}"),
                 ("banner", f'"{banner}"'),
-            ],
+            ),
         )
 
     # -- output --------------------------------------------------------------
@@ -335,9 +339,9 @@ def ftrace_fields(ev: Event) -> str:
     return " ".join(parts)
 
 
-def ftrace_line(ev: Event) -> str:
+def ftrace_line(ev: Event, cmdlines: dict) -> str:
     """trace_print_context() of 2.6.32: ``%16s-%-5d [%03d] %5lu.%06lu: ``, then the event."""
-    comm = "<idle>" if ev.pid == 0 else ev.comm
+    comm = cmdlines.get(ev.pid, "<...>")
     us = ev.ts // 1000
     secs, usecs = divmod(us, 1_000_000)
     context = f"{comm:>16}-{ev.pid:<5} [{ev.cpu:03d}] {secs:5d}.{usecs:06d}"
@@ -345,7 +349,8 @@ def ftrace_line(ev: Event) -> str:
 
 
 def render_ftrace(rec: Recorder) -> str:
-    return FTRACE_HEADER + "".join(ftrace_line(ev) + "\n" for ev in rec.sorted_events())
+    lines = (ftrace_line(ev, rec.cmdlines) + "\n" for ev in rec.sorted_events())
+    return FTRACE_HEADER + "".join(lines)
 
 
 # -- Perfetto (Chrome trace-event JSON) --------------------------------------
