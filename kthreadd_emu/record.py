@@ -99,20 +99,26 @@ class Recorder:
     # -- control -------------------------------------------------------------
 
     def start(self, kern) -> None:
+        """Record ``kern`` from now on (again after a snapshot restore, which drops probes)."""
         if self.kern is not kern:
             self.kern = kern
             self.clock = InstructionClock(kern.machine)
             self._offset = [0] * len(kern.machine.cpus)
-            for name in SCHED_EVENTS + KTHREAD_EVENTS + ("oops",):
-                kern.register_trace(name, getattr(self, "_on_" + name))
+        self._probes(kern.unregister_trace)
+        self._probes(kern.register_trace)
         self.clock.start()
         self._current = {}  # a snapshot may have been restored since
         self.recording = True
 
     def stop(self) -> None:
-        if self.clock is not None:
+        if self.kern is not None:
             self.clock.stop()
+            self._probes(self.kern.unregister_trace)
         self.recording = False
+
+    def _probes(self, action) -> None:
+        for name in SCHED_EVENTS + KTHREAD_EVENTS + ("oops",):
+            action(name, getattr(self, "_on_" + name))
 
     def save(self, path, fmt: str = "ftrace") -> None:
         """Write the events as ``fmt``; the file appears whole or not at all."""
@@ -148,8 +154,6 @@ class Recorder:
     # -- probes --------------------------------------------------------------
 
     def _on_sched_process_fork(self, parent, child):
-        if not self.recording:
-            return
         child_comm, child_pid = comm_of(child), child.pid
         self.cmdlines[child_pid] = child_comm
         self._emit(
@@ -171,8 +175,6 @@ class Recorder:
         return (("comm", comm_of(p)), ("pid", p.pid), ("prio", p.prio))
 
     def _wakeup(self, name, p, success):
-        if not self.recording:
-            return
         fields = self._task_fields(p) + (("success", success), ("cpu", task_cpu(self.kern, p)))
         flow = self._flow() if success else None
         ev = self._emit(name, fields, flow_out=((flow, "wakeup"),) if success else ())
@@ -185,8 +187,6 @@ class Recorder:
         self._wakeup("sched_wakeup_new", p, success)
 
     def _on_sched_switch(self, prev, next):
-        if not self.recording:
-            return
         cpu = self.kern.this_cpu
         ready, flow = self._ready.pop(next.addr, (0, None))
         self._not_before(cpu, ready)
@@ -215,8 +215,6 @@ class Recorder:
 
     def _on_sched_migrate_task(self, p, dest_cpu):
         # The model calls set_task_cpu() at every switch; only real moves are shown.
-        if not self.recording:
-            return
         orig = task_cpu(self.kern, p)
         if orig == dest_cpu:
             return
@@ -224,16 +222,12 @@ class Recorder:
         self._emit("sched_migrate_task", fields)
 
     def _on_sched_process_exit(self, p):
-        if self.recording:
-            self._emit("sched_process_exit", self._task_fields(p))
+        self._emit("sched_process_exit", self._task_fields(p))
 
     def _on_sched_process_free(self, p):
-        if self.recording:
-            self._emit("sched_process_free", self._task_fields(p))
+        self._emit("sched_process_free", self._task_fields(p))
 
     def _on_kthread_create(self, create):
-        if not self.recording:
-            return
         flow = self._flow()
         fields = (
             ("create", f"{create.addr:#x}"),
@@ -244,8 +238,6 @@ class Recorder:
         self._requests[create.addr] = (ev.ts, flow)
 
     def _on_kthreadd_dequeue(self, create):
-        if not self.recording:
-            return
         queued = self._requests.get(create.addr, (0, None))[0]
         self._not_before(self.kern.this_cpu, queued + NS_PER_INSN)
         fields = (
@@ -255,20 +247,15 @@ class Recorder:
         self._emit("kthreadd_dequeue", fields)
 
     def _on_complete(self, x):
-        if self.recording:
-            self._emit("complete", (("x", f"{x.addr:#x}"), ("done", x.done)))
+        self._emit("complete", (("x", f"{x.addr:#x}"), ("done", x.done)))
 
     def _on_wait_for_completion_sleep(self, x):
-        if self.recording:
-            self._emit("wait_for_completion_sleep", (("x", f"{x.addr:#x}"),))
+        self._emit("wait_for_completion_sleep", (("x", f"{x.addr:#x}"),))
 
     def _on_wait_for_completion_wake(self, x):
-        if self.recording:
-            self._emit("wait_for_completion_wake", (("x", f"{x.addr:#x}"),))
+        self._emit("wait_for_completion_wake", (("x", f"{x.addr:#x}"),))
 
     def _on_oops(self, task, fault):
-        if not self.recording:
-            return
         banner = fault_header(fault)[1]
         self._emit(
             "oops",
