@@ -3,7 +3,6 @@ with ``add_parser(subparsers)`` and ``run(args) -> int``."""
 
 import argparse
 import sys
-from importlib import metadata
 
 from kthreadd_emu.commands import asm, asmtest, bench, ps, ptregs, record, stack, stress, walk
 from kthreadd_emu.errors import report
@@ -32,11 +31,22 @@ machine, where it deviates from 2.6.32, the trace formats and the
 assembly-test format."""
 
 
-def _version() -> str:
-    try:
-        return metadata.version("kthreadd-emu")
-    except metadata.PackageNotFoundError:
-        return "unknown (not installed)"
+class _VersionAction(argparse.Action):
+    """--version, reading the installed version only when asked (importlib.metadata
+    is slow to import, and every command would pay for it)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from importlib import metadata
+
+        try:
+            version = metadata.version("kthreadd-emu")
+        except metadata.PackageNotFoundError:
+            version = "unknown (not installed)"
+        print(f"kthreadd-emu {version} (Linux 2.6.32, i386)")
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,9 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
         # Wide enough for each command's help on one line, whatever the terminal.
         formatter_class=lambda prog: argparse.RawDescriptionHelpFormatter(prog, width=100),
     )
-    parser.add_argument(
-        "--version", action="version", version=f"kthreadd-emu {_version()} (Linux 2.6.32, i386)"
-    )
+    parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
     sub = parser.add_subparsers(
         dest="command", required=True, parser_class=_Parser, title="commands", metavar="COMMAND"
     )

@@ -11,9 +11,6 @@ rich only when stderr is a terminal; otherwise the bar is a no-op.
 import sys
 from contextlib import contextmanager
 
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
 
 class NullBar:
     """What long work reports to when nobody watches."""
@@ -29,7 +26,7 @@ NULL = NullBar()
 
 
 class _RichBar:
-    def __init__(self, progress: Progress, task):
+    def __init__(self, progress, task):
         self._progress, self._task = progress, task
 
     def advance(self, n: int = 1) -> None:
@@ -47,6 +44,16 @@ def progress_bar(description: str, total: int, stream=None):
     if not (hasattr(stream, "isatty") and stream.isatty()):
         yield NULL
         return
+    # rich is imported only when a bar is drawn: every command would pay for it.
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     columns = (
         TextColumn("{task.description}"),
         BarColumn(),

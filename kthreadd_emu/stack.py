@@ -19,8 +19,6 @@ so the same layout serves the live stack, the stack as copy_thread left it
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import drawsvg
-
 from emu.segment import __KERNEL_CS, __KERNEL_DS, __KERNEL_PERCPU, __KERNEL_STACK_CANARY, __USER_DS
 from kernel_model.consts import STACK_END_MAGIC, THREAD_SIZE
 from kernel_model.headers import thread_info
@@ -254,8 +252,10 @@ def _row_height(row: Row) -> int:
     return FREE_H if row.kind == "free" else ROW_H
 
 
-def draw_picture(pic: StackPicture, x: float = 0, y: float = 0) -> drawsvg.Group:
+def draw_picture(pic: StackPicture, x: float = 0, y: float = 0):
     """One stack as an SVG group: a column of words, high addresses on top."""
+    import drawsvg  # only when drawing: walk and stack --text need none of it
+
     g = drawsvg.Group(transform=f"translate({x},{y})", class_="stack", data_base=f"{pic.base:08x}")
     g.append(drawsvg.Text(pic.title, 13, MARGIN, 16, font_weight="bold"))
     top = 30
@@ -307,6 +307,8 @@ def _side_text(row: Row) -> str:
 
 def _mark(g, name: str, addr: int, y: float, i: int) -> None:
     """An arrow from the left margin to the boundary ``addr`` sits on."""
+    import drawsvg  # only when drawing: walk and stack --text need none of it
+
     x0 = BOX_X
     g.append(
         drawsvg.Line(
@@ -332,6 +334,8 @@ def picture_height(pic: StackPicture) -> int:
 
 def to_svg(pictures: list[StackPicture], captions: list[str] | None = None) -> str:
     """One or more stacks side by side."""
+    import drawsvg  # only when drawing: walk and stack --text need none of it
+
     height = max(picture_height(p) for p in pictures) + (24 if captions else 0)
     d = drawsvg.Drawing(COL_W * len(pictures) + 2 * MARGIN, height, font_family="monospace")
     d.append(drawsvg.Rectangle(0, 0, "100%", "100%", fill="white"))

@@ -119,12 +119,16 @@ def test_svg_into_a_missing_folder_is_one_line(tmp_path, capsys):
     assert len(err.splitlines()) == 1
 
 
-def test_drawing_a_stack_takes_well_under_half_a_second():
+def test_stack_svg_takes_under_half_a_second(tmp_path):
+    """The whole command in-process (boot included); drawing alone is a few ms."""
+    main(["stack", "--pid", "2", "--svg", str(tmp_path / "warm.svg")])  # imports, caches
+    start = time.perf_counter()
+    assert main(["stack", "--pid", "2", "--svg", str(tmp_path / "k.svg")]) == 0
+    assert time.perf_counter() - start < 0.5
     kern = booted_kernel(3)
     start = time.perf_counter()
-    svg = to_svg([task_stack_picture(kern, pick_task(kern, "2"))])
-    assert time.perf_counter() - start < 0.5
-    ET.fromstring(svg)
+    ET.fromstring(to_svg([task_stack_picture(kern, pick_task(kern, "2"))]))
+    assert time.perf_counter() - start < 0.05
 
 
 @pytest.mark.parametrize("pid", ["1", "3"])
