@@ -426,6 +426,10 @@ class _PerfettoBuilder:
 
     def event(self, ev: Event) -> None:
         f = dict(ev.fields)
+        if ev.cpu not in self.cpu_run and ev.name != "sched_switch":
+            # Whoever ran on this CPU when recording began: flows need a slice to start in.
+            comm = "swapper" if ev.pid == 0 else self.rec.cmdlines.get(ev.pid, "<...>")
+            self.cpu_run[ev.cpu] = (ev.ts, f"{comm} {ev.pid}")
         if ev.name == "sched_switch":
             self.switch(ev, f)
         elif ev.name in ("sched_wakeup", "sched_wakeup_new"):

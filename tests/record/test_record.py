@@ -168,6 +168,13 @@ def test_flows_join_a_start_to_an_end(perfetto):
         assert end["ts"] >= starts[flow]["ts"] and end["name"] == starts[flow]["name"]
     names = {e["name"] for e in ends.values()}
     assert names == {"wakeup", "kthread_create"}
+    # A viewer binds each flow point to the slice around it on its track.
+    slices = [e for e in perfetto["traceEvents"] if e["ph"] == "X"]
+    for point in list(starts.values()) + list(ends.values()):
+        assert any(
+            e["tid"] == point["tid"] and e["ts"] <= point["ts"] <= e["ts"] + e["dur"]
+            for e in slices
+        ), point
 
 
 def test_task_tracks_show_running_and_sleeping(perfetto):
