@@ -27,7 +27,7 @@ from kernel_model.process_32 import task_pt_regs
 from kernel_model.sched import task_cpu
 from kernel_model.traps import fault_header
 
-FORMATS = ("ftrace", "perfetto")
+FORMATS = ("ftrace", "perfetto", "perfetto-proto")
 NS_PER_INSN = 1  # nominal 1 GHz
 # __print_flags of sched_switch's prev_state in 2.6.32; 0 prints as "R".
 STATE_FLAGS = ((1, "S"), (2, "D"), (4, "T"), (8, "t"), (16, "Z"), (32, "X"), (64, "x"), (128, "W"))
@@ -274,12 +274,16 @@ class Recorder:
         return sorted(self.events, key=lambda ev: ev.ts)
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then rename it into place."""
+def write_atomically(path: Path, text: str | bytes) -> None:
+    """Write ``text`` (or bytes) to a temporary file beside ``path``, then rename it."""
     fd, tmp = _temporary_beside(path)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
+        if isinstance(text, bytes):
+            with os.fdopen(fd, "wb") as out:
+                out.write(text)
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(text)
         os.replace(tmp, path)
     except BaseException:
         os.unlink(tmp)
@@ -471,4 +475,48 @@ def render_perfetto(rec: Recorder) -> str:
     return json.dumps(_PerfettoBuilder(rec).build(), separators=(",", ":")) + "\n"
 
 
-RENDERERS = {"ftrace": render_ftrace, "perfetto": render_perfetto}
+# -- Perfetto's own protobuf format (optional: the perfetto package) ----------
+
+PROTO_FIELD_NAMES = {"cpu": "target_cpu"}  # sched_wakeup(_new): Perfetto's name for it
+
+
+def _state_bits(text: str) -> int:
+    """prev_state as the kernel's bits again (the ftrace text prints it as letters)."""
+    letters = dict((ch, bit) for bit, ch in STATE_FLAGS)
+    return sum(letters.get(ch, 0) for ch in text.split("|"))
+
+
+def render_perfetto_proto(rec: Recorder) -> bytes:
+    """A Perfetto trace of ftrace event bundles, one per CPU: Perfetto's own scheduling
+    view.  The sched events are Perfetto's typed ftrace events (same fields; ``cpu`` is
+    its ``target_cpu``); the kthread events and oopses are ftrace ``print`` events."""
+    try:
+        from perfetto.trace_builder.proto_builder import TraceProtoBuilder
+    except ImportError:
+        raise RecordError(
+            "--format perfetto-proto needs the perfetto package "
+            "(pip install 'kthreadd-emu[perfetto]')"
+        ) from None
+    builder = TraceProtoBuilder()
+    bundles = {}
+    for ev in rec.sorted_events():
+        if ev.cpu not in bundles:
+            bundles[ev.cpu] = builder.add_packet().ftrace_events
+            bundles[ev.cpu].cpu = ev.cpu
+        event = bundles[ev.cpu].event.add()
+        event.timestamp, event.pid = ev.ts, ev.pid
+        if ev.name in SCHED_EVENTS:
+            message = getattr(event, ev.name)
+            for name, value in ev.fields:
+                value = _state_bits(value) if name == "prev_state" else value
+                setattr(message, PROTO_FIELD_NAMES.get(name, name), value)
+        else:
+            event.print.buf = f"{ev.name}: {ftrace_fields(ev)}\n"
+    return builder.serialize()
+
+
+RENDERERS = {
+    "ftrace": render_ftrace,
+    "perfetto": render_perfetto,
+    "perfetto-proto": render_perfetto_proto,
+}

@@ -219,3 +219,34 @@ def test_a_failed_save_leaves_nothing_behind(tmp_path, monkeypatch):
     with pytest.raises(UnicodeEncodeError):  # fails half-way through the write
         record.write_atomically(tmp_path / "boot.txt", "ok\ud800")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_perfetto_protobuf_holds_the_same_events(ftrace, events, tmp_path):
+    from perfetto.protos.perfetto.trace.perfetto_trace_pb2 import Trace
+
+    path = tmp_path / "boot.pftrace"
+    assert main(["record", "--cpus", "3", "--format", "perfetto-proto", "-o", str(path)]) == 0
+    trace = Trace()
+    trace.ParseFromString(path.read_bytes())
+    got = [(b.ftrace_events.cpu, e) for b in trace.packet for e in b.ftrace_events.event]
+    assert sorted({cpu for cpu, _ in got}) == [0, 1, 2]
+    switches = [e.sched_switch for _, e in got if e.HasField("sched_switch")]
+    text_switches = [f for _, m, f, _ in events if m["event"] == "sched_switch"]
+    assert len(got) == len(events) and len(switches) == len(text_switches)
+    states = {"R": 0, "S": 1, "D": 2, "x": 64}
+    by_pids = sorted((s.prev_pid, s.next_pid, s.prev_state) for s in switches)
+    expected = sorted(
+        (int(f["prev_pid"]), int(f["next_pid"]), states[f["prev_state"]]) for f in text_switches
+    )
+    assert by_pids == expected
+    prints = [e.print.buf for _, e in got if e.HasField("print")]
+    assert any(b.startswith("kthread_create: create=") for b in prints)
+
+
+def test_perfetto_protobuf_without_the_package_is_one_line(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "perfetto.trace_builder.proto_builder", None)
+    with pytest.raises(record.RecordError, match="needs the perfetto package"):
+        record.Recorder().save(tmp_path / "x.pftrace", "perfetto-proto")
+    assert list(tmp_path.iterdir()) == []
