@@ -23,7 +23,11 @@ from emu.segment import __KERNEL_CS, __KERNEL_DS, __KERNEL_PERCPU, __KERNEL_STAC
 from kernel_model.consts import STACK_END_MAGIC, THREAD_SIZE
 from kernel_model.headers import thread_info
 from kernel_model.ptrace import PT_REGS_FIELDS, pt_regs
+from kernel_model.runtime import CALLEE_SAVED
 from kernel_model.sched import task_cpu
+from kthreadd_emu.errors import UsageError
+from kthreadd_emu.record import RecordError, check_output_path, write_atomically
+from kthreadd_emu.scenario import fork_frame
 
 RESERVED = 8
 SELECTORS = {
@@ -150,8 +154,6 @@ def layout(title, base, read, symbols, marks, fork_regs=None, notes=None, ti=Non
 
 def task_stack_picture(kern, task, at_fork: bool = False) -> StackPicture:
     """``task``'s stack now, or as copy_thread left it (the pt_regs kept at fork)."""
-    from kthreadd_emu.scenario import fork_frame
-
     base = task.stack
     comm = task.comm.decode(errors="replace")
     regs_at = base + THREAD_SIZE - RESERVED - pt_regs.SIZE
@@ -194,8 +196,6 @@ def _current_esp(kern, task) -> tuple[int, str]:
 
 def python_frame_notes(kern, task) -> dict[int, str]:
     """What switch_to and each Python kernel frame keep on the stack."""
-    from kernel_model.runtime import CALLEE_SAVED
-
     notes = {}
     if task.thread.ip != kern.symbols["ret_from_fork"]:
         # switch_to pushed eflags then ebp before saving esp in thread.sp.
@@ -381,9 +381,6 @@ def walk_pictures(w) -> tuple[list[StackPicture], list[str]]:
 
 def check_svg_path(path) -> None:
     """Refuse an SVG path that cannot be written, before any work (one clear line)."""
-    from kthreadd_emu.errors import UsageError
-    from kthreadd_emu.record import RecordError, check_output_path
-
     try:
         check_output_path(Path(path))
     except RecordError as err:
@@ -391,7 +388,5 @@ def check_svg_path(path) -> None:
 
 
 def write_walk_svg(w, path) -> None:
-    from kthreadd_emu.record import write_atomically
-
     pictures, captions = walk_pictures(w)
     write_atomically(Path(path), to_svg(pictures, captions))
