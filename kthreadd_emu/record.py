@@ -4,7 +4,8 @@ A ``Recorder`` listens to the scheduler's tracepoints (2.6.32's
 include/trace/events/sched.h: field names and order as there), the
 kthread events (a request queued, kthreadd dequeuing it, ``complete``,
 ``wait_for_completion`` going to sleep and waking) and each oops, and
-writes them as ftrace's text or as Chrome trace-event JSON (Perfetto).
+writes them as ftrace's text, as Chrome trace-event JSON (Perfetto's UI and
+chrome://tracing open it) or as Perfetto's own protobuf trace.
 
 The clock is emu/clock.py's count of emulated instructions per CPU, at a
 nominal 1 GHz (1 instruction = 1 ns); a call into a Python kernel

@@ -250,3 +250,31 @@ def test_perfetto_protobuf_without_the_package_is_one_line(tmp_path, monkeypatch
     with pytest.raises(record.RecordError, match="needs the perfetto package"):
         record.Recorder().save(tmp_path / "x.pftrace", "perfetto-proto")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_recorder_records_only_between_start_and_stop(tmp_path):
+    """The API a debugger drives: start(kern), stop(), save(path, format)."""
+    from kernel_model.kthread import kthread_run
+    from kthreadd_emu.scenario import booted_kernel, run_in_thread
+
+    kern = booted_kernel(2)
+    answer = kern.demo.symbols["answer"]
+
+    def spawn(name):
+        def main(k, out):
+            yield from kthread_run(k, answer, 1, name)
+
+        run_in_thread(kern, main, "caller")
+        kern.run()
+
+    rec = record.Recorder()
+    spawn("before")
+    rec.start(kern)
+    spawn("during")
+    rec.stop()
+    spawn("after")
+    rec.save(tmp_path / "t.txt", "ftrace")
+    text = (tmp_path / "t.txt").read_text()
+    assert "comm=during" in text
+    assert "before" not in text and "after" not in text
+    assert not rec.clock.running
