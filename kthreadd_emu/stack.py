@@ -379,14 +379,16 @@ def walk_pictures(w) -> tuple[list[StackPicture], list[str]]:
     return pictures, captions
 
 
-def check_svg_path(path) -> None:
+def check_svg_path(path, command: str) -> None:
     """Refuse an SVG path that cannot be written, before any work (one clear line)."""
     try:
         check_output_path(Path(path))
     except RecordError as err:
-        raise UsageError(f"--svg: {err}") from None
+        raise UsageError(f"{command}: --svg: {err}") from None
 
 
 def write_walk_svg(w, path) -> None:
     pictures, captions = walk_pictures(w)
+    if not pictures:
+        raise UsageError("walk: --svg: the new thread never ran, there is no stack to draw")
     write_atomically(Path(path), to_svg(pictures, captions))

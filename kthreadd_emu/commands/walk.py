@@ -36,7 +36,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     arg, budget = parse_int(args.arg, "--arg") & 0xFFFFFFFF, parse_int(args.budget, "--budget")
     if args.svg:
-        check_svg_path(args.svg)
+        check_svg_path(args.svg, "walk")
     result = walk(args.fn, arg, budget, args.via, args.syntax)
     if args.svg:
         write_walk_svg(result, args.svg)

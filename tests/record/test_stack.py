@@ -135,3 +135,10 @@ def test_stack_svg_takes_under_half_a_second(tmp_path):
 def test_other_tasks_draw_too(pid, capsys):
     code, out, _ = run_cli(capsys, "stack", "--pid", pid)
     assert code == 0 and f"pid {pid} " in out
+
+
+def test_walk_svg_into_a_missing_folder_is_one_line_before_the_walk(tmp_path, capsys):
+    path = tmp_path / "no" / "walk.svg"
+    code, out, err = run_cli(capsys, "walk", "--svg", str(path))
+    assert code == 1 and out == ""
+    assert err.startswith("kthreadd-emu: walk: --svg: cannot write") and len(err.splitlines()) == 1
