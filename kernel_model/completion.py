@@ -21,6 +21,7 @@ def init_completion(kern, x) -> None:
 def complete(kern, x) -> None:
     """Count one completion and wake the first waiter."""
     x.done += 1
+    kern.tracepoint("complete", x=x)
     waiters = list_entries(kern.mem, x.wait.task_list.addr, _LINK)
     if waiters:
         wake_up_process(kern, task_struct(kern.mem, wait_queue_t(kern.mem, waiters[0]).private))
@@ -34,7 +35,9 @@ def wait_for_completion(kern, x):
             list_add_tail(kern.mem, wait.task_list.addr, x.wait.task_list.addr)
             while not x.done:
                 set_current_state(kern, TASK_UNINTERRUPTIBLE)
+                kern.tracepoint("wait_for_completion_sleep", x=x)
                 yield from schedule(kern)
+            kern.tracepoint("wait_for_completion_wake", x=x)
             set_current_state(kern, TASK_RUNNING)
             list_del_init(kern.mem, wait.task_list.addr)
     x.done -= 1

@@ -29,6 +29,7 @@ DEATH_REAP = -1  # include/linux/tracehook.h
 def release_task(kern, p) -> None:
     """The last of a dead task but its struct and stack: unhash it and drop a reference."""
     unhash_process(kern, p)
+    kern.tracepoint("sched_process_free", p=p)
     put_task_struct(kern, p)
 
 
@@ -127,6 +128,7 @@ def do_exit(kern, code):
     tsk.flags |= PF_EXITING
     tsk.exit_code = code
     kern.tracepoint("do_exit", task=tsk, code=code)
+    kern.tracepoint("sched_process_exit", p=tsk)
     # mm_release(): complete_vfork_done() wakes a kthread_stop() waiter.
     if tsk.vfork_done:
         complete(kern, completion(kern.mem, tsk.vfork_done))

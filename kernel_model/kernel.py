@@ -248,6 +248,11 @@ class Kernel:
     def register_trace(self, name: str, probe) -> None:
         self._tracepoints[name].append(probe)
 
+    def unregister_trace(self, name: str, probe) -> None:
+        """Remove ``probe`` from tracepoint ``name`` (nothing if it is not there)."""
+        if probe in self._tracepoints[name]:
+            self._tracepoints[name].remove(probe)
+
 
 class KernelSnapshot:
     """A kernel's state at one moment: RAM in use, CPUs, and the Python side."""

@@ -52,6 +52,7 @@ def task_cpu(kern, p) -> int:
 
 
 def set_task_cpu(kern, p, cpu: int) -> None:
+    kern.tracepoint("sched_migrate_task", p=p, dest_cpu=cpu)
     task_thread_info(kern, p).cpu = cpu
 
 
@@ -176,8 +177,10 @@ def try_to_wake_up(kern, p, state_mask: int) -> bool:
     if not p.state & state_mask:
         return False
     p.state = TASK_RUNNING
-    if p.addr not in kern.on_rq:
+    success = p.addr not in kern.on_rq
+    if success:
         activate_task(kern, p, select_task_rq(kern, p))
+    kern.tracepoint("sched_wakeup", p=p, success=int(success))
     return True
 
 
@@ -188,6 +191,7 @@ def wake_up_process(kern, p) -> bool:
 def wake_up_new_task(kern, p, clone_flags: int) -> None:
     p.state = TASK_RUNNING
     activate_task(kern, p, select_task_rq(kern, p))
+    kern.tracepoint("sched_wakeup_new", p=p, success=1)
 
 
 def pick_next_task(kern, q: rq) -> int:
@@ -222,6 +226,7 @@ def schedule(kern):
     q.nr_switches += 1
     prev.nvcsw += 1
     set_task_cpu(kern, nxt, q.cpu)
+    kern.tracepoint("sched_switch", prev=prev, next=nxt)
     last = yield from context_switch(kern, prev, nxt)
     finish_task_switch(kern, task_struct(kern.mem, last))
 

@@ -5,10 +5,10 @@ import argparse
 import re
 import sys
 
-from kthreadd_emu.commands import asm, asmtest, bench, ps, ptregs, stress, walk
+from kthreadd_emu.commands import asm, asmtest, bench, ps, ptregs, record, stack, stress, walk
 from kthreadd_emu.errors import PROG, complain, report
 
-COMMANDS = (walk, ps, ptregs, asm, asmtest, stress, bench)
+COMMANDS = (walk, ps, ptregs, stack, record, asm, asmtest, stress, bench)
 
 
 class _ParseError(Exception):
@@ -25,16 +25,58 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message):
         command = self.prog.removeprefix(PROG).strip() or None
-        if command is None and message.endswith("required: command"):
+        if command is None and message.lower().endswith("required: command"):
             message = "a command is required: " + ", ".join(
                 m.__name__.split(".")[-1] for m in COMMANDS
             )
         raise _ParseError(command, message)
 
 
+DESCRIPTION = """\
+Watch Linux 2.6.32 (i386, SMP) create kernel threads on an emulated CPU:
+kernel_thread builds a real struct pt_regs, do_fork copies it onto the
+child's 8 KiB stack, and the child executes ret_from_fork ... iret ...
+kernel_thread_helper on Unicorn, instruction by instruction; kthreadd
+serves kthread_create requests, and the machine boots like the kernel."""
+
+EPILOG = """\
+Start with `kthreadd-emu walk` (a thread's birth, step by step) and
+`kthreadd-emu ps` (a booted machine).  `kthreadd-emu COMMAND --help` shows a
+command's options.  README.md, at the top of the source tree, explains the
+machine, where it deviates from 2.6.32, the trace formats and the
+assembly-test format."""
+
+
+class _VersionAction(argparse.Action):
+    """--version, reading the installed version only when asked (importlib.metadata
+    is slow to import, and every command would pay for it)."""
+
+    def __init__(self, option_strings, dest=argparse.SUPPRESS, **kwargs):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        from importlib import metadata
+
+        try:
+            version = metadata.version("kthreadd-emu")
+        except metadata.PackageNotFoundError:
+            version = "unknown (not installed)"
+        print(f"kthreadd-emu {version} (Linux 2.6.32, i386)")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog=PROG, description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    parser = _Parser(
+        prog=PROG,
+        description=DESCRIPTION,
+        epilog=EPILOG,
+        # Wide enough for each command's help on one line, whatever the terminal.
+        formatter_class=lambda prog: argparse.RawDescriptionHelpFormatter(prog, width=100),
+    )
+    parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
+    sub = parser.add_subparsers(
+        dest="command", required=True, parser_class=_Parser, title="commands", metavar="COMMAND"
+    )
     for module in COMMANDS:
         module.add_parser(sub)
     return parser

@@ -52,12 +52,16 @@ def run_main(kern, main, max_events=None) -> dict:
     return out
 
 
-def booted_kernel(ncpus: int = 3, profile: str = "rhel6", seed=None, budget: int = 1_000_000):
+def booted_kernel(
+    ncpus: int = 3, profile: str = "rhel6", seed=None, budget: int = 1_000_000, before_boot=None
+):
     """A kernel booted as Linux boots (kernel_init, kthreadd, per-CPU threads), all idle,
-    with asm/demo_threads.S loaded."""
+    with asm/demo_threads.S loaded; ``before_boot(kern)`` runs just before it boots."""
     kern = Kernel(ncpus, seed=seed, budget=budget)
     kern.demo = kern.load_asm(DEMO_SOURCE)
     record_fork_frames(kern)
+    if before_boot is not None:
+        before_boot(kern)
     kern.boot(profile)
     return kern
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from kernel_model.consts import IS_ERR
 from kernel_model.kthread import kthread_run
 from kernel_model.sched import schedule
+from kthreadd_emu.progress import NULL
 from kthreadd_emu.scenario import run_in_thread
 
 
@@ -18,8 +19,9 @@ class StressResult:
     pids: list
 
 
-def stress(kern, total: int, alive: int, keep_pids: bool = False) -> StressResult:
-    """Create ``total`` threads running ``answer``, at most ``alive`` at a time."""
+def stress(kern, total: int, alive: int, keep_pids: bool = False, bar=NULL) -> StressResult:
+    """Create ``total`` threads running ``answer``, at most ``alive`` at a time
+    (``bar``, a kthreadd_emu.progress bar, advances by one per thread created)."""
     fn = kern.demo.symbols["answer"]
     pids: list[int] = []
     if keep_pids:
@@ -33,6 +35,7 @@ def stress(kern, total: int, alive: int, keep_pids: bool = False) -> StressResul
                 yield from schedule(k)
             task = yield from kthread_run(k, fn, i, "stress/%d", i)
             counts["failed" if IS_ERR(task) else "created"] += 1
+            bar.advance()
         while k.data.nr_threads - base > 1:
             yield from schedule(k)
 

@@ -9,8 +9,8 @@ thread, which parks in kthread() until woken, then runs the function.
 
 from dataclasses import dataclass, field
 
-from emu.trace import Tracer
-from kernel_model.consts import CLONE_FILES, CLONE_FS, SIGCHLD
+from emu.trace import HEAD, Tracer
+from kernel_model.consts import CLONE_FILES, CLONE_FS, SIGCHLD, THREAD_SIZE
 from kernel_model.exit import do_wait
 from kernel_model.kernel import SoftLockup
 from kernel_model.kthread import kthread_run
@@ -27,6 +27,7 @@ from kthreadd_emu.scenario import (
 )
 
 WALK_FLAGS = CLONE_FS | CLONE_FILES | SIGCHLD
+STACK_TOP = 256  # bytes of the child's stack kept with each step (walk --svg)
 
 
 @dataclass
@@ -47,6 +48,8 @@ class Walk:
     exit_code: int | None = None  # the kernel's int, signed; None: the thread never exited
     log: list = field(default_factory=list)
     stopped: str | None = None  # why the walk ended before the thread exited (a soft lockup)
+    stack_tops: list = field(default_factory=list)  # per step: the top STACK_TOP bytes
+    symbols: object = None
 
 
 class _ChildWatch:
@@ -65,6 +68,9 @@ class _ChildWatch:
             if addr != self.kern.symbols["ret_from_fork"]:
                 return False
             self.state = "on"
+        if len(self.result.stack_tops) < HEAD:  # only the head's steps are drawn
+            top = self.kern.task(self.task_addr).stack + THREAD_SIZE
+            self.result.stack_tops.append(self.kern.mem.read(top - STACK_TOP, STACK_TOP))
         return True
 
     def born(self, child) -> None:
@@ -94,7 +100,7 @@ def walk(fn_spec="answer", arg=21, budget=1_000_000, via="kernel_thread", syntax
     else:
         kern, _ = demo_kernel(budget=budget)
     fn = resolve_function(kern, fn_spec)
-    result = Walk(fn=fn, arg=arg, via=via, fn_name=kern.symbols.label(fn))
+    result = Walk(fn=fn, arg=arg, via=via, fn_name=kern.symbols.label(fn), symbols=kern.symbols)
     kern.console = result.log.append
     watch = _ChildWatch(kern, result, builder_pid=2 if via == "kthread_create" else 0)
     kern.register_trace("kernel_thread", lambda regs: watch.built(regs))

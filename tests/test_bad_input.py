@@ -105,8 +105,12 @@ REFUSED = [
     # bench, and no command at all
     (["bench", "--quick=3"], "bench: argument --quick: ignored explicit argument '3'"),
     (["bench", "--runs", "3"], "bench: unrecognized arguments: --runs 3"),
-    (["nosuch"], "kthreadd-emu: argument command: invalid choice: 'nosuch'"),
-    ([], "kthreadd-emu: a command is required: walk, ps, ptregs, asm, asmtest, stress, bench"),
+    (["nosuch"], "kthreadd-emu: argument COMMAND: invalid choice: 'nosuch'"),
+    (
+        [],
+        "kthreadd-emu: a command is required: "
+        "walk, ps, ptregs, stack, record, asm, asmtest, stress, bench",
+    ),
 ]
 
 

@@ -17,7 +17,8 @@ def test_walk_in_a_real_process():
 def test_no_command_is_a_usage_error():
     proc = run()
     assert proc.returncode == 1 and proc.stderr == (
-        "kthreadd-emu: a command is required: walk, ps, ptregs, asm, asmtest, stress, bench\n"
+        "kthreadd-emu: a command is required: "
+        "walk, ps, ptregs, stack, record, asm, asmtest, stress, bench\n"
     )
 
 

@@ -3,7 +3,8 @@ measured in the same process."""
 
 import json
 
-from kthreadd_emu.bench import run_benchmarks
+from kthreadd_emu.bench import BENCH_STAGES, run_benchmarks
+from kthreadd_emu.progress import progress_bar
 
 
 def add_parser(sub) -> None:
@@ -14,7 +15,8 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    results = run_benchmarks(quick=args.quick)
+    with progress_bar("bench", BENCH_STAGES) as bar:
+        results = run_benchmarks(quick=args.quick, bar=bar)
     if args.json:
         print(json.dumps(results, indent=1))
     else:

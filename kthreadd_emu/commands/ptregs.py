@@ -28,14 +28,14 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     pid = parse_int(args.pid, "--pid", *PIDS)
     kern = machine_from_args(args)
-    task = _pick(kern, pid)
+    task = pick_task(kern, pid)
     frame = task_pt_regs(kern, task)
     values = frame.values() if args.live else fork_frame(kern, task.pid)
     print("\n".join(FORMATS[args.format](kern, task, frame.addr, values)))
     return 0
 
 
-def _pick(kern, pid: int):
+def pick_task(kern, pid: int):
     task = find_task_by_pid(kern, pid)
     if task is None:
         pids = ", ".join(str(p.pid) for p in for_each_process(kern))

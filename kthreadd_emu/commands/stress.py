@@ -2,6 +2,7 @@
 
 from kthreadd_emu.commands.ps import add_machine_options, machine_from_args
 from kthreadd_emu.errors import parse_int
+from kthreadd_emu.progress import progress_bar
 from kthreadd_emu.stress import stress
 
 THREADS = (1, 10_000_000)
@@ -28,7 +29,8 @@ def run(args) -> int:
     alive = parse_int(args.alive, "--alive", *ALIVE)
     kern = machine_from_args(args)
     before = (kern.mm.stacks.in_use, kern.mm.tasks.in_use, kern.data.pidmap_nr_free)
-    result = stress(kern, threads, alive)
+    with progress_bar("threads created", threads) as bar:
+        result = stress(kern, threads, alive, bar=bar)
     after = (kern.mm.stacks.in_use, kern.mm.tasks.in_use, kern.data.pidmap_nr_free)
     print(
         f"created {result.created}, failed {result.failed} in {result.seconds:.1f} s "

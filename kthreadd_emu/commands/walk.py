@@ -3,6 +3,7 @@
 import json
 
 from kthreadd_emu.errors import INT_MIN, MAX_BUDGET, WORD_MAX, complain, parse_int
+from kthreadd_emu.stack import check_svg_path, write_walk_svg
 from kthreadd_emu.walk import WALK_FLAGS, walk
 
 REG_ORDER = ("eax", "ebx", "ecx", "edx", "esi", "edi", "ebp", "esp", "eip", "eflags",
@@ -28,13 +29,18 @@ def add_parser(sub) -> None:
     )
     p.add_argument("--syntax", choices=("att", "intel"), default="att", help="disassembly syntax")
     p.add_argument("--json", action="store_true", help="one JSON object instead of text")
+    p.add_argument("--svg", metavar="FILE", help="also draw the stack at each entry landmark")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
     arg = parse_int(args.arg, "--arg", INT_MIN, WORD_MAX) & WORD_MAX
     budget = parse_int(args.budget, "--budget", 1, MAX_BUDGET)
+    if args.svg:
+        check_svg_path(args.svg, "walk")
     result = walk(args.fn, arg, budget, args.via, args.syntax)
+    if args.svg:
+        write_walk_svg(result, args.svg)
     print(json.dumps(as_json(result), indent=1) if args.json else "\n".join(as_text(result)))
     if result.stopped:
         complain("walk", result.stopped)

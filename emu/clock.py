@@ -1,0 +1,101 @@
+"""The emulated clock: instructions executed, counted per CPU.
+
+Unicorn has no instruction counter.  A ``UC_HOOK_BLOCK`` hook sees each
+translated block as it starts, as (address, size in bytes); the block is
+disassembled once (emu/disasm.py) and its instruction count cached by
+(address, size).  A block cut short (a stop in a code hook, the end of a
+time slice, a fault) still counts whole: the clock may run a few
+instructions ahead, never behind.
+
+A call from guest code into a Python-implemented kernel function runs no
+emulated instruction; it is charged ``python_call_cost`` instructions so
+that the kernel's work shows on a timeline.
+
+The hooks cost a Python callback per block, so they are installed only
+while a clock runs (``start``/``stop``): plain runs do not pay for them.
+"""
+
+import ctypes
+
+from unicorn import UC_HOOK_BLOCK, UcError
+from unicorn.unicorn_py3.unicorn import HOOK_CODE_CFUNC, uc_hook_h, uclib
+
+from emu.disasm import disassemble
+
+PYTHON_CALL_COST = 1000
+
+
+def attach_block_hook(cpu, callback):
+    """Call ``callback(uch, address, size, user_data)`` at every block ``cpu`` starts;
+    returns what ``detach_block_hook`` needs.  The one place that knows how a CPU runs
+    (one Unicorn instance per CPU today).  The hook goes to the C library directly:
+    the binding's wrapper would add two Python calls to every block."""
+    fptr = HOOK_CODE_CFUNC(callback)
+    handle = uc_hook_h()
+    uch = cpu.uc._uch
+    status = uclib.uc_hook_add(
+        uch, ctypes.byref(handle), UC_HOOK_BLOCK, fptr, None, ctypes.c_uint64(1), ctypes.c_uint64(0)
+    )
+    if status:
+        raise UcError(status)
+    return handle, fptr  # fptr must outlive the hook
+
+
+def detach_block_hook(cpu, hook) -> None:
+    handle, _ = hook
+    status = uclib.uc_hook_del(cpu.uc._uch, handle)
+    if status:
+        raise UcError(status)
+
+
+class InstructionClock:
+    """Per-CPU counts of emulated instructions (plus charged Python calls)."""
+
+    def __init__(self, machine, python_call_cost: int = PYTHON_CALL_COST):
+        self.machine = machine
+        self.python_call_cost = python_call_cost
+        self.counts = [0] * len(machine.cpus)
+        self._insns: dict[tuple[int, int], int] = {}
+        self._hooks: list = []
+
+    @property
+    def running(self) -> bool:
+        return bool(self._hooks)
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self._hooks = [
+            (cpu, attach_block_hook(cpu, self._block_counter(cpu.index)))
+            for cpu in self.machine.cpus
+        ]
+        self.machine.call_observers.append(self._on_python_call)
+
+    def stop(self) -> None:
+        if not self.running:
+            return
+        for cpu, hook in self._hooks:
+            detach_block_hook(cpu, hook)
+        self._hooks = []
+        self.machine.call_observers.remove(self._on_python_call)
+
+    def _block_counter(self, index: int):
+        counts, insns, count_block = self.counts, self._insns, self.block_instructions
+
+        def on_block(_uch, address, size, _user_data):
+            n = insns.get((address, size))
+            if n is None:
+                n = insns[address, size] = count_block(address, size)
+            counts[index] += n
+
+        return on_block
+
+    def block_instructions(self, address: int, size: int) -> int:
+        """How many instructions the block [address, address + size) holds (at least 1)."""
+        mem = self.machine.mem
+        if size <= 0 or not mem.contains(address, size):
+            return 1
+        return max(1, len(disassemble(mem.read(address, size), address)))
+
+    def _on_python_call(self, cpu, addr):
+        self.counts[cpu.index] += self.python_call_cost

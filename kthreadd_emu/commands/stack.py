@@ -1,0 +1,45 @@
+"""kthreadd-emu stack: a picture of a task's 8 KiB kernel stack (text or SVG)."""
+
+from pathlib import Path
+
+from kthreadd_emu.commands.ps import add_machine_options, machine_from_args
+from kthreadd_emu.commands.ptregs import pick_task
+from kthreadd_emu.errors import PIDS, UsageError, parse_int
+from kthreadd_emu.record import RecordError, check_output_path, write_atomically
+from kthreadd_emu.stack import as_text, task_stack_picture, to_svg
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "stack",
+        help="boot, then draw a task's 8 KiB kernel stack (text or SVG)",
+        description="thread_info and STACK_END_MAGIC at the bottom, the free area, the "
+        "frames with return addresses named, the pt_regs frame at the top with what each "
+        "field means, the 8 reserved bytes; thread.sp, thread.sp0 and esp marked.",
+    )
+    p.add_argument("--pid", required=True, help="the task")
+    out = p.add_mutually_exclusive_group()
+    out.add_argument("--svg", metavar="FILE", help="write an SVG picture to FILE")
+    out.add_argument("--text", action="store_true", help="print it as text (the default)")
+    p.add_argument(
+        "--at-fork", action="store_true", help="the stack as copy_thread left it, before it ran"
+    )
+    add_machine_options(p)
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    svg = None if args.svg is None else Path(args.svg)
+    try:
+        if svg is not None:
+            check_output_path(svg)
+        kern = machine_from_args(args)
+        task = pick_task(kern, parse_int(args.pid, "--pid", *PIDS))
+        pic = task_stack_picture(kern, task, args.at_fork)
+        if svg is None:
+            print("\n".join(as_text(pic)))
+        else:
+            write_atomically(svg, to_svg([pic]))
+    except (RecordError, UsageError) as err:
+        raise UsageError(str(err)) from None
+    return 0
