@@ -31,17 +31,14 @@ class Tracer:
         self.want = want
         self.syntax = syntax
         self.steps: list[Step] = []
-        self._hooks = []
-        end = machine.map.end - 1
-        for cpu in machine.cpus:
-            self._hooks.append(
-                (cpu, cpu.uc.hook_add(UC_HOOK_CODE, self._on_insn, cpu, PAGE_OFFSET, end))
-            )
+        self._hook = machine.hook_add(UC_HOOK_CODE, self._on_insn, PAGE_OFFSET, machine.map.end - 1)
         machine.call_observers.append(self._on_python_call)
 
     def _on_insn(self, uc, addr, size, cpu):
-        # A thunk is reported once, by the machine, even if the call blocks and resumes.
-        if addr not in self.machine.python_functions and self.want(cpu.index, addr):
+        # A thunk is reported once, by the machine, even if the call blocks and resumes;
+        # py_ret is the return-to-Python trap, not an instruction.
+        m = self.machine
+        if addr not in m.python_functions and addr != m.map.py_ret and self.want(cpu.index, addr):
             code = self.machine.mem.read(addr, 16)
             insn = disassemble_one(code, addr, self.syntax, self.machine.symbols)
             self._record(cpu, addr, insn.text)
@@ -52,11 +49,11 @@ class Tracer:
 
     def _record(self, cpu, addr, text):
         m = self.machine
-        regs = cpu.regs(REG_NAMES).values
+        regs = cpu.regs(REG_NAMES)
         self.steps.append(Step(cpu.index, addr, m.symbols.describe(addr), text, regs))
 
     def close(self) -> None:
-        for cpu, handle in self._hooks:
-            cpu.uc.hook_del(handle)
-        self._hooks.clear()
+        if self._hook is not None:
+            self.machine.hook_del(self._hook)
+            self._hook = None
         self.machine.call_observers.remove(self._on_python_call)
