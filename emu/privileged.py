@@ -37,6 +37,9 @@ REFUSED = {
     "sysexit": "leaves through the SYSENTER MSRs (not modelled)",
 }
 _CONTROL_WRITE = ("%cr", "%dr")
+# Stores whose next instruction is not simply the following one (a call's push,
+# a repeated string store): restarting after them would change what they do.
+_NOT_SEQUENTIAL = ("call", "rep", "int", "enter", "push", "stos", "movs")
 
 
 def refusal(mnemonic: str, operands: str) -> str | None:
@@ -103,7 +106,9 @@ class PrivilegedCode:
         uc.emu_stop()
 
     def _on_code_write(self, uc, access, address, size, value, _):
-        """A guest store into code: scan what the code around it will be."""
+        """A guest store into code: keep code and data coherent, as x86 does, and
+        scan what the code around it will be."""
+        self._coherent(uc, address, size)
         m = self.machine
         lo = max(m.map.text, address - 15)
         hi = min(m.map.text + m.map.text_size, address + size + 15)
@@ -114,6 +119,18 @@ class PrivilegedCode:
             uc.hook_del(self.sites.pop(addr)[1])
         for insn in disassemble(bytes(window), lo):
             self._consider(insn)
+
+    def _coherent(self, uc, address: int, size: int) -> None:
+        """Drop the translations of the bytes being written and, for a plain
+        store, restart after it: the rest of the current translation block may
+        hold the stale instruction (Unicorn misses a write into its own block).
+        EIP is exact in a memory hook; writing it completes the store first."""
+        m = self.machine
+        uc.ctl_remove_cache(address, address + size)
+        eip = m.loaded.read("eip")
+        insn = disassemble(m.mem.read(eip, 16), eip, 1)
+        if insn and not insn[0].text.startswith(_NOT_SEQUENTIAL):
+            m.loaded.write("eip", eip + insn[0].size)
 
     def save(self) -> dict:
         return {addr: outcome for addr, (outcome, _) in self.sites.items()}

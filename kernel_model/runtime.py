@@ -40,6 +40,7 @@ from dataclasses import dataclass
 from emu.cpu import RegisterBatch
 from emu.events import BudgetExhausted, Fault, Halt, PythonCall, PythonReturn
 from emu.memory import BadAddress
+from kernel_model.bug import bug_report
 from kernel_model.consts import X86_EFLAGS_IF
 
 CALLEE_SAVED = ("ebx", "esi", "edi", "ebp")
@@ -210,7 +211,9 @@ class Runtime:
             return self._call_python(cpu, addr)
         except BadAddress as err:
             cpu.stop = self._bad_pointer(cpu, err)
-            return True
+        except Exception as err:  # noqa: BLE001 - the kernel's own failure is a BUG
+            cpu.stop = self._kernel_bug(cpu, err)
+        return True
 
     def on_pyreturn(self, cpu) -> bool:
         """Code hook at py_ret: a guest function called from Python returned."""
@@ -229,11 +232,20 @@ class Runtime:
             return self._advance(cpu, frames[-1], cpu.read("eax"))
         except BadAddress as err:
             cpu.stop = self._bad_pointer(cpu, err)
-            return True
+        except Exception as err:  # noqa: BLE001 - the kernel's own failure is a BUG
+            cpu.stop = self._kernel_bug(cpu, err)
+        return True
 
     def _bad_pointer(self, cpu, err: BadAddress) -> Fault:
         """Python kernel code dereferenced a bad pointer: the kernel would oops here."""
         return Fault(cpu.read("eip"), "page", address=err.address, access="read")
+
+    def _kernel_bug(self, cpu, err: Exception) -> Fault:
+        """The kernel's Python code failed: its BUG(), or not the kernel's at all."""
+        report = bug_report(err)
+        if report is None:
+            raise err
+        return Fault(cpu.read("eip"), "bug", detail="\n".join(report))
 
     def _call_python(self, cpu, addr) -> bool:
         export = self.by_addr[addr]
@@ -380,6 +392,8 @@ class Runtime:
                 return None
         except BadAddress as err:
             return self._bad_pointer(cpu, err)
+        except Exception as err:  # noqa: BLE001 - the kernel's own failure is a BUG
+            return self._kernel_bug(cpu, err)
         if self.mode[i] is GUEST:
             return self._run_guest(cpu)
         return None

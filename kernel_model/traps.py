@@ -63,6 +63,8 @@ def fault_header(fault) -> tuple[list[str], str, int]:
     if type(fault) is Halt:
         # cli; hlt: nothing can wake the CPU; the NMI watchdog's die_nmi() reports it.
         return [], NMI_LOCKUP, SIGBUS
+    if fault.kind == "bug":
+        return fault.detail.split("\n"), "invalid opcode: 0000", SIGSEGV
     if fault.kind == "page":
         what = "NULL pointer dereference" if fault.address < PAGE_SIZE else "paging request"
         at = "(null)" if fault.address == 0 else f"{fault.address:08x}"
