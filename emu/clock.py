@@ -25,25 +25,30 @@ from emu.disasm import disassemble
 PYTHON_CALL_COST = 1000
 
 
-def attach_block_hook(cpu, callback):
-    """Call ``callback(uch, address, size, user_data)`` at every block ``cpu`` starts;
-    returns what ``detach_block_hook`` needs.  The one place that knows how a CPU runs
-    (one Unicorn instance per CPU today).  The hook goes to the C library directly:
-    the binding's wrapper would add two Python calls to every block."""
+def attach_block_hook(machine, callback):
+    """Call ``callback(uch, address, size, user_data)`` at every block the machine's one
+    Unicorn starts (``machine.loaded`` says which CPU); returns what
+    ``detach_block_hook`` needs.  The hook goes to the C library directly: the
+    binding's wrapper would add two Python calls to every block."""
     fptr = HOOK_CODE_CFUNC(callback)
     handle = uc_hook_h()
-    uch = cpu.uc._uch
     status = uclib.uc_hook_add(
-        uch, ctypes.byref(handle), UC_HOOK_BLOCK, fptr, None, ctypes.c_uint64(1), ctypes.c_uint64(0)
+        machine.uch,
+        ctypes.byref(handle),
+        UC_HOOK_BLOCK,
+        fptr,
+        None,
+        ctypes.c_uint64(1),
+        ctypes.c_uint64(0),
     )
     if status:
         raise UcError(status)
     return handle, fptr  # fptr must outlive the hook
 
 
-def detach_block_hook(cpu, hook) -> None:
+def detach_block_hook(machine, hook) -> None:
     handle, _ = hook
-    status = uclib.uc_hook_del(cpu.uc._uch, handle)
+    status = uclib.uc_hook_del(machine.uch, handle)
     if status:
         raise UcError(status)
 
@@ -65,28 +70,26 @@ class InstructionClock:
     def start(self) -> None:
         if self.running:
             return
-        self._hooks = [
-            (cpu, attach_block_hook(cpu, self._block_counter(cpu.index)))
-            for cpu in self.machine.cpus
-        ]
+        self._hooks = [attach_block_hook(self.machine, self._block_counter())]
         self.machine.call_observers.append(self._on_python_call)
 
     def stop(self) -> None:
         if not self.running:
             return
-        for cpu, hook in self._hooks:
-            detach_block_hook(cpu, hook)
+        for hook in self._hooks:
+            detach_block_hook(self.machine, hook)
         self._hooks = []
         self.machine.call_observers.remove(self._on_python_call)
 
-    def _block_counter(self, index: int):
+    def _block_counter(self):
         counts, insns, count_block = self.counts, self._insns, self.block_instructions
+        machine = self.machine
 
         def on_block(_uch, address, size, _user_data):
             n = insns.get((address, size))
             if n is None:
                 n = insns[address, size] = count_block(address, size)
-            counts[index] += n
+            counts[machine.loaded.index] += n
 
         return on_block
 

@@ -32,6 +32,7 @@ class Fault(StopReason):
     address: int = 0
     access: str = ""
     vector: int = 0
+    detail: str = ""  # why this machine refused the instruction (emu/privileged.py)
 
 
 @dataclass(frozen=True)
@@ -44,3 +45,8 @@ class BudgetExhausted(StopReason):
 @dataclass(frozen=True)
 class Breakpoint(StopReason):
     """A requested stop address was reached (the instruction has not run)."""
+
+
+@dataclass(frozen=True)
+class Halt(StopReason):
+    """The CPU reached a ``hlt`` (it has not run): it waits for an interrupt."""

@@ -1,24 +1,56 @@
-"""The machine: CPUs sharing one RAM, the loaded images, the symbol table.
+"""The machine: CPUs sharing one RAM and one Unicorn instance, the loaded
+images, the symbol table.
+
+One Unicorn instance drives every CPU.  A CPU is its register context
+(emu/cpu.py); running CPU n means loading its context into Unicorn
+(``uc_context_restore``, in C) after saving the one that ran before.  The
+translation cache is shared, as the kernel text is shared; each CPU's GDTR
+and segment caches travel with its context, so ``%fs`` and ``%gs`` reach
+that CPU's own per-CPU area.  Hooks are installed once and learn which CPU
+is running from ``Machine.loaded``.
 
 The machine runs guest code and reports why it stopped; it knows nothing
 about tasks.  Python-implemented functions get a one-byte ``ret`` thunk
 each: a guest ``call`` lands on the thunk, a code hook hands the call to
 ``pycall`` (installed by the kernel model), and the ``ret`` then returns
-to the caller with whatever the Python side left in %eax.
+to the caller with whatever the Python side left in %eax.  A guest function
+called from Python returns to ``py_ret``, whose hook hands control back to
+``pyreturn``; both may redirect the CPU (write EIP) without leaving the
+emulator, so a whole chain of calls between Python and guest code costs one
+``emu_start``.
 """
 
 import bisect
+import ctypes
 
-from unicorn import UC_MEM_FETCH_UNMAPPED, UC_MEM_READ_UNMAPPED, UC_MEM_WRITE_UNMAPPED, UcError
+from unicorn import (
+    UC_ARCH_X86,
+    UC_HOOK_CODE,
+    UC_HOOK_INTR,
+    UC_HOOK_MEM_UNMAPPED,
+    UC_HOOK_MEM_WRITE,
+    UC_MEM_FETCH_UNMAPPED,
+    UC_MEM_READ_UNMAPPED,
+    UC_MEM_WRITE_UNMAPPED,
+    UC_MODE_32,
+    UC_PROT_ALL,
+    Uc,
+    UcError,
+    x86_const,
+)
 from unicorn.unicorn_const import UC_ERR_INSN_INVALID
+from unicorn.unicorn_py3.unicorn import uclib
 
-from emu.cpu import CPU
+from emu.cpu import CPU, UC_REG
 from emu.events import BudgetExhausted, Fault, PythonCall, PythonReturn, StopReason
-from emu.memory import Memory, MemoryMap
+from emu.memory import PAGE_OFFSET, Memory, MemoryMap
+from emu.privileged import PrivilegedCode
+from emu.segment import KERNEL_SEGMENTS
 from emu.symbols import SymbolTable
 
 MAX_CPUS = 256
 RET, HLT = 0xC3, 0xF4
+TCG_BUFFER = 32 << 20  # one translation cache for every CPU
 _ACCESS = {
     UC_MEM_READ_UNMAPPED: "read",
     UC_MEM_WRITE_UNMAPPED: "write",
@@ -40,16 +72,79 @@ class Machine:
         self.cpus = [CPU(self, i) for i in range(ncpus)]
         self.python_functions: dict[int, str] = {}
         self.pycall = None  # pycall(cpu, addr) -> True to stop the CPU
+        self.pyreturn = None  # pyreturn(cpu) -> True to stop the CPU (at py_ret)
+        self.trap = None  # trap(cpu, vector) -> True if handled without stopping
         self.call_observers = []  # observer(cpu, addr): a Python function is about to run
+        self.loaded: CPU | None = None
         self.mem.write(self.map.py_ret, bytes([HLT]))
         self.symbols.add("py_ret", self.map.py_ret, 1, "python")
+        self._power_on()
+        self.privileged = PrivilegedCode(self)
+
+    # -- the one Unicorn instance ------------------------------------------
+
+    def _power_on(self) -> None:
+        uc = Uc(UC_ARCH_X86, UC_MODE_32)
+        uc.ctl_set_tcg_buffer_size(TCG_BUFFER)
+        uc.mem_map_ptr(PAGE_OFFSET, self.map.ram_size, UC_PROT_ALL, self.mem.host_address)
+        # Runs end at a stop (hook, hlt, fault, count), never at an address:
+        # an ``until`` would also drop the translation holding until-1 each time.
+        uc.ctl_exits_enabled(True)
+        uc.ctl_set_exits([0])
+        self.uc, self.uch = uc, uc._uch
+        thunks_end = self.map.thunks + self.map.thunks_size - 1
+        uc.hook_add(UC_HOOK_CODE, self._on_thunk, None, self.map.thunks, thunks_end)
+        uc.hook_add(UC_HOOK_MEM_UNMAPPED, self._on_unmapped)
+        uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
+        self._reset = uc.context_save()  # the state every CPU powers on in
+        self._size = self._reset.size
+
+    def context_of(self, cpu: CPU):
+        """The saved context of a CPU that is not loaded (powered on if needed)."""
+        if cpu.context is None:
+            self._start_cpu(cpu)
+        return cpu.context
+
+    def _start_cpu(self, cpu: CPU) -> None:
+        """Power ``cpu`` on: protected mode, its GDT, the kernel's selectors."""
+        if cpu.gdtr is None:
+            raise MachineError(f"CPU {cpu.index} has no GDT loaded")
+        context = ctypes.create_string_buffer(bytes(self._reset), self._size)
+        regs = {"gdtr": (0, *cpu.gdtr, 0), **KERNEL_SEGMENTS}
+        # Segment loads go through the GDT, so they need the live CPU: borrow it.
+        was = self.loaded
+        self._save_loaded()
+        uclib.uc_context_restore(self.uch, context)
+        for name, value in regs.items():
+            self.uc.reg_write(x86_const.UC_X86_REG_GDTR if name == "gdtr" else UC_REG[name], value)
+        uclib.uc_context_save(self.uch, context)
+        cpu.context = context
+        self.loaded = None
+        if was is not None:
+            self.load_cpu(was)
+
+    def _save_loaded(self) -> None:
+        if self.loaded is not None:
+            uclib.uc_context_save(self.uch, self.loaded.context)
+            self.loaded = None
+
+    def load_cpu(self, cpu: CPU) -> None:
+        """Make ``cpu`` the one Unicorn runs (a context switch of the host, not the guest)."""
+        if self.loaded is cpu:
+            return
+        context = self.context_of(cpu)
+        self._save_loaded()
+        uclib.uc_context_restore(self.uch, context)
+        self.loaded = cpu
+
+    # -- images and snapshots -----------------------------------------------
 
     def load(self, image) -> None:
         """Place an assembled image at its origin and publish its symbols."""
         end = image.origin + len(image.code)
         self.mem.write(image.origin, image.code)
-        for cpu in self.cpus:
-            cpu.forget_code(image.origin, end)
+        self.forget_code(image.origin, end)
+        self.privileged.scan(image.origin, end)
         inside = sorted((a, n) for n, a in image.symbols.items() if image.origin <= a < end)
         starts = sorted({a for a, _ in inside}) + [end]
         for addr, name in inside:
@@ -57,18 +152,35 @@ class Machine:
             nxt = starts[bisect.bisect_right(starts, addr)]
             self.symbols.add(name, addr, nxt - addr, "asm")
 
+    def forget_code(self, start: int, end: int) -> None:
+        """Drop translations of [start, end): host-side writes are invisible to Unicorn."""
+        if end > start:
+            self.uc.ctl_remove_cache(start, end)
+
     def save(self, ranges) -> tuple:
         """The machine's state: the given RAM ranges, every CPU, the symbol table."""
-        return self.mem.save(ranges), [cpu.save() for cpu in self.cpus], self.symbols.copy()
+        self._save_loaded()
+        contexts = [None if c.context is None else c.context.raw for c in self.cpus]
+        extra = [(c.gdtr, c.skip_thunk) for c in self.cpus]
+        return (
+            self.mem.save(ranges),
+            contexts,
+            extra,
+            self.symbols.copy(),
+            self.privileged.save(),
+        )
 
     def restore(self, state) -> None:
-        saved_ram, contexts, symbols = state
-        self.mem.restore(saved_ram)
-        for cpu, context in zip(self.cpus, contexts, strict=True):
-            cpu.restore(context)
-            for start, data in saved_ram:
-                cpu.forget_code(start, start + len(data))
+        saved_ram, contexts, extra, symbols, privileged = state
+        for start, end in self.mem.restore(saved_ram):
+            self.forget_code(start, end)  # only what changed: the rest stays translated
+        self.loaded = None
+        for cpu, raw, (gdtr, skip) in zip(self.cpus, contexts, extra, strict=True):
+            cpu.context = None if raw is None else ctypes.create_string_buffer(raw, self._size)
+            cpu.gdtr, cpu.skip_thunk = gdtr, skip
+            cpu.stop = cpu.fault_address = None
         self.symbols.replace_with(symbols)
+        self.privileged.restore(privileged)
 
     def add_python_function(self, name: str, addr: int) -> None:
         """Give Python function ``name`` the guest address ``addr`` (a ``ret`` thunk)."""
@@ -76,8 +188,30 @@ class Machine:
         self.python_functions[addr] = name
         self.symbols.add(name, addr, 1, "python")
 
-    def on_thunk(self, uc, addr, size, cpu):
-        if cpu.skip_thunk == addr:
+    # -- hooks ----------------------------------------------------------------
+
+    def hook_add(self, kind: int, callback, begin: int = 1, end: int = 0) -> int:
+        """A hook on the one Unicorn: ``callback(uc, *event, cpu)``, where ``cpu`` is
+        the CPU running when the event happens."""
+
+        def on_event(uc, *args):
+            return callback(uc, *args[:-1], self.loaded)
+
+        return self.uc.hook_add(kind, on_event, None, begin, end)
+
+    def hook_del(self, handle: int) -> None:
+        self.uc.hook_del(handle)
+
+    def watch_writes(self, callback, begin: int, end: int) -> int:
+        return self.hook_add(UC_HOOK_MEM_WRITE, callback, begin, end)
+
+    def _on_thunk(self, uc, addr, size, _):
+        cpu = self.loaded
+        if addr == self.map.py_ret:
+            if self.pyreturn(cpu):
+                cpu.stop = cpu.stop or PythonReturn(addr)
+                uc.emu_stop()
+        elif cpu.skip_thunk == addr:
             cpu.skip_thunk = None
         elif addr in self.python_functions:
             for observe in self.call_observers:
@@ -87,26 +221,31 @@ class Machine:
                 cpu.stop = cpu.stop or PythonCall(addr, self.python_functions[addr])
                 uc.emu_stop()
 
-    def on_unmapped(self, uc, access, address, size, value, cpu):
-        cpu.fault_address = (address, _ACCESS.get(access, "access"))
+    def _on_unmapped(self, uc, access, address, size, value, _):
+        self.loaded.fault_address = (address, _ACCESS.get(access, "access"))
         return False
 
-    def on_interrupt(self, uc, vector, cpu):
+    def _on_interrupt(self, uc, vector, _):
+        cpu = self.loaded
+        if self.trap and self.trap(cpu, vector):
+            return  # the kernel handled it in place (a single-step trap)
         cpu.stop = Fault(cpu.read("eip"), "trap", vector=vector)
         uc.emu_stop()
 
-    def run(self, cpu: CPU, pc: int, budget: int) -> StopReason:
-        """Run ``cpu`` from ``pc`` until a stop, or for at most ``budget`` instructions."""
+    # -- running ----------------------------------------------------------------
+
+    def run(self, cpu: CPU, pc: int, budget: int) -> StopReason | None:
+        """Run ``cpu`` from ``pc`` for at most ``budget`` instructions; returns why it
+        stopped (a hook's reason, a fault), or BudgetExhausted."""
+        self.load_cpu(cpu)
         cpu.stop = cpu.fault_address = None
         try:
-            cpu.uc.emu_start(pc, self.map.py_ret, count=budget)
+            self.uc.emu_start(pc, 0, count=budget)
         except UcError as err:
             return self._fault(cpu, err)
         if cpu.stop is not None:
             return cpu.stop
         eip = cpu.read("eip")
-        if eip == self.map.py_ret:
-            return PythonReturn(eip)
         return BudgetExhausted(eip, budget)
 
     def _fault(self, cpu: CPU, err: UcError) -> Fault:

@@ -138,9 +138,17 @@ class Memory:
         """Copies of the [start, end) ranges, for restore()."""
         return [(start, self.read(start, end - start)) for start, end in ranges if end > start]
 
-    def restore(self, saved) -> None:
+    def restore(self, saved) -> list[tuple[int, int]]:
+        """Put saved() copies back; returns the [start, end) pages that changed."""
+        changed = []
         for start, data in saved:
-            self.write(start, data)
+            off = self.offset(start, len(data))
+            for page in range(0, len(data), PAGE_SIZE):
+                lo, hi = off + page, off + min(page + PAGE_SIZE, len(data))
+                if self.buf[lo:hi] != data[page : page + PAGE_SIZE]:
+                    self.buf[lo:hi] = data[page : page + PAGE_SIZE]
+                    changed.append((start + page, start + hi - off))
+        return changed
 
     def unpack(self, fmt: str, addr: int) -> tuple:
         return struct.unpack_from(fmt, self.buf, self.offset(addr, struct.calcsize(fmt)))

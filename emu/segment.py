@@ -25,6 +25,16 @@ __USER_DS = GDT_ENTRY_DEFAULT_USER_DS * 8 + USER_RPL
 __KERNEL_PERCPU = GDT_ENTRY_PERCPU * 8
 __KERNEL_STACK_CANARY = GDT_ENTRY_STACK_CANARY * 8
 
+# The selectors a CPU holds while in the kernel (SAVE_ALL's choice: ds/es = __USER_DS).
+KERNEL_SEGMENTS = {
+    "ss": __KERNEL_DS,
+    "ds": __USER_DS,
+    "es": __USER_DS,
+    "fs": __KERNEL_PERCPU,
+    "gs": __KERNEL_STACK_CANARY,
+    "cs": __KERNEL_CS,
+}
+
 # struct stack_canary { char __pad[20]; unsigned long canary; }: "%gs:20".
 STACK_CANARY_OFFSET = 20
 GDT_STACK_CANARY_LIMIT = 0x18

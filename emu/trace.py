@@ -46,17 +46,14 @@ class Tracer:
         self._tail: deque[tuple[int, int]] = deque(maxlen=tail)  # (cpu, addr)
         self.count = 0  # every step seen, head and tail included
         self._texts: dict[int, str] = {}
-        self._hooks = []
-        end = machine.map.end - 1
-        for cpu in machine.cpus:
-            self._hooks.append(
-                (cpu, cpu.uc.hook_add(UC_HOOK_CODE, self._on_insn, cpu, PAGE_OFFSET, end))
-            )
+        self._hook = machine.hook_add(UC_HOOK_CODE, self._on_insn, PAGE_OFFSET, machine.map.end - 1)
         machine.call_observers.append(self._on_python_call)
 
     def _on_insn(self, uc, addr, size, cpu):
-        # A thunk is reported once, by the machine, even if the call blocks and resumes.
-        if addr not in self.machine.python_functions and self.want(cpu.index, addr):
+        # A thunk is reported once, by the machine, even if the call blocks and resumes;
+        # py_ret is the return-to-Python trap, not an instruction.
+        m = self.machine
+        if addr not in m.python_functions and addr != m.map.py_ret and self.want(cpu.index, addr):
             self._record(cpu, addr)
 
     def _on_python_call(self, cpu, addr):
@@ -66,7 +63,7 @@ class Tracer:
     def _record(self, cpu, addr):
         self.count += 1
         if len(self._head) < self.head_size:
-            self._head.append((cpu.index, addr, cpu.regs(REG_NAMES).values))
+            self._head.append((cpu.index, addr, cpu.regs(REG_NAMES)))
         else:
             self._tail.append((cpu.index, addr))
 
@@ -101,7 +98,7 @@ class Tracer:
         return self._texts[addr]
 
     def close(self) -> None:
-        for cpu, handle in self._hooks:
-            cpu.uc.hook_del(handle)
-        self._hooks.clear()
+        if self._hook is not None:
+            self.machine.hook_del(self._hook)
+            self._hook = None
         self.machine.call_observers.remove(self._on_python_call)

@@ -5,6 +5,7 @@ mm/files/fs teardown (kernel threads own none), the panic when init itself
 would exit (kernel_init never does).
 """
 
+from kernel_model.bug import KernelBug
 from kernel_model.completion import complete
 from kernel_model.consts import (
     ECHILD,
@@ -24,6 +25,9 @@ from kernel_model.sched import current, schedule, set_current_state, wake_up_pro
 from kernel_model.task import put_task_struct
 
 DEATH_REAP = -1  # include/linux/tracehook.h
+
+
+DO_EXIT_BUG_LINE = 1019  # the BUG() after do_exit's last schedule() in 2.6.32
 
 
 def release_task(kern, p) -> None:
@@ -136,7 +140,8 @@ def do_exit(kern, code):
     exit_notify(kern, tsk)
     tsk.state = TASK_DEAD
     yield from schedule(kern)
-    raise AssertionError("do_exit: dead task ran again")
+    # A dead task never runs again: switch_to back to it means a corrupted stack.
+    raise KernelBug(f"kernel BUG at kernel/exit.c:{DO_EXIT_BUG_LINE}!")
 
 
 def do_wait(kern, pid: int):

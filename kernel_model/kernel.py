@@ -30,7 +30,7 @@ from kernel_model.pid import PidMap
 from kernel_model.process_32 import kernel_thread
 from kernel_model.runtime import Runtime
 from kernel_model.sched import cpu_idle, rq
-from kernel_model.traps import handle_fault
+from kernel_model.traps import do_debug, handle_fault
 
 ASM_DIR = Path(__file__).resolve().parent.parent / "asm"
 KERNEL_SOURCES = ("entry_32.S",)
@@ -70,6 +70,7 @@ class Kernel:
         self.booted = False
         self.boot_time = time.time()
         self.max_threads = MAX_THREADS
+        self.machine.trap = lambda cpu, vector: vector == 1 and do_debug(self, cpu)
         self._load_kernel()
         self._setup()
 
@@ -187,6 +188,7 @@ class Kernel:
 
         ``max_events`` bounds the number of stops (a task that keeps yielding never idles)."""
         limit = None if max_events is None else self.runtime.events + max_events
+        self.runtime.stop_at_events = limit
         while not (until and until()):
             if limit is not None and self.runtime.events > limit:
                 raise SoftLockup(f"the machine did not settle within {max_events} events")
@@ -216,6 +218,10 @@ class Kernel:
     def current(self, cpu: int):
         """get_current() of CPU ``cpu``: its per-CPU current_task."""
         return task_struct(self.mem, self.mem.u32(self._current_task[cpu]))
+
+    def current_addr(self, cpu: int) -> int:
+        """The address of CPU ``cpu``'s current task (no view: the runtime's hot path)."""
+        return self.mem.u32(self._current_task[cpu])
 
     def task(self, addr: int):
         return task_struct(self.mem, addr)

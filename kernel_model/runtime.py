@@ -20,18 +20,28 @@ real kernel for free; it has no counterpart file in Linux.
   Python but its generator: its registers are on its stack, its stack
   pointer in ``thread.sp``, its resume address in ``thread.ip``.
 * Python -> guest: ``CallGuest`` pushes the stack arguments and the
-  ``py_ret`` trap as return address, loads eax/edx/ecx, and starts the
-  CPU at the function.  Reaching ``py_ret`` stops the CPU; the frame on
-  top of the *current* task (the per-CPU ``current_task``, which the
-  guest ``__switch_to`` may have changed meanwhile) resumes with eax.
+  ``py_ret`` trap as return address, loads eax/edx/ecx, and points the CPU
+  at the function.  Reaching ``py_ret`` runs its hook: the frame on top of
+  the *current* task (the per-CPU ``current_task``, which the guest
+  ``__switch_to`` may have changed meanwhile) resumes with eax.
+* All of this happens inside the emulator's hooks: serving a ``CallGuest``
+  writes the registers and EIP and the CPU goes on, so a chain of calls
+  between Python and guest code (schedule -> switch_to -> ret_from_fork ->
+  schedule_tail -> the thread -> do_exit -> schedule -> switch_to -> ...)
+  costs one ``emu_start``.  The CPU leaves the emulator only when it has
+  nothing to run (``Idle``), must let the others run (``Relax``, the end of
+  a time slice), or stops for the kernel (a fault, the budget).
 """
 
 import inspect
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from emu.events import BudgetExhausted, Fault, PythonCall, PythonReturn
+from emu.cpu import RegisterBatch
+from emu.events import BudgetExhausted, Fault, Halt, PythonCall, PythonReturn
 from emu.memory import BadAddress
+from kernel_model.bug import bug_report
+from kernel_model.consts import X86_EFLAGS_IF
 
 CALLEE_SAVED = ("ebx", "esi", "edi", "ebp")
 
@@ -99,18 +109,9 @@ class Frame:
         self.noreturn = noreturn
 
 
-@dataclass
-class Mode:
-    """What a CPU does next: run guest code at ``pc``, resume the current
-    task's top frame with ``value``, serve ``request``, or idle."""
-
-    kind: str
-    pc: int = 0
-    value: object = None
-    request: object = None
-
-
-IDLE_MODE = Mode("idle")
+# What a CPU does next, outside the emulator: run guest code from where its
+# context stands, resume the current task's top Python frame, or nothing.
+GUEST, SEND, IDLE_MODE = "guest", "send", "idle"
 
 
 class SnapshotError(Exception):
@@ -128,6 +129,13 @@ def suspension_point(gen) -> tuple | None:
     return tuple(point)
 
 
+REGPARM = ("eax", "edx", "ecx")
+_ARGS = [RegisterBatch(REGPARM[:n]) for n in range(4)]
+_ENTRY = RegisterBatch(("esp",) + CALLEE_SAVED)
+_EXIT = RegisterBatch(CALLEE_SAVED + ("esp", "eax"))
+_CALL = [RegisterBatch(("esp",) + REGPARM[:n]) for n in range(4)]
+
+
 class Runtime:
     """Drives every CPU: the machine loop of the model."""
 
@@ -135,19 +143,25 @@ class Runtime:
         self.kern = kern
         self.machine = kern.machine
         self.mem = kern.machine.mem
+        ncpus = len(self.machine.cpus)
         self.frames: dict[int, list[Frame]] = {}  # task address -> its Python frames
-        self.mode = [IDLE_MODE] * len(self.machine.cpus)
-        self.idle_mask = (1 << len(self.machine.cpus)) - 1  # bit n: CPU n is idle
+        self.mode = [IDLE_MODE] * ncpus
+        self.value: list = [None] * ncpus  # what a SEND resumes the top frame with
+        self.idle_mask = (1 << ncpus) - 1  # bit n: CPU n is idle
         self.busy: set[int] = set()
         self.by_addr: dict[int, Export] = {}
         self.budget = 1_000_000
         # A CPU runs guest code for at most a time slice before the others get a
         # turn, so a CPU spinning on another's progress (a lock, a flag) waits for
-        # it as on real SMP; the budget counts across slices until a real stop.
+        # it as on real SMP; the budget counts across slices in which the CPU
+        # never entered the kernel's Python side.
         self.time_slice = 20_000
-        self.spent = [0] * len(self.machine.cpus)
-        self.events = 0
+        self.spent = [0] * ncpus
+        self.events = 0  # frames resumed or suspended: the scheduling events
+        self.stop_at_events = None  # a run's bound on events (checked in the hooks too)
+        self.calls = 0  # entries into Python from guest code (thunks and py_ret)
         self.machine.pycall = self.on_pycall
+        self.machine.pyreturn = self.on_pyreturn
 
     def save(self) -> tuple:
         """The Python side of every task, with where each of its generators waits.
@@ -160,6 +174,7 @@ class Runtime:
         }
         return (
             list(self.mode),
+            list(self.value),
             self.idle_mask,
             set(self.busy),
             frames,
@@ -168,12 +183,13 @@ class Runtime:
         )
 
     def restore(self, saved) -> None:
-        mode, idle_mask, busy, frames, events, spent = saved
+        mode, value, idle_mask, busy, frames, events, spent = saved
         for task, entries in frames.items():
             for _, gen, _, _, _, point in entries:
                 if gen is not None and suspension_point(gen) != point:
                     raise SnapshotError(f"task {task:#010x} moved on since the snapshot")
-        self.mode, self.idle_mask, self.busy, self.events = list(mode), idle_mask, set(busy), events
+        self.mode, self.value = list(mode), list(value)
+        self.idle_mask, self.busy, self.events = idle_mask, set(busy), events
         self.spent = list(spent)
         self.frames = {}
         for task, entries in frames.items():
@@ -186,98 +202,130 @@ class Runtime:
         for name, addr in addresses.items():
             self.by_addr[addr] = EXPORTS[name]
 
-    # -- guest -> Python ---------------------------------------------------
+    # -- guest -> Python (in the emulator's hooks) ----------------------------
 
     def on_pycall(self, cpu, addr) -> bool:
         """Code hook at a thunk: run the function; True stops the CPU."""
+        self.calls += 1
         try:
             return self._call_python(cpu, addr)
         except BadAddress as err:
             cpu.stop = self._bad_pointer(cpu, err)
+        except Exception as err:  # noqa: BLE001 - the kernel's own failure is a BUG
+            cpu.stop = self._kernel_bug(cpu, err)
+        return True
+
+    def on_pyreturn(self, cpu) -> bool:
+        """Code hook at py_ret: a guest function called from Python returned."""
+        self.calls += 1
+        self.kern.this_cpu = cpu.index
+        frames = self.frames.get(self.kern.current_addr(cpu.index))
+        if not frames:
+            cpu.stop = Fault(
+                self.machine.map.py_ret,
+                "trap",
+                vector=6,
+                detail="py_ret reached with no Python caller waiting (it is not code)",
+            )
             return True
+        try:
+            return self._advance(cpu, frames[-1], cpu.read("eax"))
+        except BadAddress as err:
+            cpu.stop = self._bad_pointer(cpu, err)
+        except Exception as err:  # noqa: BLE001 - the kernel's own failure is a BUG
+            cpu.stop = self._kernel_bug(cpu, err)
+        return True
 
     def _bad_pointer(self, cpu, err: BadAddress) -> Fault:
         """Python kernel code dereferenced a bad pointer: the kernel would oops here."""
         return Fault(cpu.read("eip"), "page", address=err.address, access="read")
 
+    def _kernel_bug(self, cpu, err: Exception) -> Fault:
+        """The kernel's Python code failed: its BUG(), or not the kernel's at all."""
+        report = bug_report(err)
+        if report is None:
+            raise err
+        return Fault(cpu.read("eip"), "bug", detail="\n".join(report))
+
     def _call_python(self, cpu, addr) -> bool:
         export = self.by_addr[addr]
-        self.kern.this_cpu = cpu.index
+        kern = self.kern
+        kern.this_cpu = cpu.index
         args = self._arguments(cpu, export)
-        frames = self.frames.setdefault(self.kern.current(cpu.index).addr, [])
+        frames = self.frames.setdefault(kern.current_addr(cpu.index), [])
         frame = Frame(None, thunk=addr, noreturn=export.noreturn)
         frames.append(frame)
-        result = export.func(self.kern, *args)
-        if not inspect.isgenerator(result):
-            frames.pop()
-            cpu.write("eax", result or 0)
-            return False
-        frame.gen = result
-        try:
-            request = result.send(None)
-        except StopIteration as done:
-            # Finished without sleeping: still inside the hook, the thunk's ret returns.
-            frames.pop()
-            cpu.write("eax", done.value or 0)
-            return False
-        self._suspended(cpu, frame, request)
-        return True
+        result = export.func(kern, *args)
+        if inspect.isgenerator(result):
+            frame.gen = result
+            try:
+                request = result.send(None)
+            except StopIteration as done:
+                result = done.value
+            else:
+                self.events += 1
+                if frame.sp is None:
+                    self.prologue(cpu, frame)
+                return self._serve(cpu, request)
+        # Finished without sleeping: still at the thunk, whose ret returns.
+        frames.pop()
+        cpu.write("eax", result or 0)
+        return False
 
     def _arguments(self, cpu, export: Export) -> tuple:
         if export.asmlinkage:
             sp = cpu.read("esp")
             return self.mem.unpack(f"<{export.nargs}I", sp + 4) if export.nargs else ()
-        return tuple(cpu.read(r) for r in ("eax", "edx", "ecx")[: export.nargs])
+        return tuple(cpu.read_batch(_ARGS[export.nargs])) if export.nargs else ()
 
     def prologue(self, cpu, frame: Frame) -> None:
         """Save the caller's callee-saved registers on the kernel stack (C prologue)."""
-        sp = cpu.read("esp")
+        sp, *values = cpu.read_batch(_ENTRY)
         frame.entry_sp = sp
         if frame.noreturn:
             frame.sp = sp
             return
-        values = [cpu.read(r) for r in CALLEE_SAVED]
         frame.sp = sp - 4 * len(values)
         self.mem.pack("<4I", frame.sp, *values)
 
     def _epilogue(self, cpu, frame: Frame, result) -> None:
         """Return to the guest caller: restore registers, let the thunk's ``ret`` run."""
         if frame.entry_sp is not None:
-            for reg, value in zip(CALLEE_SAVED, self.mem.unpack("<4I", frame.sp), strict=True):
-                cpu.write(reg, value)
-            cpu.write("esp", frame.entry_sp)
-        cpu.write("eax", result or 0)
+            saved = self.mem.unpack("<4I", frame.sp)
+            cpu.write_batch(_EXIT, (*saved, frame.entry_sp, result or 0))
+        else:
+            cpu.write("eax", result or 0)
         cpu.skip_thunk = frame.thunk
-        self._set_mode(cpu.index, Mode("guest", pc=frame.thunk))
+        self._jump(cpu, frame.thunk)
+
+    def _jump(self, cpu, pc: int) -> None:
+        """Guest code goes on at ``pc`` (EIP written alone: see emulator-notes)."""
+        cpu.write("eip", pc)
+        self._set_mode(cpu.index, GUEST)
 
     # -- frames ------------------------------------------------------------
 
     def _advance(self, cpu, frame: Frame, value) -> bool:
-        """Send ``value`` into ``frame`` (off the hook); True if it asked for something."""
+        """Send ``value`` into ``frame``; True if the CPU must leave the emulator."""
+        self.events += 1
         try:
             request = frame.gen.send(value)
         except StopIteration as done:
-            self._frame_returned(cpu, frame, done.value)
-            return False
-        self._suspended(cpu, frame, request)
-        return True
-
-    def _suspended(self, cpu, frame: Frame, request) -> None:
-        """``frame`` yielded ``request``: its caller's registers go to its stack first."""
+            return self._frame_returned(cpu, frame, done.value)
         if frame.sp is None:
             self.prologue(cpu, frame)
-        self._set_mode(cpu.index, Mode("request", request=request))
+        return self._serve(cpu, request)
 
-    def _frame_returned(self, cpu, frame: Frame, result) -> None:
-        task = self.kern.current(cpu.index).addr
-        self.frames[task].pop()
+    def _frame_returned(self, cpu, frame: Frame, result) -> bool:
+        self.frames[self.kern.current_addr(cpu.index)].pop()
         if frame.thunk is not None:
             self._epilogue(cpu, frame, result)
-        else:
-            self._set_mode(cpu.index, IDLE_MODE)
+            return self._over_events()
+        self._set_mode(cpu.index, IDLE_MODE)
+        return True
 
     def top_frame(self, cpu_index: int) -> Frame:
-        return self.frames[self.kern.current(cpu_index).addr][-1]
+        return self.frames[self.kern.current_addr(cpu_index)][-1]
 
     def start_root(self, task, gen, sp: int) -> None:
         """Make ``gen`` the bottom Python frame of ``task`` with stack pointer ``sp``."""
@@ -299,13 +347,17 @@ class Runtime:
 
     # -- serving requests --------------------------------------------------
 
-    def _serve(self, cpu, request) -> None:
-        if isinstance(request, CallGuest):
+    def _serve(self, cpu, request) -> bool:
+        """Carry out what a frame asked for; True if the CPU must leave the emulator."""
+        if type(request) is CallGuest:
             self._call_guest(cpu, request)
-        elif isinstance(request, Relax):
-            self._set_mode(cpu.index, Mode("send"))
-        else:
-            self._set_mode(cpu.index, IDLE_MODE)
+            return self._over_events()
+        self.value[cpu.index] = None
+        self._set_mode(cpu.index, SEND if type(request) is Relax else IDLE_MODE)
+        return True
+
+    def _over_events(self) -> bool:
+        return self.stop_at_events is not None and self.events > self.stop_at_events
 
     def _call_guest(self, cpu, call: CallGuest) -> None:
         frame = self.top_frame(cpu.index)
@@ -315,67 +367,61 @@ class Runtime:
             self.mem.pack(f"<{len(stack_args)}I", sp, *stack_args)
         sp -= 4
         self.mem.set_u32(sp, self.machine.map.py_ret)
-        cpu.write("esp", sp)
-        for reg, value in zip(("eax", "edx", "ecx"), reg_args, strict=False):
-            cpu.write(reg, value)
-        self._set_mode(cpu.index, Mode("guest", pc=call.addr))
+        cpu.write_batch(_CALL[len(reg_args)], (sp, *reg_args))
+        self._jump(cpu, call.addr)
 
     def resume(self, cpu_index: int) -> None:
         """Resume (or start) the current task's top Python frame on this CPU."""
-        self._set_mode(cpu_index, Mode("send"))
+        self.value[cpu_index] = None
+        self._set_mode(cpu_index, SEND)
 
     def kick(self, cpu_index: int) -> None:
         """Work was queued on an idle CPU: resume its idle loop."""
         if self.mode[cpu_index] is IDLE_MODE:
-            self._set_mode(cpu_index, Mode("send"))
+            self.resume(cpu_index)
 
     # -- the loop ----------------------------------------------------------
 
     def step(self, cpu):
-        """Advance ``cpu`` by one event.  Returns the stop reason when guest code
-        stopped for something only the kernel can handle (a fault, the budget)."""
-        mode = self.mode[cpu.index]
-        self.kern.this_cpu = cpu.index
-        self.events += 1
+        """Advance ``cpu`` by one turn.  Returns the stop reason when guest code
+        stopped for something only the kernel can handle (a fault, the budget, hlt)."""
+        i = cpu.index
+        self.kern.this_cpu = i
         try:
-            if mode.kind == "guest":
-                return self._run_guest(cpu, mode.pc)
-            if mode.kind == "send":
-                self._resume(cpu, mode.value)
-            elif mode.kind == "request":
-                self._serve(cpu, mode.request)
+            if self.mode[i] is SEND and self._advance(cpu, self.top_frame(i), self.value[i]):
+                return None
         except BadAddress as err:
             return self._bad_pointer(cpu, err)
+        except Exception as err:  # noqa: BLE001 - the kernel's own failure is a BUG
+            return self._kernel_bug(cpu, err)
+        if self.mode[i] is GUEST:
+            return self._run_guest(cpu)
         return None
 
-    def _run_guest(self, cpu, pc: int):
+    def _run_guest(self, cpu):
         i = cpu.index
         count = min(self.time_slice, self.budget - self.spent[i])
-        reason = self.machine.run(cpu, pc, count)
-        if not isinstance(reason, BudgetExhausted):
-            self.spent[i] = 0
-            return self._on_stop(cpu, reason)
-        self.spent[i] += count
-        if self.spent[i] < self.budget:
-            self._set_mode(i, Mode("guest", pc=reason.eip))  # slice over: the others go
+        calls = self.calls
+        reason = self.machine.run(cpu, cpu.read("eip"), count)
+        if self.calls != calls:
+            self.spent[i] = 0  # it entered the kernel's Python side: not a lockup
+        if isinstance(reason, PythonCall | PythonReturn):
+            return None  # the hook that stopped it set the mode
+        if type(reason) is Halt and cpu.read("eflags") & X86_EFLAGS_IF:
+            # hlt with interrupts on: an interrupt (a timer tick, here a turn of
+            # the others) wakes the CPU and it goes on after the hlt.
+            self._jump(cpu, reason.eip + 1)
             return None
+        if type(reason) is not BudgetExhausted:
+            return reason
+        if self.calls == calls:
+            self.spent[i] += count
+        if self.spent[i] < self.budget:
+            return None  # slice over: the others go, then this CPU goes on at eip
         self.spent[i] = 0
         return BudgetExhausted(reason.eip, self.budget)
 
-    def _on_stop(self, cpu, reason):
-        if isinstance(reason, PythonCall):
-            self._serve(cpu, self.mode[cpu.index].request)
-        elif isinstance(reason, PythonReturn):
-            self._resume(cpu, cpu.read("eax"))
-        else:
-            return reason
-        return None
-
-    def _resume(self, cpu, value) -> None:
-        if self._advance(cpu, self.top_frame(cpu.index), value):
-            self._serve(cpu, self.mode[cpu.index].request)
-
-    def _set_mode(self, cpu_index: int, mode: Mode) -> None:
+    def _set_mode(self, cpu_index: int, mode: str) -> None:
         self.mode[cpu_index] = mode
         if mode is IDLE_MODE:
             self.idle_mask |= 1 << cpu_index

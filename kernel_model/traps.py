@@ -6,9 +6,17 @@ The faulting task then runs do_exit(signr) as the kernel's oops_end()
 does; the other tasks and CPUs go on.
 """
 
+from emu.events import Halt
 from emu.memory import PAGE_SIZE
 from emu.segment import __KERNEL_DS
-from kernel_model.consts import SIGKILL, SIGSEGV, THREAD_SIZE
+from kernel_model.consts import (
+    SIGBUS,
+    SIGKILL,
+    SIGSEGV,
+    THREAD_SIZE,
+    TIF_SINGLESTEP,
+    X86_EFLAGS_TF,
+)
 from kernel_model.exit import do_exit
 from kernel_model.headers import thread_info
 from kernel_model.process_32 import __show_regs
@@ -28,8 +36,35 @@ def cpu_pt_regs(cpu) -> tuple[dict, int, int]:
     return regs, cpu.read("esp"), cpu.read("ss")
 
 
+# die()'s string for each exception vector (arch/x86/kernel/traps.c, 2.6.32);
+# every one of them, in kernel mode, ends in die() and do_exit(SIGSEGV).
+TRAP_NAMES = {
+    0: "divide error",
+    3: "int3",
+    4: "overflow",
+    5: "bounds",
+    6: "invalid opcode",
+    7: "device not available",
+    8: "double fault",
+    9: "coprocessor segment overrun",
+    10: "invalid TSS",
+    11: "segment not present",
+    12: "stack segment",
+    13: "general protection fault",
+    16: "coprocessor error",
+    17: "alignment check",
+    19: "simd floating point",
+}
+NMI_LOCKUP = "BUG: NMI Watchdog detected LOCKUP"
+
+
 def fault_header(fault) -> tuple[list[str], str, int]:
     """The first lines of the report, the die() string and signal for ``fault``."""
+    if type(fault) is Halt:
+        # cli; hlt: nothing can wake the CPU; the NMI watchdog's die_nmi() reports it.
+        return [], NMI_LOCKUP, SIGBUS
+    if fault.kind == "bug":
+        return fault.detail.split("\n"), "invalid opcode: 0000", SIGSEGV
     if fault.kind == "page":
         what = "NULL pointer dereference" if fault.address < PAGE_SIZE else "paging request"
         at = "(null)" if fault.address == 0 else f"{fault.address:08x}"
@@ -37,9 +72,22 @@ def fault_header(fault) -> tuple[list[str], str, int]:
             PF_INSTR if fault.access == "fetch" else 0
         )
         return [f"BUG: unable to handle kernel {what} at {at}"], f"Oops: {code:04x}", SIGKILL
-    if fault.kind == "invalid_opcode":
-        return [], "invalid opcode: 0000", SIGSEGV
-    return [], f"general protection fault: 0000 (vector {fault.vector})", SIGSEGV
+    vector = 6 if fault.kind == "invalid_opcode" else fault.vector
+    # A software interrupt to a vector with no handler: this machine models none.
+    name = TRAP_NAMES.get(vector, TRAP_NAMES[13])
+    note = [f"kthreadd-emu: {fault.detail}"] if fault.detail else []
+    if vector not in TRAP_NAMES:
+        note = [f"kthreadd-emu: int ${vector:#x}: no interrupt handlers are modelled"]
+    return note, f"{name}: 0000", SIGSEGV
+
+
+def do_debug(kern, cpu) -> bool:
+    """#DB from kernel mode (EFLAGS.TF set by kernel code): 2.6.32 ignores single
+    steps in kernel space: clear TF, note TIF_SINGLESTEP, go on."""
+    cpu.write("eflags", cpu.read("eflags") & ~X86_EFLAGS_TF)
+    ti = thread_info(kern.mem, kern.current(cpu.index).stack)
+    ti.flags |= 1 << TIF_SINGLESTEP
+    return True
 
 
 def stack_lines(kern, sp: int, words: int = 24) -> list[str]:
@@ -79,10 +127,15 @@ def die(kern, cpu, fault, task) -> int:
     regs, sp, ss = cpu_pt_regs(cpu)
     kern.die_counter += 1
     ti = sp & ~(THREAD_SIZE - 1)
-    lines = header + [f"IP: [<{fault.eip:08x}>] {kern.symbols.describe_sized(fault.eip)}"] * bool(
-        header
-    )
-    lines += [f"{banner} [#{kern.die_counter}] SMP", "Modules linked in:", ""]
+    if banner == NMI_LOCKUP:
+        lines = [f"{banner} on CPU{cpu.index}, ip {fault.eip:08x}, registers:"]
+    else:
+        ip_line = header and fault.kind == "page"
+        lines = header + [f"IP: [<{fault.eip:08x}>] {kern.symbols.describe_sized(fault.eip)}"] * (
+            bool(ip_line)
+        )
+        lines += [f"{banner} [#{kern.die_counter}] SMP"]
+    lines += ["Modules linked in:", ""]
     lines += __show_regs(kern, regs, sp, ss, cpu.index, task)
     lines.append(
         f"Process {task.comm.decode(errors='replace')} (pid: {task.pid}, ti={ti:08x} "

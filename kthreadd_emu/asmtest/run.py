@@ -49,7 +49,7 @@ class Execution:
         self.last = deque(maxlen=TRACE_LENGTH) if trace else None
         # A bare routine runs on a thread bound to its CPU (0 unless the run line says).
         self.bind_cpu = 0 if self.spec.mode == "bare" and self.spec.cpu is None else self.spec.cpu
-        self._hooks: dict[tuple, tuple] = {}  # (kind, cpu, address) -> (cpu, handle)
+        self._hooks: dict[tuple, int] = {}  # (kind, address) -> hook handle
         self._current_slots: list[int] = []
 
     def execute(self) -> None:
@@ -68,8 +68,8 @@ class Execution:
             kern.spawn(self._runner, self.spec.name)
             self._run_machine()
         finally:
-            for cpu, handle in self._hooks.values():
-                cpu.uc.hook_del(handle)
+            for handle in self._hooks.values():
+                kern.machine.hook_del(handle)
             self._hooks.clear()
 
     def _run_machine(self) -> None:
@@ -158,15 +158,13 @@ class Execution:
     # -- hooks and tracepoints -------------------------------------------------
 
     def _hook(self, kind: str, hook_type: int, callback, begin: int, end: int) -> None:
-        for cpu in self.kern.machine.cpus:
-            if (kind, cpu.index, begin) not in self._hooks:
-                handle = cpu.uc.hook_add(hook_type, callback, cpu, begin, end)
-                self._hooks[kind, cpu.index, begin] = (cpu, handle)
+        if (kind, begin) not in self._hooks:
+            self._hooks[kind, begin] = self.kern.machine.hook_add(hook_type, callback, begin, end)
 
-    def _unhook(self, kind: str, cpu_index: int, begin: int) -> None:
-        hook = self._hooks.pop((kind, cpu_index, begin), None)
-        if hook is not None:
-            hook[0].uc.hook_del(hook[1])
+    def _unhook(self, kind: str, begin: int) -> None:
+        handle = self._hooks.pop((kind, begin), None)
+        if handle is not None:
+            self.kern.machine.hook_del(handle)
 
     def _ours(self, cpu_index: int) -> bool:
         task = self.task
@@ -184,7 +182,7 @@ class Execution:
             if id(check) not in self.results:
                 self.results[id(check)] = check.expr.evaluate(Env(self, cpu))
         if addr != site or self.returned:
-            self._unhook("code", cpu.index, addr)  # nothing waits for this address any more
+            self._unhook("code", addr)  # nothing waits for this address any more
 
     def _entered(self, cpu) -> None:
         esp = cpu.read("esp")
@@ -229,6 +227,8 @@ class Execution:
         """Record the thread's instructions until it is done with the routine."""
         if self.returned or self.exit_code is not None or not self._ours(cpu.index):
             return
+        if addr == self.kern.machine.map.py_ret:
+            return  # the return-to-Python trap: not an instruction of the thread
         # A blocking Python call's thunk runs again on resume: show it once.
         if not self.last or self.last[-1] != (cpu.index, addr):
             self.last.append((cpu.index, addr))

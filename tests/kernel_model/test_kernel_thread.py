@@ -17,8 +17,7 @@ FLAGS = CLONE_FS | CLONE_FILES | SIGCHLD
 def probe(kern, addr, snapshot):
     """Call snapshot(cpu) when any CPU is about to execute ``addr``; returns the results."""
     seen = []
-    for cpu in kern.machine.cpus:
-        cpu.uc.hook_add(UC_HOOK_CODE, lambda uc, a, s, c: seen.append(snapshot(c)), cpu, addr, addr)
+    kern.machine.hook_add(UC_HOOK_CODE, lambda uc, a, s, c: seen.append(snapshot(c)), addr, addr)
     return seen
 
 
