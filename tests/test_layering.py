@@ -1,4 +1,4 @@
-"""Imports flow one way: asm <- emu <- kernel_model <- kthreadd_emu."""
+"""Imports flow one way: asm <- emu <- kernel_model <- debugger <- kthreadd_emu."""
 
 import ast
 from pathlib import Path
@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-ORDER = ["asm", "emu", "kernel_model", "kthreadd_emu"]
+ORDER = ["asm", "emu", "kernel_model", "debugger", "kthreadd_emu"]
 
 
 def imported_packages(path: Path) -> set[str]:
