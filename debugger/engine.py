@@ -6,37 +6,678 @@ the whole machine consistent and inspectable.  ``on_stop`` is the user
 interface's loop (the shell's prompt, the gdb stub's packet loop); it reads
 state through the engine and returns after calling one of the resuming
 methods (``cont``, ``stepi``, ``step``, ...), and the machine goes on from
-exactly where it stopped.
+exactly where it stopped.  Nothing is stopped or restarted for the debugger,
+so a session runs the same instructions in the same order as a plain run.
 
-Interface (implemented by the lead; the shell and the gdb stub use only this):
+Counting.  While a debugger is attached, one code hook sees every guest
+instruction, and the machine's call observers every call into a Python
+kernel function (one "instruction" ``[python] name``, as stepi shows it);
+``icount`` counts both, on all CPUs, exactly.  py_ret and a thunk's own
+``ret`` (the glue that returns from Python) are not counted.
+
+Interface (the shell and the gdb stub use only this):
 
     Debugger(kern, on_stop)                 on_stop(stop: Stop) -> None
-    .start()                                run the machine until it finishes or
-                                            the user quits (QuitDebugger)
+    .run()                                  run the machine under the debugger until
+                                            the user quits (on_stop raises Quit)
     Breakpoints
     .break_at(spec, condition=None, temporary=False) -> Breakpoint
         spec: a symbol ("kernel_thread_helper"), "symbol+off", an address
         (int or "0x..."), or a Python kernel function by name ("copy_process")
     .delete(number=None), .enable(number), .disable(number)
-    .breakpoints -> list[Breakpoint]        (number, location, address or python
-                                            function, condition, enabled, hits,
-                                            temporary)
-    .watch(addr, length=4, kind="write"|"read"|"access") -> Watchpoint
+    .breakpoints -> list[Breakpoint]
+    .watch(addr, length=4, kind="write"|"read"|"access") -> Breakpoint
     Resuming (call from on_stop, then return)
     .cont(), .stepi(n=1), .nexti(n=1), .step(), .next(), .finish(),
     .until(spec=None), .advance(spec)
     .reverse_stepi(n=1), .reverse_nexti(n=1), .reverse_continue(),
     .reverse_finish()
-    .interrupt()                            from a signal handler / other thread
+    .interrupt()                            from a signal handler
     State (while stopped)
-    .selected_cpu, .select_cpu(n), .selected_task (pid), .select_task(pid)
-    .registers(pid=None) -> dict            gdb's names (eax..gs, eip, eflags):
-                                            live for a running task, as Linux
+    .selected_cpu, .select_cpu(n), .selected_pid, .select_task(pid)
+    .registers(pid=None) -> dict            live for a running task, as Linux
                                             saved them for a sleeping one
     .read_memory(addr, n) -> bytes, .write_memory(addr, data)
-    .frames(pid=None) -> list[Frame]        guest and Python frames, innermost
-                                            first (the backtrace)
-    .icount -> int                          instructions executed so far
-                                            (all CPUs; a call into a Python
-                                            function counts as one)
+    .frames(pid=None) -> list[Frame]        guest and Python frames, innermost first
+    .icount -> int
+    .python_frame -> frame | None           the Python frame stopped in, if any
 """
+
+import ctypes
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from unicorn import UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE
+from unicorn.unicorn_py3.unicorn import HOOK_CODE_CFUNC, uc_hook_h, uclib
+
+from emu.disasm import disassemble_one
+from emu.memory import PAGE_OFFSET, BadAddress
+from emu.segment import KERNEL_SEGMENTS
+from kernel_model.consts import THREAD_SIZE
+from kernel_model.runtime import CallGuest, Idle, Relax
+from kernel_model.task import find_task_by_pid
+
+MODEL_DIR = Path(__file__).resolve().parent.parent / "kernel_model"
+# Modes in which the next guest instruction (not a call into Python) is a stop.
+_STOP_AT_GUEST = ("pystep", "guest")
+
+
+# What a kernel generator yields when it suspends (a yield, not a return).
+Suspension = CallGuest | Idle | Relax
+
+
+class DebuggerError(Exception):
+    """A request the engine cannot carry out (one line for the user)."""
+
+
+class Quit(Exception):
+    """Raised by on_stop to end the session."""
+
+
+@dataclass
+class Breakpoint:
+    number: int
+    kind: str  # "breakpoint", "watchpoint" (write), "rwatch", "awatch"
+    spec: str
+    addr: int | None = None  # guest address (breakpoints, watched memory)
+    code: object = None  # a Python function's code object
+    length: int = 0
+    condition: str | None = None
+    enabled: bool = True
+    temporary: bool = False
+    hits: int = 0
+    handles: list = field(default_factory=list)
+
+
+@dataclass
+class Stop:
+    """Why the machine stopped, and where."""
+
+    reason: str  # start, breakpoint, watchpoint, step, signal, fault, idle, finished
+    cpu: int
+    pid: int
+    pc: int  # guest EIP (for a Python stop: the thunk of the running Python call)
+    python: tuple | None = None  # (file, line, function) when stopped in Python code
+    breakpoint: Breakpoint | None = None
+    watch: tuple | None = None  # (address, old, new) for a watchpoint
+    text: list = field(default_factory=list)  # the oops, for a fault
+
+
+@dataclass
+class Frame:
+    """One frame of a backtrace: guest (``pc``) or Python (``python`` = file, line, func)."""
+
+    pc: int
+    sp: int
+    python: tuple | None = None
+
+
+class Debugger:
+    def __init__(self, kern, on_stop):
+        self.kern = kern
+        self.machine = kern.machine
+        self.on_stop = on_stop
+        self.icount = 0
+        self._bps: dict[int, Breakpoint] = {}
+        self._next_number = 1
+        self._guest_bps: dict[int, list[Breakpoint]] = {}  # address -> breakpoints
+        self._py_bps: dict[object, list[Breakpoint]] = {}  # code object -> breakpoints
+        self._mode = ("cont",)
+        self._interrupted = False
+        self._pending_watch = None
+        self._stopping = False
+        self.selected_cpu = 0
+        self.selected_pid = None
+        self.python_frame = None
+        self.last_stop: Stop | None = None
+        self._attach()
+
+    # -- hooks ---------------------------------------------------------------
+
+    def _attach(self) -> None:
+        m = self.machine
+        self._fptr = HOOK_CODE_CFUNC(self._on_insn_c)
+        handle = uc_hook_h()
+        uclib.uc_hook_add(
+            m.uch,
+            ctypes.byref(handle),
+            UC_HOOK_CODE,
+            self._fptr,
+            None,
+            ctypes.c_uint64(PAGE_OFFSET),
+            ctypes.c_uint64(m.map.end - 1),
+        )
+        self._code_hook = handle
+        m.call_observers.append(self._on_python_call)
+        self.kern.register_trace("oops", self._on_oops)
+        self._thunks = (m.map.thunks, m.map.thunks + m.map.thunks_size)
+        self._in_insn = False
+        self._log_mark = len(self.kern.log)
+
+    def _on_insn_c(self, _uch, addr, size, _user):
+        # Called from C: an exception here would be lost, so keep it for later.
+        try:
+            if not self._thunks[0] <= addr < self._thunks[1]:
+                self._instruction(self.machine.loaded, addr)
+        except BaseException as err:  # noqa: BLE001 - emu_start raises it when it returns
+            uc = self.machine.uc
+            if uc._hook_exception is None:
+                uc._hook_exception = err
+            uc.emu_stop()
+
+    def _on_python_call(self, cpu, addr) -> None:
+        self._instruction(cpu, addr)
+
+    def _instruction(self, cpu, addr: int) -> None:
+        """Before each counted instruction: does anything want to stop here?"""
+        self._in_insn = True
+        if self._pending_watch is not None:
+            bp, address, old, new = self._pending_watch
+            self._pending_watch = None
+            self._stop(cpu, "watchpoint", addr, breakpoint=bp, watch=(address, old, new))
+        mode = self._mode
+        kind = mode[0]
+        if self._interrupted:
+            self._interrupted = False
+            self._stop(cpu, "signal", addr)
+        elif kind == "count" and self.icount >= mode[1]:
+            self._stop(cpu, "step", addr)
+        elif kind == "return" and addr == mode[1] and cpu.read("esp") > mode[2]:
+            self._stop(cpu, "step", addr)
+        elif kind in _STOP_AT_GUEST and addr not in self.machine.python_functions:
+            self._stop(cpu, "step", addr)
+        elif addr in self._guest_bps:
+            self._check_breakpoints(cpu, addr)
+        self.icount += 1
+        self._in_insn = False
+
+    def _check_breakpoints(self, cpu, addr: int) -> None:
+        for bp in list(self._guest_bps.get(addr, ())):
+            if bp.enabled and self._condition_holds(bp, cpu):
+                bp.hits += 1
+                if bp.temporary:
+                    self.delete(bp.number)
+                self._stop(cpu, "breakpoint", addr, breakpoint=bp)
+                return
+
+    def _condition_holds(self, bp: Breakpoint, cpu) -> bool:
+        if not bp.condition:
+            return True
+        return bool(self.evaluate(bp.condition, cpu))
+
+    def evaluate(self, text: str, cpu=None):
+        """A condition's value.  The shell installs the expression language here
+        (``self.evaluator``): it knows registers, symbols and struct fields."""
+        evaluator = getattr(self, "evaluator", None)
+        if evaluator is None:
+            raise DebuggerError("conditions need an expression evaluator")
+        return evaluator(text, cpu)
+
+    def _on_oops(self, task, fault) -> None:
+        cpu = self.machine.cpus[self.kern.this_cpu]
+        self._stop(cpu, "fault", fault.eip, text=self.kern.log[self._log_mark :])
+
+    # -- stopping --------------------------------------------------------------
+
+    def _stop(self, cpu, reason: str, pc: int, python=None, **details) -> None:
+        if self._stopping:
+            return  # the UI's own reads must not stop again
+        self._mode = ("cont",)
+        self.selected_cpu = cpu.index
+        self.selected_pid = self.kern.current(cpu.index).pid
+        stop = Stop(reason, cpu.index, self.selected_pid, pc, python, **details)
+        self.last_stop = stop
+        self._stopping = True
+        try:
+            self.on_stop(stop)
+        finally:
+            self._stopping = False
+            self.python_frame = None
+            self._log_mark = len(self.kern.log)
+        self._arm_python()
+
+    # -- Python kernel code ------------------------------------------------------
+
+    def _arm_python(self) -> None:
+        """Trace Python kernel code only while something needs it (it is slow)."""
+        wanted = bool(self._py_bps) or self._mode[0].startswith("py") or self._watches()
+        if wanted and sys.gettrace() is None:
+            sys.settrace(self._trace)
+        elif not wanted and sys.gettrace() == self._trace:
+            sys.settrace(None)
+
+    def _trace(self, frame, event, arg):
+        if not _in_model(frame):
+            return None
+        if event == "call":
+            bps = self._py_bps.get(frame.f_code)
+            # A fresh call (a resumed generator reports 'call' too, at its yield).
+            if bps and frame.f_lineno == frame.f_code.co_firstlineno:
+                return self._first_line(bps)
+            wanted = self._mode[0].startswith("py") or self._watches()
+            return self._trace if wanted else None
+        if event == "line":
+            self._python_writes(frame)
+            self._python_line(frame)
+        elif event == "return" and not isinstance(arg, Suspension):
+            self._python_return(frame)
+        return self._trace
+
+    def _first_line(self, bps):
+        def on_line(frame, event, arg):
+            if event != "line":
+                return on_line
+            bp = next((b for b in bps if b.enabled), None)
+            if bp is not None:
+                bp.hits += 1
+                if bp.temporary:
+                    self.delete(bp.number)
+                self._python_stop(frame, "breakpoint", breakpoint=bp)
+            return self._trace
+
+        return on_line
+
+    def _watches(self) -> list[Breakpoint]:
+        return [b for b in self._bps.values() if b.kind in ("watchpoint", "awatch") and b.enabled]
+
+    def _python_writes(self, frame) -> None:
+        """Python kernel code writes memory without the CPU: after each of its lines,
+        a watched value that changed is a watchpoint hit at the next line."""
+        for bp in self._watches():
+            new = self._word(bp.addr, bp.length)
+            if new != bp.value:
+                old, bp.value = bp.value, new
+                bp.hits += 1
+                self._python_stop(frame, "watchpoint", breakpoint=bp, watch=(bp.addr, old, new))
+                return
+
+    def _python_line(self, frame) -> None:
+        kind = self._mode[0]
+        if kind == "pystep" or (kind in ("pynext", "pycaller") and frame is self._mode[1]):
+            self._python_stop(frame, "step")
+
+    def _python_return(self, frame) -> None:
+        """``frame`` really returned (a generator's yield is a suspension, not this)."""
+        caller = frame.f_back
+        if self._mode[0].startswith("py") and caller is not None and _in_model(caller):
+            caller.f_trace = self._trace  # it was entered untraced: see its next line
+        if self._mode[0] in ("pynext", "pyfinish") and frame is self._mode[1]:
+            # Back to Python in the kernel: its next line; back to guest code: the
+            # next guest instruction (after the thunk's ret).
+            self._mode = ("pycaller", caller) if caller and _in_model(caller) else ("guest",)
+
+    def _python_stop(self, frame, reason: str, **details) -> None:
+        cpu = self.machine.cpus[self.kern.this_cpu]
+        self.python_frame = frame
+        self._in_insn = False
+        where = (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
+        self._stop(cpu, reason, cpu.read("eip"), python=where, **details)
+
+    # -- breakpoints -------------------------------------------------------------
+
+    def break_at(self, spec, condition=None, temporary=False) -> Breakpoint:
+        code = self._python_function(spec)
+        bp = Breakpoint(self._next_number, "breakpoint", str(spec), condition=condition)
+        bp.temporary = temporary
+        if code is not None:
+            bp.code = code
+            self._py_bps.setdefault(code, []).append(bp)
+        else:
+            bp.addr = self.resolve(spec)
+            self._guest_bps.setdefault(bp.addr, []).append(bp)
+        self._add(bp)
+        return bp
+
+    def _add(self, bp: Breakpoint) -> None:
+        self._bps[bp.number] = bp
+        self._next_number += 1
+        self._arm_python()
+
+    def _python_function(self, spec):
+        """The code object of a Python kernel function named ``spec`` (None if not one)."""
+        if not isinstance(spec, str) or not spec.isidentifier():
+            return None
+        sym = self.kern.symbols.by_name.get(spec)
+        if sym is not None and sym.kind != "python":
+            return None
+        import kernel_model
+
+        for module in _model_modules(kernel_model):
+            func = getattr(module, spec, None)
+            code = getattr(getattr(func, "__wrapped__", func), "__code__", None)
+            if code is not None and _in_model_file(code.co_filename):
+                return code
+        return None
+
+    def resolve(self, spec) -> int:
+        """A guest address from a symbol, ``symbol+off`` or a number."""
+        if isinstance(spec, int):
+            return spec & 0xFFFFFFFF
+        text = str(spec).strip().lstrip("*")
+        name, plus, off = text.partition("+")
+        symbols = self.kern.symbols
+        try:
+            if name in symbols:
+                return symbols[name] + (int(off, 0) if plus else 0)
+            return int(text, 0) & 0xFFFFFFFF
+        except ValueError:
+            raise DebuggerError(f"no symbol {text!r} in the kernel or the loaded image") from None
+
+    def watch(self, addr: int, length: int = 4, kind: str = "write") -> Breakpoint:
+        if length not in (1, 2, 4, 8):
+            raise DebuggerError(f"a watchpoint covers 1, 2, 4 or 8 bytes, not {length}")
+        if not self.machine.mem.contains(addr, length):
+            raise DebuggerError(f"cannot watch {addr:#010x}: outside RAM")
+        names = {"write": "watchpoint", "read": "rwatch", "access": "awatch"}
+        bp = Breakpoint(self._next_number, names[kind], f"*{addr:#x}", addr=addr, length=length)
+        end = addr + length - 1
+        if kind in ("write", "access"):
+            bp.handles.append(
+                self.machine.hook_add(UC_HOOK_MEM_WRITE, self._watched(bp), addr, end)
+            )
+        if kind in ("read", "access"):
+            bp.handles.append(self.machine.hook_add(UC_HOOK_MEM_READ, self._watched(bp), addr, end))
+        bp.value = self._word(addr, length)
+        self._add(bp)
+        return bp
+
+    def _watched(self, bp: Breakpoint):
+        def on_access(uc, access, address, size, value, cpu):
+            if not bp.enabled or self._stopping:
+                return
+            old = self._word(bp.addr, bp.length)
+            if access == 16 or bp.kind == "rwatch":  # a read (UC_MEM_READ)
+                new = old
+            else:
+                shift = 8 * (address - bp.addr)
+                mask = ((1 << 8 * size) - 1) << shift if shift >= 0 else 0
+                new = (old & ~mask | (value << shift) & mask) if shift >= 0 else old
+                if bp.kind == "watchpoint" and new == old:
+                    return  # gdb stops on a write only when the value changes
+            bp.hits += 1
+            bp.value = new
+            self._pending_watch = (bp, bp.addr, old, new)
+
+        return on_access
+
+    def _word(self, addr: int, length: int) -> int:
+        return int.from_bytes(self.machine.mem.read(addr, length), "little")
+
+    @property
+    def breakpoints(self) -> list[Breakpoint]:
+        return list(self._bps.values())
+
+    def _get(self, number: int) -> Breakpoint:
+        bp = self._bps.get(number)
+        if bp is None:
+            raise DebuggerError(f"no breakpoint number {number}")
+        return bp
+
+    def delete(self, number: int | None = None) -> None:
+        for bp in [self._get(number)] if number is not None else list(self._bps.values()):
+            del self._bps[bp.number]
+            if bp.addr is not None and bp.kind == "breakpoint":
+                self._guest_bps[bp.addr].remove(bp)
+                if not self._guest_bps[bp.addr]:
+                    del self._guest_bps[bp.addr]
+            if bp.code is not None:
+                self._py_bps[bp.code].remove(bp)
+                if not self._py_bps[bp.code]:
+                    del self._py_bps[bp.code]
+            for handle in bp.handles:
+                self.machine.hook_del(handle)
+        self._arm_python()
+
+    def enable(self, number: int) -> None:
+        self._get(number).enabled = True
+
+    def disable(self, number: int) -> None:
+        self._get(number).enabled = False
+
+    # -- resuming ------------------------------------------------------------------
+
+    def cont(self) -> None:
+        self._mode = ("cont",)
+
+    def stepi(self, n: int = 1) -> None:
+        """Stop after ``n`` more instructions (a call into Python is one)."""
+        if n < 1:
+            raise DebuggerError("stepi takes a positive count")
+        # Stopped before an instruction, it is the first of the n; elsewhere (in
+        # Python, after an oops) the next one is.
+        self._mode = ("count", self.icount + n - (0 if self._in_insn else 1))
+
+    def nexti(self, n: int = 1) -> None:
+        """Like stepi, but a guest ``call`` runs to its return."""
+        cpu = self.machine.cpus[self.selected_cpu]
+        pc = cpu.read("eip")
+        insn = self._insn(pc)
+        calls = insn.text.startswith("call") and pc not in self.machine.python_functions
+        if n == 1 and self._in_insn and calls:
+            self._mode = ("return", pc + insn.size, cpu.read("esp") - 4)
+        else:
+            self.stepi(n)
+
+    def step(self) -> None:
+        """One line: into a Python kernel function (its first line), the next line
+        of Python, or the next guest instruction, whichever comes first."""
+        self._mode = ("pystep",)
+
+    def next(self) -> None:
+        """The next line of this Python function (calls and sleeps run over), or
+        nexti in guest code."""
+        if self.python_frame is None:
+            self.nexti()
+        else:
+            self._mode = ("pynext", self.python_frame)
+
+    def finish(self) -> None:
+        """Run until the current function returns to its caller."""
+        frame = self.python_frame
+        if frame is not None:
+            self._mode = ("pyfinish", frame)
+            return
+        cpu = self.machine.cpus[self.selected_cpu]
+        ret = self._return_address(cpu.read("esp"))
+        if ret is None:
+            raise DebuggerError('"finish" not meaningful in the outermost frame')
+        self._mode = ("return", ret[0], ret[1])
+
+    def until(self, spec=None) -> None:
+        if spec is None:
+            self.next()
+            return
+        self.advance(spec)
+
+    def advance(self, spec) -> None:
+        self.break_at(spec, temporary=True)
+        self.cont()
+
+    def interrupt(self) -> None:
+        self._interrupted = True
+
+    # -- state ------------------------------------------------------------------------
+
+    def select_cpu(self, n: int) -> None:
+        if not 0 <= n < len(self.machine.cpus):
+            raise DebuggerError(f"no CPU {n}: this machine has {len(self.machine.cpus)}")
+        self.selected_cpu = n
+        self.selected_pid = self.kern.current(n).pid
+
+    def select_task(self, pid: int) -> None:
+        if self._task(pid) is None:
+            raise DebuggerError(f"no task with pid {pid}")
+        self.selected_pid = pid
+
+    def _task(self, pid: int):
+        if pid == 0:
+            return self.kern.current(self.selected_cpu)
+        return find_task_by_pid(self.kern, pid)
+
+    def _running_cpu(self, task) -> int | None:
+        for cpu in range(len(self.machine.cpus)):
+            if self.kern.current_addr(cpu) == task.addr:
+                return cpu
+        return None
+
+    def registers(self, pid=None) -> dict:
+        """gdb's registers of a task: live on its CPU, or as Linux saved them."""
+        pid = self.selected_pid if pid is None else pid
+        task = self._task(pid) if pid is not None else self.kern.current(self.selected_cpu)
+        if task is None:
+            raise DebuggerError(f"no task with pid {pid}")
+        cpu = self._running_cpu(task)
+        if cpu is not None:
+            return self.machine.cpus[cpu].regs()
+        return saved_registers(self.kern, task)
+
+    def read_memory(self, addr: int, n: int) -> bytes:
+        try:
+            return self.machine.mem.read(addr, n)
+        except BadAddress:
+            raise DebuggerError(f"Cannot access memory at address {addr:#x}") from None
+
+    def write_memory(self, addr: int, data: bytes) -> None:
+        try:
+            self.machine.mem.write(addr, data)
+        except BadAddress:
+            raise DebuggerError(f"Cannot access memory at address {addr:#x}") from None
+        self.machine.forget_code(addr, addr + len(data))
+
+    def frames(self, pid=None) -> list[Frame]:
+        """The backtrace: Python frames (from the task's frame stack) and guest
+        frames (return addresses found on its stack), innermost first."""
+        regs = self.registers(pid)
+        task = self._task(self.selected_pid if pid is None else pid)
+        out = [Frame(regs["eip"], regs["esp"])]
+        if self.python_frame is not None and (pid is None or pid == self.selected_pid):
+            out = [Frame(regs["eip"], regs["esp"], _where(f)) for f in _chain(self.python_frame)]
+        out += self._python_frames(task)
+        out += self._guest_frames(regs["esp"], task)
+        out.sort(key=lambda f: f.sp)
+        return out
+
+    def _python_frames(self, task) -> list[Frame]:
+        frames = []
+        for f in self.kern.runtime.frames.get(task.addr, ()):
+            gen = f.gen
+            sp = f.entry_sp or f.sp or 0
+            while gen is not None and getattr(gen, "gi_frame", None) is not None:
+                frames.append(Frame(f.thunk or 0, sp, _where(gen.gi_frame)))
+                gen = gen.gi_yieldfrom
+        return frames
+
+    def _guest_frames(self, sp: int, task) -> list[Frame]:
+        """Return addresses on the stack (the kernel's unreliable unwinder), ending at
+        kernel_thread_helper's fake zero return address."""
+        top = (task.stack + THREAD_SIZE) if task.stack else (sp | (THREAD_SIZE - 1)) + 1
+        out = []
+        mem = self.machine.mem
+        for slot in range(sp, min(top, sp + THREAD_SIZE), 4):
+            if not mem.contains(slot, 4):
+                break
+            word = mem.u32(slot)
+            if self._after_call(word):
+                out.append(Frame(word, slot))
+        return out
+
+    def _return_address(self, sp: int):
+        mem = self.machine.mem
+        for slot in range(sp, sp + 512, 4):
+            if not mem.contains(slot, 4):
+                return None
+            word = mem.u32(slot)
+            if self._after_call(word):
+                return word, slot
+        return None
+
+    def _after_call(self, addr: int) -> bool:
+        """Is ``addr`` the return address of a call (the instruction before is a call)?"""
+        m = self.machine
+        if not (m.map.text <= addr < m.map.text + m.map.text_size):
+            return False
+        for back in (5, 2, 3, 6):
+            insn = self._insn(addr - back)
+            if insn.size == back and insn.text.startswith("call"):
+                return True
+        return False
+
+    def _insn(self, addr: int):
+        try:
+            code = self.machine.mem.read(addr, 16)
+        except BadAddress:
+            return disassemble_one(b"", addr)
+        return disassemble_one(code, addr, symbols=self.kern.symbols)
+
+    # -- the loop --------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Stop before anything runs, then run the machine under the debugger;
+        when every CPU is idle, stop again ("idle"); until on_stop raises Quit."""
+        cpu = self.machine.cpus[0]
+        try:
+            self._stop(cpu, "start", cpu.read("eip"))
+            while True:
+                self.kern.run()
+                self._stop(self.machine.cpus[self.selected_cpu], "idle", 0)
+        except Quit:
+            return
+        finally:
+            sys.settrace(None)
+
+
+def saved_registers(kern, task) -> dict:
+    """A sleeping task's registers as Linux saved them and KGDB shows them:
+    eip = thread.ip, esp = thread.sp, and the flags and frame pointer that
+    switch_to pushed there (pushfl; pushl %ebp).  A task that never ran has no
+    switch frame: thread.sp is its pt_regs, thread.ip ret_from_fork."""
+    sp, ip = task.thread.sp, task.thread.ip
+    regs = dict.fromkeys(("eax", "ebx", "ecx", "edx", "esi", "edi"), 0)
+    mem = kern.mem
+    never_ran = ip == kern.symbols.get("ret_from_fork")
+    regs["ebp"] = 0 if never_ran or not mem.contains(sp, 8) else mem.u32(sp)
+    regs["eflags"] = 0x2 if never_ran or not mem.contains(sp, 8) else mem.u32(sp + 4)
+    regs.update(esp=sp, eip=ip, **KERNEL_SEGMENTS)
+    return regs
+
+
+def _in_model(frame) -> bool:
+    return _in_model_file(frame.f_code.co_filename)
+
+
+_MODEL_FILES: dict[str, bool] = {}
+
+
+def _in_model_file(filename: str) -> bool:
+    known = _MODEL_FILES.get(filename)
+    if known is None:
+        known = _MODEL_FILES[filename] = Path(filename).resolve().parent == MODEL_DIR
+    return known
+
+
+def _model_modules(package):
+    import importlib
+    import pkgutil
+
+    for info in pkgutil.iter_modules(package.__path__):
+        yield importlib.import_module(f"kernel_model.{info.name}")
+
+
+def _depth(frame) -> int:
+    depth = 0
+    while frame is not None:
+        depth += 1
+        frame = frame.f_back
+    return depth
+
+
+def _chain(frame):
+    """The Python kernel frames from ``frame`` outwards, while they are the kernel's."""
+    while frame is not None and _in_model(frame):
+        yield frame
+        frame = frame.f_back
+
+
+def _where(frame) -> tuple:
+    return (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
