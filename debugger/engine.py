@@ -51,6 +51,7 @@ from pathlib import Path
 from unicorn import UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE
 from unicorn.unicorn_py3.unicorn import HOOK_CODE_CFUNC, uc_hook_h, uclib
 
+from debugger.timeline import Timeline
 from emu.disasm import disassemble_one
 from emu.memory import PAGE_OFFSET, BadAddress
 from emu.segment import KERNEL_SEGMENTS
@@ -61,6 +62,8 @@ from kernel_model.task import find_task_by_pid
 MODEL_DIR = Path(__file__).resolve().parent.parent / "kernel_model"
 # Modes in which the next guest instruction (not a call into Python) is a stop.
 _STOP_AT_GUEST = ("pystep", "guest")
+# Modes of a checkpoint replaying to where the user went back: nothing stops it.
+_REPLAYING = ("goto", "scan")
 
 
 # What a kernel generator yields when it suspends (a yield, not a return).
@@ -131,6 +134,12 @@ class Debugger:
         self.selected_pid = None
         self.python_frame = None
         self.last_stop: Stop | None = None
+        self.timeline = Timeline() if Timeline.available() else None
+        self.ui_state = (
+            None  # (save() -> picklable, restore(state)): the shell's, kept across going back
+        )
+        self.exit_status = 0
+        self._scan_hits: list[int] = []
         self._attach()
 
     # -- hooks ---------------------------------------------------------------
@@ -172,6 +181,15 @@ class Debugger:
     def _instruction(self, cpu, addr: int) -> None:
         """Before each counted instruction: does anything want to stop here?"""
         self._in_insn = True
+        if self.timeline is not None and self.timeline.due(self.icount):
+            woken = self.timeline.checkpoint(self.icount)
+            if woken is not None:
+                self._woken(woken)
+        if self._mode[0] in _REPLAYING:
+            self._replay(cpu, addr)
+            self.icount += 1
+            self._in_insn = False
+            return
         if self._pending_watch is not None:
             bp, address, old, new = self._pending_watch
             self._pending_watch = None
@@ -215,6 +233,8 @@ class Debugger:
         return evaluator(text, cpu)
 
     def _on_oops(self, task, fault) -> None:
+        if self._mode[0] in _REPLAYING:
+            return
         cpu = self.machine.cpus[self.kern.this_cpu]
         self._stop(cpu, "fault", fault.eip, text=self.kern.log[self._log_mark :])
 
@@ -269,7 +289,7 @@ class Debugger:
             if event != "line":
                 return on_line
             bp = next((b for b in bps if b.enabled), None)
-            if bp is not None:
+            if bp is not None and self._mode[0] not in _REPLAYING:
                 bp.hits += 1
                 if bp.temporary:
                     self.delete(bp.number)
@@ -284,6 +304,8 @@ class Debugger:
     def _python_writes(self, frame) -> None:
         """Python kernel code writes memory without the CPU: after each of its lines,
         a watched value that changed is a watchpoint hit at the next line."""
+        if self._mode[0] in _REPLAYING:
+            return
         for bp in self._watches():
             new = self._word(bp.addr, bp.length)
             if new != bp.value:
@@ -395,9 +417,10 @@ class Debugger:
                 new = (old & ~mask | (value << shift) & mask) if shift >= 0 else old
                 if bp.kind == "watchpoint" and new == old:
                     return  # gdb stops on a write only when the value changes
-            bp.hits += 1
             bp.value = new
-            self._pending_watch = (bp, bp.addr, old, new)
+            if self._mode[0] not in _REPLAYING:
+                bp.hits += 1
+                self._pending_watch = (bp, bp.addr, old, new)
 
         return on_access
 
@@ -496,6 +519,142 @@ class Debugger:
 
     def interrupt(self) -> None:
         self._interrupted = True
+
+    # -- going back ---------------------------------------------------------------
+
+    def position(self) -> int:
+        """Instructions executed before the point the machine is stopped at."""
+        return self.icount
+
+    def reverse_stepi(self, n: int = 1) -> None:
+        if n < 1:
+            raise DebuggerError("reverse-stepi takes a positive count")
+        self._go_back(("goto", self.position() - n, "step"))
+
+    def reverse_nexti(self, n: int = 1) -> None:
+        """Back to the previous instruction of this frame (calls it made are skipped)."""
+        cpu = self.machine.cpus[self.selected_cpu]
+        task = self.kern.current_addr(cpu.index)
+        for _ in range(n):
+            self._scan_back(("frame", cpu.index, task, cpu.read("esp")))
+
+    def reverse_continue(self) -> None:
+        """Back to the last breakpoint or watchpoint hit before this point."""
+        self._scan_back(("breakpoint",))
+
+    def reverse_finish(self) -> None:
+        """Back to the call that entered the current guest function."""
+        if self.python_frame is not None:
+            raise DebuggerError(
+                "reverse-finish goes back over guest calls only; in Python, use reverse-stepi"
+            )
+        cpu = self.machine.cpus[self.selected_cpu]
+        ret = self._return_address(cpu.read("esp"))
+        if ret is None:
+            raise DebuggerError('"reverse-finish" not meaningful in the outermost frame')
+        self._scan_back(("call", cpu.index, ret[0], ret[1] + 4))
+
+    def _check_history(self, target: int) -> None:
+        if self.timeline is None:
+            raise DebuggerError("going back needs fork(), which this system lacks")
+        oldest = self.timeline.oldest()
+        if oldest is None or target < oldest:
+            have = 0 if oldest is None else self.position() - oldest
+            raise DebuggerError(
+                f"cannot go back that far: the history holds the last {have} instructions "
+                f"(from instruction {oldest}; the window is {self.timeline.window})"
+            )
+
+    def _go_back(self, mode: tuple) -> None:
+        self._check_history(mode[1])
+        self.timeline.go_back(mode[1], self._message(mode))
+
+    def _scan_back(self, what: tuple) -> None:
+        """Replay from the oldest checkpoint to here, noting where ``what`` happens;
+        then go to the last such point."""
+        self._check_history(self.timeline.oldest())
+        self.timeline.go_back(
+            self.timeline.oldest(), self._message(("scan", self.position(), what))
+        )
+
+    def _message(self, mode: tuple) -> dict:
+        bps = [
+            (b.number, b.kind, b.spec, b.addr, b.length, b.condition, b.enabled, b.temporary)
+            for b in self._bps.values()
+        ]
+        ui = self.ui_state[0]() if self.ui_state else None
+        return {"mode": mode, "breakpoints": bps, "ui": ui}
+
+    def _woken(self, message: dict) -> None:
+        """This checkpoint was woken: take over the session as it is now."""
+        for number in list(self._bps):
+            self.delete(number)
+        for number, kind, spec, addr, length, condition, enabled, temporary in message[
+            "breakpoints"
+        ]:
+            self._next_number = number
+            if kind == "breakpoint":
+                bp = self.break_at(spec, condition, temporary)
+            else:
+                kinds = {"watchpoint": "write", "rwatch": "read", "awatch": "access"}
+                bp = self.watch(addr, length, kinds[kind])
+            bp.enabled = enabled
+        self._next_number = max(self._bps, default=0) + 1
+        if self.ui_state and message["ui"] is not None:
+            self.ui_state[1](message["ui"])
+        self._mode = message["mode"]
+        self._scan_hits = []
+
+    def _replay(self, cpu, addr: int) -> None:
+        """Going back: run silently to the target, or note what a scan looks for."""
+        if self._mode[0] == "goto":
+            _, target, reason = self._mode
+            if self.icount >= target:
+                self._stop(cpu, reason, addr, **self._arrived(reason))
+            return
+        _, end, what = self._mode
+        if self.icount >= end:
+            self._scan_done(cpu, addr, what)
+            return
+        kind = what[0]
+        if kind == "breakpoint":
+            hit = any(b.enabled for b in self._guest_bps.get(addr, ()))
+        elif kind == "frame":
+            hit = (
+                cpu.index == what[1]
+                and self.kern.current_addr(cpu.index) == what[2]
+                and cpu.read("esp") >= what[3]
+            )
+        else:  # the call that pushed a return address at a known stack slot
+            hit = (
+                cpu.index == what[1]
+                and cpu.read("esp") == what[3]
+                and self._calls_to(addr, what[2])
+            )
+        if hit:
+            self._scan_hits.append(self.icount)
+
+    def _calls_to(self, addr: int, ret: int) -> bool:
+        insn = self._insn(addr)
+        return addr + insn.size == ret and insn.text.startswith("call")
+
+    def _scan_done(self, cpu, addr: int, what: tuple) -> None:
+        if self._scan_hits:
+            target = self._scan_hits[-1]
+            reason = "breakpoint" if what[0] == "breakpoint" else "step"
+            self.timeline.go_back(target, self._message(("goto", target, reason)))
+        # Nothing in the window: stop at its start, as gdb does.
+        self.timeline.go_back(
+            self.timeline.oldest(), self._message(("goto", self.timeline.oldest(), "history"))
+        )
+
+    def _arrived(self, reason: str) -> dict:
+        """Details of a stop reached by going back to a breakpoint hit."""
+        if reason == "breakpoint":
+            cpu = self.machine.loaded
+            bps = self._guest_bps.get(cpu.read("eip"), [])
+            return {"breakpoint": bps[0]} if bps else {}
+        return {}
 
     # -- state ------------------------------------------------------------------------
 
@@ -625,6 +784,8 @@ class Debugger:
             return
         finally:
             sys.settrace(None)
+            if self.timeline is not None:
+                self.timeline.report_exit(self.exit_status)
 
 
 def saved_registers(kern, task) -> dict:

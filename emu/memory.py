@@ -82,7 +82,9 @@ class Memory:
     def __init__(self, mmap_: MemoryMap):
         self.map = mmap_
         self.end, self.ram_size = mmap_.end, mmap_.ram_size  # hot: every access checks
-        self.buf = mmap.mmap(-1, mmap_.ram_size)
+        # Private, not shared: a forked copy of the process (the debugger's
+        # checkpoints) gets its own RAM, copied on write.
+        self.buf = mmap.mmap(-1, mmap_.ram_size, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS)
         # An export of buf kept as long as the Memory: buf can never be closed
         # or resized under Unicorn (mem_map_ptr) or a struct view (from_address).
         self._pin = ctypes.c_char.from_buffer(self.buf)
