@@ -29,7 +29,7 @@ _TOKEN = re.compile(
     | (?P<bin>0[bB][01]+)(?![\w$])
     | (?P<local>\d+)(?P<dir>[fb])(?![\w.$])
     | (?P<dec>\d+)(?![\w.$])
-    | (?P<chr>'(?:\\(?:[0-7]{1,3}|x[0-9a-fA-F]+|.)|[^\\])'?)
+    | (?P<chr>'(?:\\.|[^\\])'?)(?![\w$])
     | (?P<sym>[A-Za-z_.][\w.$]*)
     | (?P<op><<|>>|<=|>=|==|!=|<>|&&|\|\||[-+*/%&|^~!()<>])
     )""",
@@ -41,6 +41,7 @@ _RANK.update(dict.fromkeys(("==", "!=", "<>", "<", "<=", ">", ">="), 3))
 _RANK.update(dict.fromkeys(("*", "/", "%", "<<", ">>"), 6))
 
 _ESCAPES = {"b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11}
+_CHAR_ESCAPES = {"b": 8, "f": 12, "n": 10, "r": 13, "t": 9}
 
 
 class Val(NamedTuple):
@@ -119,13 +120,23 @@ def parse_number(text: str) -> int:
 
 
 def char_value(text: str) -> int:
-    """Value of a character constant `'a`, `'a'` or `'\\n`."""
+    """Value of a character constant `'a`, `'a'` or `'\\n`.
+
+    GNU as's input scrubber (app.c process_escape) turns these into decimal numbers
+    and knows only \\b \\f \\n \\r \\t: any other escaped character stands for itself,
+    so `'\\101` is the character '1' followed by the digits "01" (which we refuse as junk).
+    """
     body = text[1:-1] if len(text) > 2 and text.endswith("'") else text[1:]
-    return unescape(body)[0] if body.startswith("\\") else ord(body[0]) & 0xFF
+    if body.startswith("\\"):
+        return _CHAR_ESCAPES.get(body[1], ord(body[1]))
+    return body[0].encode("utf-8")[0]
 
 
 def unescape(body: str) -> bytes:
-    """Bytes of a string body with GNU as escapes (\\n, \\t, \\NNN octal, \\xHH...)."""
+    """Bytes of a string body, escapes read as GNU as's next_char_of_string (read.c):
+    `\\NNN` takes up to three digits 0-9 as octal (so `\\9` is 9), `\\x` takes every
+    hex digit that follows (none gives 0), the low byte is kept, and an unknown
+    escape is the character itself."""
     out, pos = bytearray(), 0
     while pos < len(body):
         char = body[pos]
@@ -133,20 +144,32 @@ def unescape(body: str) -> bytes:
             out += char.encode("utf-8")
             pos += 1
             continue
-        value, pos = _escape(body, pos + 1)
-        out.append(value & 0xFF)
+        pos = _escape(body, pos + 1, out)
     return bytes(out)
 
 
-def _escape(body: str, pos: int) -> tuple[int, int]:
-    octal = re.match(r"[0-7]{1,3}", body[pos:])
-    if octal:
-        return int(octal.group(), 8), pos + octal.end()
-    hexa = re.match(r"x([0-9a-fA-F]+)", body[pos:])
-    if hexa:
-        return int(hexa.group(1), 16), pos + hexa.end()
+_OCTAL = re.compile(r"[0-9]{1,3}")
+_HEX = re.compile(r"[xX]([0-9a-fA-F]*)")
+
+
+def _escape(body: str, pos: int, out: bytearray) -> int:
+    """Append the bytes of the escape starting at `pos` (after the backslash); return
+    the position after it."""
+    if octal := _OCTAL.match(body, pos):
+        value = 0
+        for digit in octal.group():
+            value = value * 8 + int(digit)
+        out.append(value & 0xFF)
+        return octal.end()
+    if hexa := _HEX.match(body, pos):
+        out.append(int(hexa.group(1) or "0", 16) & 0xFF)
+        return hexa.end()
     char = body[pos]
-    return _ESCAPES.get(char, ord(char)), pos + 1
+    if char in _ESCAPES:
+        out.append(_ESCAPES[char])
+    else:
+        out += char.encode("utf-8")
+    return pos + 1
 
 
 class _Parser:

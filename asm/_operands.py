@@ -129,6 +129,8 @@ def _memory(text: str, seg: str, star: bool, local: LocalResolver) -> Operand:
     scale = _scale(parts[2]) if len(parts) > 2 else 1
     if not (base or index) or (len(parts) > 2 and not index):
         raise SourceError(f"bad memory operand '{text}'")
+    if index in ("esp", "sp"):
+        raise SourceError(f"'{text}' is not a valid base/index expression")
     expr = parse_expr(disp, local) if disp else None
     return Operand("mem", expr=expr, seg=seg, base=base, index=index, scale=scale, star=star)
 
