@@ -29,7 +29,7 @@ from keystone import KS_ARCH_X86, KS_MODE_32, KS_OPT_SYNTAX_ATT, Ks, KsError
 
 from ._errors import SourceError
 from ._expr import Val
-from ._operands import SEGMENTS, Operand
+from ._operands import SEGMENTS, Operand, is_address16, segment_prefix
 
 PREFIXES = {"lock": 0xF0, "rep": 0xF3, "repe": 0xF3, "repz": 0xF3, "repne": 0xF2, "repnz": 0xF2}
 PREFIXES |= {"data16": 0x66, "addr16": 0x67}
@@ -191,6 +191,7 @@ def encode(
     report: Report,
 ) -> bytes:
     """Encode one instruction; range problems of late-resolved values go to `report`."""
+    prefixes = prefixes + segment_prefix(operands)
     pairs = enumerate(zip(operands, vals, strict=True))
     numbers = [_number(operand, val, slot) for slot, (operand, val) in pairs]
     late = {}
@@ -247,8 +248,9 @@ def _number(operand: Operand, val: Val | None, slot: int) -> str:
 
 
 def _constant(operand: Operand, value: int) -> str:
-    if not fits(value, 32):
-        raise SourceError(f"value {hex_number(value)} does not fit in 32 bits")
+    bits = 16 if is_address16(operand) else 32
+    if not fits(value, bits):
+        raise SourceError(f"value {hex_number(value)} does not fit in {bits} bits")
     if operand.kind == "mem" and not operand.addressed:
         return hex_number(value & 0xFFFFFFFF)
     return hex_number(signed32(value))

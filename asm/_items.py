@@ -75,6 +75,20 @@ class Assign:
 
 
 @dataclass
+class Check:
+    """An expression GNU as must be able to fold to a number (`.size name, .-name`)."""
+
+    expr: Node
+    what: str
+
+    def emit(self, p: Pass) -> bytes:
+        val = p.value(self.expr)
+        if val.sect:
+            p.report(f"{self.what} does not evaluate to a constant")
+        return b""
+
+
+@dataclass
 class Raw:
     data: bytes
 
@@ -94,7 +108,10 @@ class Data:
         bits = self.width * 8
         for expr in self.exprs:
             p.addr = start + len(out)
-            value = relocatable(p.value(expr)).value
+            val = relocatable(p.value(expr))
+            if val.sect and self.width == 8:
+                raise SourceError("an address in .quad needs a 64-bit relocation (not in ELF32)")
+            value = val.value
             if not fits(value, bits):
                 p.report(f"value {hex_number(value)} does not fit in {bits} bits")
             out += (value & ((1 << bits) - 1)).to_bytes(self.width, "little")

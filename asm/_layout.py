@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from . import _branch, _strings
+from . import _attributes, _branch, _strings
 from ._encode import PREFIXES, check_instruction
 from ._errors import SourceError
 from ._expr import Node, Val, evaluate, parse_expr, unescape
@@ -24,6 +24,7 @@ from ._items import (
     Align,
     Assign,
     Branch,
+    Check,
     Data,
     Far,
     Fill,
@@ -40,7 +41,8 @@ LOCAL_MARK = "\x02"  # joins a numeric label to its instance: `1:` -> "1\x022"
 _STRING = re.compile(r'"((?:\\.|[^"\\])*)"', re.S)
 _MNEMONIC = re.compile(r"[a-z][a-z0-9]*")
 _SECTIONS = (".data", ".bss", ".section", ".previous", ".pushsection", ".popsection", ".org")
-_IGNORED = (".type", ".size", ".code32")
+_IGNORED = (".code32",)
+_BARE_STRING = frozenset(("stos", "movs", "lods", "scas", "cmps", "ins", "outs"))
 
 
 @dataclass
@@ -62,7 +64,14 @@ class Program:
         self.globals: set[str] = set()
         self.local_counts: dict[str, int] = {}
         self.frag_regions: dict[int, int] = {0: 0}
+        self.unwind = _attributes.Unwind()
+        self.line_info = _attributes.LineInfo()
         self.statements = [self.classify_located(stmt) for stmt in stmts]
+        if stmts:
+            try:
+                self.unwind.finish()
+            except SourceError as err:
+                raise err.locate(stmts[-1].lineno, stmts[-1].line) from None
 
     def classify_located(self, stmt: Stmt) -> Statement:
         try:
@@ -118,6 +127,15 @@ class Program:
         handler = _DIRECTIVES.get(word)
         if handler is not None:
             return handler(self, word, split_operands(args))
+        if word.startswith(".cfi_"):
+            self.unwind.directive(word, split_operands(args))
+            return []
+        if word in (".file", ".loc"):
+            getattr(self.line_info, word[1:])(args)
+            return []
+        if word == ".ident":
+            _attributes.check_ident(args)
+            return []
         if word in _IGNORED or (word == ".text" and not args):
             return []
         if word in _SECTIONS or word == ".text":
@@ -139,6 +157,8 @@ class Program:
         if special:
             return [special]
         operands = _implicit_star(word, operands)
+        if not operands and word in _BARE_STRING:
+            word += "l"  # GNU as warns and uses its default size; Keystone picks 16 bits
         prefix_bytes = tuple(PREFIXES[name] for name in prefixes)
         reduced = _strings.reduce(word, operands)
         if reduced:
@@ -150,6 +170,8 @@ class Program:
 def _branch_item(word: str, operands: list) -> Branch | Far | None:
     if word in _branch.BRANCHES and len(operands) == 1:
         target = operands[0]
+        if target.kind == "mem" and target.seg and not target.star:
+            raise SourceError(f"segment prefix on a direct '{word}' (GNU as skips it): drop it")
         if target.kind == "mem" and not (target.star or target.addressed or target.seg):
             return Branch(word, target.expr)
     if word in _branch.FAR and len(operands) == 2 and all(op.kind == "imm" for op in operands):
@@ -170,6 +192,8 @@ def _data(program: Program, word: str, args: list[str]) -> list:
 
 
 def _ascii(program: Program, word: str, args: list[str]) -> list:
+    if not args:
+        raise SourceError(f"{word} expects quoted strings")
     data = b""
     for arg in args:
         match = _STRING.fullmatch(arg)
@@ -187,13 +211,18 @@ def _align(program: Program, word: str, args: list[str]) -> list:
     if not args or len(args) > 3:
         raise SourceError(f"{word} takes 1 to 3 arguments")
     alignment = program.expr(args[0])
-    return [Align(word == ".p2align", alignment, *(_optional(program, args, i) for i in (1, 2)))]
+    fill, maximum = (_optional(program, args, i) for i in (1, 2))
+    if len(args) == 2 and not args[1]:
+        fill = 0  # GNU as: a trailing comma with no fill means a fill of 0, not no-ops
+    return [Align(word == ".p2align", alignment, fill, maximum)]
 
 
 def _fill(program: Program, word: str, args: list[str]) -> list:
     if not args or len(args) > 3:
         raise SourceError(".fill takes 1 to 3 arguments")
-    return [Fill(program.expr(args[0]), _optional(program, args, 1), _optional(program, args, 2))]
+    # GNU as reads a size left empty after its comma (`.fill 1,,3`) as 0, not as 1.
+    size = _optional(program, args, 1) if len(args) < 2 or args[1] else 0
+    return [Fill(program.expr(args[0]), size, _optional(program, args, 2))]
 
 
 def _skip(program: Program, word: str, args: list[str]) -> list:
@@ -209,11 +238,24 @@ def _set(program: Program, word: str, args: list[str]) -> list:
 
 
 def _globl(program: Program, word: str, args: list[str]) -> list:
-    for name in args:
-        if not SYMBOL.fullmatch(name):
-            raise SourceError(f"bad symbol name '{name}' in {word}")
-        program.globals.add(name)
+    program.globals.update(_attributes.symbol_names(word, args))
     return []
+
+
+def _symbol_attribute(program: Program, word: str, args: list[str]) -> list:
+    """`.hidden`, `.weak` and the like: symbol-table facts, no bytes."""
+    if word != ".extern":
+        _attributes.symbol_names(word, args)
+    return []
+
+
+def _type(program: Program, word: str, args: list[str]) -> list:
+    _attributes.check_type(args)
+    return []
+
+
+def _size(program: Program, word: str, args: list[str]) -> list:
+    return [Check(program.expr(_attributes.check_size(args)), f".size of {args[0]}")]
 
 
 _DIRECTIVES = dict.fromkeys((".byte", ".word", ".short", ".long", ".int", ".quad"), _data)
@@ -221,6 +263,11 @@ _DIRECTIVES.update(dict.fromkeys((".ascii", ".asciz", ".string"), _ascii))
 _DIRECTIVES.update(dict.fromkeys((".align", ".balign", ".p2align"), _align))
 _DIRECTIVES.update(dict.fromkeys((".set", ".equ", ".equiv"), _set))
 _DIRECTIVES.update(dict.fromkeys((".globl", ".global"), _globl))
+_DIRECTIVES.update(
+    dict.fromkeys((".hidden", ".protected", ".internal", ".local", ".weak", ".extern"),
+                  _symbol_attribute)
+)  # fmt: skip
+_DIRECTIVES.update({".type": _type, ".size": _size})
 _DIRECTIVES.update({".fill": _fill, ".skip": _skip, ".space": _skip})
 
 
