@@ -75,6 +75,20 @@ class Assign:
 
 
 @dataclass
+class SectionStart:
+    """Where a section's statements begin in the image: aligned as GNU ld aligns it.
+
+    Padding between sections is zeros (ld's fill), not code no-ops."""
+
+    name: str
+    alignment: int
+
+    def emit(self, p: Pass) -> bytes:
+        p.enter_section(self.name)
+        return bytes((-p.addr) % self.alignment)
+
+
+@dataclass
 class Check:
     """An expression GNU as must be able to fold to a number (`.size name, .-name`)."""
 
@@ -203,16 +217,30 @@ class Insn:
     mnemonic: str
     operands: list[Operand]
     prefixes: tuple[int, ...]
+    # (operand values, bytes, range reports) of the last pass: most instructions see
+    # the same values on every pass, and encoding is the costly part of a pass.
+    memo: tuple | None = field(default=None, repr=False, compare=False)
 
     def emit(self, p: Pass) -> bytes:
         vals = [None if op.expr is None else relocatable(p.value(op.expr)) for op in self.operands]
+        if self.memo is not None and self.memo[0] == vals:
+            code, reports = self.memo[1], self.memo[2]
+        else:
+            reports = []
+            code = self.encode(vals, reports.append)
+            self.memo = (vals, code, reports)
+        for message in reports:
+            p.report(message)
+        return code
+
+    def encode(self, vals, report) -> bytes:
         try:
-            return encode(self.mnemonic, self.operands, vals, self.prefixes, p.report)
+            return encode(self.mnemonic, self.operands, vals, self.prefixes, report)
         except SourceError as err:
             if not self.size_unknown():
                 raise
             try:
-                return encode(self.mnemonic + "l", self.operands, vals, self.prefixes, p.report)
+                return encode(self.mnemonic + "l", self.operands, vals, self.prefixes, report)
             except SourceError:
                 raise err from None
 
@@ -241,7 +269,7 @@ class Branch:
         if not _branch.relaxable(self.mnemonic):
             return _branch.near(self.mnemonic, p.addr, target)
         p.new_frag(after_alignment=False)
-        if val.sect == 0 or self.long:
+        if val.sect == 0 or self.long or p.in_other_section(val):
             return _branch.near(self.mnemonic, p.addr, target)
         if not p.estimating and self.out_of_reach(p, target):
             self.long = p.grew = True

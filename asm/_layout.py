@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from . import _attributes, _branch, _strings
+from . import _attributes, _branch, _sections, _strings
 from ._encode import PREFIXES, check_instruction
 from ._errors import SourceError
 from ._expr import Node, Val, evaluate, parse_expr, unescape
@@ -31,6 +31,7 @@ from ._items import (
     Insn,
     Label,
     Raw,
+    SectionStart,
     Skip,
 )
 from ._operands import parse_operand, split_operands
@@ -40,8 +41,19 @@ MAX_PASSES = 64
 LOCAL_MARK = "\x02"  # joins a numeric label to its instance: `1:` -> "1\x022"
 _STRING = re.compile(r'"((?:\\.|[^"\\])*)"', re.S)
 _MNEMONIC = re.compile(r"[a-z][a-z0-9]*")
-_SECTIONS = (".data", ".bss", ".section", ".previous", ".pushsection", ".popsection", ".org")
 _IGNORED = (".code32",)
+_SECTION_WORDS = frozenset(
+    (
+        ".text",
+        ".data",
+        ".bss",
+        ".section",
+        ".pushsection",
+        ".popsection",
+        ".previous",
+        ".subsection",
+    )
+)
 _BARE_STRING = frozenset(("stos", "movs", "lods", "scas", "cmps", "ins", "outs"))
 
 
@@ -52,6 +64,7 @@ class Statement:
     stmt: Stmt
     items: list
     labelled: bool
+    place: tuple[str, int] = (".text", 0)
 
 
 class Program:
@@ -66,20 +79,55 @@ class Program:
         self.frag_regions: dict[int, int] = {0: 0}
         self.unwind = _attributes.Unwind()
         self.line_info = _attributes.LineInfo()
-        self.statements = [self.classify_located(stmt) for stmt in stmts]
+        self.sections = _sections.Sections()
+        self.place_override: tuple[str, int] | None = None
+        self.label_sections: dict[str, str] = {}
+        statements = [self.classify_located(stmt) for stmt in stmts]
         if stmts:
             try:
                 self.unwind.finish()
             except SourceError as err:
                 raise err.locate(stmts[-1].lineno, stmts[-1].line) from None
+        self.statements = self.lay_out_sections(statements)
+
+    def lay_out_sections(self, statements: list[Statement]) -> list[Statement]:
+        """Statements in image order, each section opened by its alignment (as GNU ld
+        aligns every input section to the largest alignment asked for in it)."""
+        if all(statement.place == (".text", 0) for statement in statements):
+            return statements
+        ordered = sorted(statements, key=lambda st: self.sections.order_key(st.place))
+        alignments: dict[str, int] = {}
+        for statement in statements:
+            for item in statement.items:
+                if isinstance(item, Align) and isinstance(item.alignment, int):
+                    boundary = 1 << item.alignment if item.power else item.alignment
+                    alignments[statement.place[0]] = max(
+                        alignments.get(statement.place[0], 1), boundary
+                    )
+        result, current = [], None
+        for statement in ordered:
+            name = statement.place[0]
+            if name != current:
+                start = SectionStart(name, alignments.get(name, 1))
+                result.append(
+                    Statement(Stmt(statement.stmt.lineno, "", ""), [start], False, statement.place)
+                )
+                current = name
+            result.append(statement)
+        return result
 
     def classify_located(self, stmt: Stmt) -> Statement:
         try:
             labels, rest = split_labels(stmt.text)
+            place = self.sections.current
             items = [Label(self.label(name)) for name in labels]
+            for name in labels:
+                self.label_sections[name] = place[0]
             if rest:
                 items += self.body(rest)
-            return Statement(stmt, items, bool(labels))
+            if self.place_override:
+                place, self.place_override = self.place_override, None
+            return Statement(stmt, items, bool(labels), place)
         except SourceError as err:
             raise err.locate(stmt.lineno, stmt.line) from None
 
@@ -127,6 +175,11 @@ class Program:
         handler = _DIRECTIVES.get(word)
         if handler is not None:
             return handler(self, word, split_operands(args))
+        if word in _SECTION_WORDS:
+            self.sections.directive(word, split_operands(args), self.absolute)
+            return []
+        if word in (".comm", ".lcomm"):
+            return self.common(word, split_operands(args))
         if word.startswith(".cfi_"):
             self.unwind.directive(word, split_operands(args))
             return []
@@ -136,11 +189,31 @@ class Program:
         if word == ".ident":
             _attributes.check_ident(args)
             return []
-        if word in _IGNORED or (word == ".text" and not args):
+        if word in _IGNORED:
             return []
-        if word in _SECTIONS or word == ".text":
-            raise SourceError(f"unsupported directive '{word}': the image is one .text section")
         raise SourceError(f"unsupported directive '{word}'")
+
+    def absolute(self, text: str) -> int:
+        """A number known while reading (a subsection number)."""
+
+        def no_symbols(name: str, written: str) -> Val:
+            raise SourceError(f"'{written}': a number is needed here")
+
+        return evaluate(self.expr(text), no_symbols, lambda: Val(0)).value
+
+    def common(self, word: str, args: list[str]) -> list:
+        """`.comm name, size[, align]` (placed after .bss, as ld does with COMMON) and
+        `.lcomm name, size[, align]` (placed in .bss)."""
+        if len(args) not in (2, 3) or not SYMBOL.fullmatch(args[0]):
+            raise SourceError(f"'{word}' expects 'name, size[, alignment]'")
+        size = self.absolute(args[1])
+        align = self.absolute(args[2]) if len(args) == 3 else (4 if size >= 4 else 1)
+        if align & (align - 1) or align <= 0:
+            raise SourceError(f"alignment {align} of '{args[0]}' is not a power of 2")
+        place = (_sections.COMMON, 0) if word == ".comm" else (".bss", 0)
+        self.place_override = place
+        self.label_sections[args[0]] = place[0]
+        return [Align(False, align, 0, None), Label(self.label(args[0])), Skip(size, None)]
 
     def instruction(self, text: str) -> list:
         word, args = first_word(text)
@@ -284,6 +357,8 @@ class Pass:
         self.prev_addrs = previous.item_addrs if previous else []
         self.estimating = previous is None
         self.frag = self.region = 0
+        self.section = ".text"
+        self.frag_sections: dict[int, str] = {0: ".text"}
         self.env: dict[str, Val] = {}
         self.grew = self.guessed = self.unsettled = self.guess_here = False
         self.stmt: Stmt | None = None
@@ -334,6 +409,25 @@ class Pass:
         self.frag += 1
         self.region += after_alignment
         self.program.frag_regions[self.frag] = self.region
+        self.frag_sections[self.frag] = self.section
+
+    def enter_section(self, name: str) -> None:
+        self.section = name
+        self.new_frag(after_alignment=True)
+
+    def in_other_section(self, val: Val) -> bool:
+        """Whether a value names a label of another section: GNU as leaves that to a
+        relocation, so a branch to it is never relaxed to the short form."""
+        for key, _ in val.terms:
+            if key[0] == "f":
+                section = self.frag_sections.get(int(key[1:]))
+            elif key[:2] == "s:":
+                section = self.program.label_sections.get(key[2:])
+            else:
+                continue
+            if section is not None and section != self.section:
+                return True
+        return False
 
     def branch_target(self, node: Node) -> Val:
         self.forward_frags = []
@@ -369,6 +463,10 @@ class Pass:
                     raise err.locate(self.stmt.lineno, self.stmt.line) from None
                 self.unsettled, chunk, self.addr = True, b"", start
                 self.item_addrs[first_item:] = [start] * len(statement.items)
+            if chunk.strip(b"\0") and _sections.is_bss(self.section):
+                raise SourceError(
+                    f"non-zero bytes in {self.section}", self.stmt.lineno, self.stmt.line
+                )
             self.chunks.append((start, chunk))
             if self.addr - self.origin > MAX_IMAGE:
                 raise SourceError("image larger than 16 MiB", self.stmt.lineno, self.stmt.line)

@@ -69,6 +69,36 @@ def ps_cold_start() -> None:
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
 
 
+def asm_source_bytes_per_s(size: int = 100_000) -> float:
+    """Source bytes per second through asm.assembler.assemble, on a generated routine of
+    ``size`` bytes in the style of an unrolled hash round (loads, rotates, adds, xors,
+    labels and short and long branches).  A fresh comment line each run defeats the
+    image cache, so every run lays the whole source out again."""
+    from asm.assembler import assemble
+
+    regs = ("%eax", "%ebx", "%ecx", "%edx", "%esi", "%edi")
+    lines, block = [], 0
+    while sum(map(len, lines)) < size:
+        a, b, c = regs[block % 6], regs[(block + 1) % 6], regs[(block + 2) % 6]
+        lines += [
+            f"round_{block}:",
+            f"\tmovl {4 * (block % 16)}(%ebp), {a}",
+            f"\taddl $0x{(block * 0x9E3779B9) & 0xFFFFFFFF:08x}, {a}",
+            f"\troll ${block % 31 + 1}, {b}",
+            f"\txorl {a}, {b}",
+            f"\tleal 0x10(%esp,{c},4), {c}",
+            f"\tandl $0xff00ff, {c}",
+            f"\tcmpl ${block}, {c}",
+            f"\tjne round_{max(block - 1, 0)}",
+            f"\tjb round_{max(block - 40, 0)}",
+        ]
+        block += 1
+    source = "\n".join(lines) + "\n"
+    runs = iter(range(1_000_000))
+    seconds = best_time(lambda: assemble(f"# run {next(runs)}\n" + source, 0xC0100000))
+    return len(source) / seconds
+
+
 def run_benchmarks(quick: bool = False) -> dict:
     n = 300 if quick else 3000
     round_trip = best_time(lambda: unicorn_round_trips(n * 20)) / (n * 20)
@@ -90,4 +120,5 @@ def run_benchmarks(quick: bool = False) -> dict:
         "boot_per_thread_cost_ratio_256_vs_4": (t256 / threads256) / (t4 / threads4),
         "ps_cpus3_cold_start_s": best_time(ps_cold_start),
         "asmtests_per_s": asmtests_per_s(100 if quick else 1000),
+        "asm_source_bytes_per_s": asm_source_bytes_per_s(),
     }
