@@ -46,6 +46,9 @@ _REPEATABLE = {
     for stem in "movs cmps scas lods stos ins outs".split()
     for suffix in (*_SUFFIXES, "d")
 } | {"nop", "ret"}
+# `rep bsf`/`rep bsr` are tzcnt/lzcnt written the way older assemblers could: the
+# prefix is data to a CPU without them, which then runs plain bsf/bsr.
+_REPEATABLE |= {stem + suffix for stem in ("bsf", "bsr") for suffix in ("", "w", "l")}
 # Keystone encodes these in 32-bit mode although they exist only in 64-bit mode.
 _ONLY_64BIT = frozenset(
     (

@@ -85,10 +85,29 @@ def _tokenize(text: str) -> list[tuple[str, object]]:
     while pos < end:
         match = _TOKEN.match(text, pos)
         if not match or match.end() == pos:
+            _refuse_relocation(text, pos)
             raise SourceError(f"bad expression '{text.strip()}'")
         tokens.append(_token(match))
         pos = match.end()
     return tokens
+
+
+_RELOCATION = re.compile(r"@(\w+)")
+_TLS = frozenset("tlsgd tlsldm dtpoff ntpoff gotntpoff indntpoff tpoff tlsdesc tlscall".split())
+
+
+def _refuse_relocation(text: str, pos: int) -> None:
+    """`sym@GOTOFF`, `sym@PLT`, `x@ntpoff`: name the relocation GNU as would emit."""
+    match = _RELOCATION.match(text, pos)
+    if not match:
+        return
+    kind = match.group(1)
+    symbol = text[:pos].split()[-1] if text[:pos].split() else ""
+    what = "TLS relocation" if kind.lower() in _TLS else "PIC relocation"
+    raise SourceError(
+        f"{what} '{symbol}@{kind}' is not supported: the image is linked at one address "
+        "(build without -fpic, or with -fno-pie)"
+    )
 
 
 def _token(match: re.Match) -> tuple[str, object]:

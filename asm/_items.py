@@ -78,14 +78,19 @@ class Assign:
 class SectionStart:
     """Where a section's statements begin in the image: aligned as GNU ld aligns it.
 
-    Padding between sections is zeros (ld's fill), not code no-ops."""
+    GNU ld fills the gap before a code section with `66 90` no-ops (and one `90`),
+    before any other section with zeros."""
 
     name: str
     alignment: int
+    code: bool
 
     def emit(self, p: Pass) -> bytes:
         p.enter_section(self.name)
-        return bytes((-p.addr) % self.alignment)
+        pad = (-p.addr) % self.alignment
+        if not self.code:
+            return bytes(pad)
+        return b"\x66\x90" * (pad // 2) + b"\x90" * (pad % 2)
 
 
 @dataclass

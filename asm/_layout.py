@@ -104,14 +104,21 @@ class Program:
                     alignments[statement.place[0]] = max(
                         alignments.get(statement.place[0], 1), boundary
                     )
-        result, current = [], None
+        outputs: dict[int, int] = {}  # ld aligns an output section to its largest input's
+        for name, boundary in alignments.items():
+            output = _sections.rank(name)[0]
+            outputs[output] = max(outputs.get(output, 1), boundary)
+        result, current, output = [], None, None
         for statement in ordered:
             name = statement.place[0]
             if name != current:
-                start = SectionStart(name, alignments.get(name, 1))
-                result.append(
-                    Statement(Stmt(statement.stmt.lineno, "", ""), [start], False, statement.place)
-                )
+                rank = _sections.rank(name)[0]
+                boundary = alignments.get(name, 1)
+                if rank != output:
+                    boundary, output = max(boundary, outputs.get(rank, 1)), rank
+                start = SectionStart(name, boundary, rank == 0)
+                where = Stmt(statement.stmt.lineno, "", "")
+                result.append(Statement(where, [start], False, statement.place))
                 current = name
             result.append(statement)
         return result
@@ -341,7 +348,7 @@ _DIRECTIVES.update(
                   _symbol_attribute)
 )  # fmt: skip
 _DIRECTIVES.update({".type": _type, ".size": _size})
-_DIRECTIVES.update({".fill": _fill, ".skip": _skip, ".space": _skip})
+_DIRECTIVES.update({".fill": _fill, ".skip": _skip, ".space": _skip, ".zero": _skip})
 
 
 class Pass:
@@ -381,6 +388,11 @@ class Pass:
             return self.guess(Val(self.addr, 1, forward))
         if name in self.program.sets:
             return self.guess(Val(0, 0, forward))
+        if name == "_GLOBAL_OFFSET_TABLE_":
+            raise SourceError(
+                "PIC code ('_GLOBAL_OFFSET_TABLE_') is not supported: the image is linked "
+                "at one address (build without -fpic, or with -fno-pie)"
+            )
         raise SourceError(f"undefined symbol '{written}'")
 
     def guess(self, val: Val) -> Val:
