@@ -139,6 +139,9 @@ def template(text: str, prefixes: tuple[int, ...]) -> bytes:
         raise SourceError(f"{error}: '{text}'")
     if not encoding:
         raise SourceError(f"invalid instruction or operands: '{text}'")
+    if len(encoding) == 1 and encoding[0] in _SLOT and text.split()[0] not in SEGMENTS:
+        # Keystone reads `f` as the `fs` prefix; GNU as has no such instruction.
+        raise SourceError(f"no such instruction: '{text.split()[0]}'")
     start = 0
     while start < len(encoding) - 1 and encoding[start] in _SLOT:
         start += 1

@@ -271,6 +271,8 @@ def _unary(op: str, val: Val) -> Val:
 def _binary(op: str, left: Val, right: Val) -> Val:
     if op in ("+", "-"):
         sign = 1 if op == "+" else -1
+        if sign < 0 and right.sect and not left.sect and not left.terms:
+            raise SourceError("invalid operands (*ABS* and .text sections) for '-'")
         value = wrap64(left.value + sign * right.value)
         return Val(value, left.sect + sign * right.sect, _merge(left.terms, right.terms, sign))
     _absolute(op, left)

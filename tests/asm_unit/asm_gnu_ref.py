@@ -114,9 +114,10 @@ def gnu_verdicts(
 def gnu_verdict(
     source: str, origin: int, defines: Mapping[str, int] | None = None
 ) -> bytes | GnuAsError:
-    """GNU's bytes for one source alone in .text, or the GnuAsError that refused it."""
+    """GNU's image for one source alone (all its sections), or the GnuAsError that
+    refused it."""
     try:
-        return gnu_assemble(source, origin, defines)
+        return gnu_image(source, origin, defines)
     except GnuAsError as err:
         return err
 
