@@ -82,13 +82,20 @@ class Program:
         self.sections = _sections.Sections()
         self.place_override: tuple[str, int] | None = None
         self.label_sections: dict[str, str] = {}
+        self.must_define: set[str] = set()
         statements = [self.classify_located(stmt) for stmt in stmts]
         if stmts:
             try:
                 self.unwind.finish()
+                self.check_visibility()
             except SourceError as err:
                 raise err.locate(stmts[-1].lineno, stmts[-1].line) from None
         self.statements = self.lay_out_sections(statements)
+
+    def check_visibility(self) -> None:
+        """ld refuses a hidden (or protected, internal) symbol that nothing defines."""
+        for name in sorted(self.must_define - self.labels - self.sets - set(self.defines)):
+            raise SourceError(f"hidden symbol '{name}' isn't defined")
 
     def lay_out_sections(self, statements: list[Statement]) -> list[Statement]:
         """Statements in image order, each section opened by its alignment (as GNU ld
@@ -267,7 +274,8 @@ def _implicit_star(word: str, operands: list) -> list:
 
 
 def _data(program: Program, word: str, args: list[str]) -> list:
-    width = {".byte": 1, ".word": 2, ".short": 2, ".long": 4, ".int": 4, ".quad": 8}[word]
+    width = {".byte": 1, ".word": 2, ".short": 2, ".value": 2, ".2byte": 2, ".long": 4,
+             ".int": 4, ".4byte": 4, ".quad": 8, ".8byte": 8}[word]  # fmt: skip
     return [Data(width, [program.expr(arg) for arg in args])] if args else []
 
 
@@ -325,7 +333,9 @@ def _globl(program: Program, word: str, args: list[str]) -> list:
 def _symbol_attribute(program: Program, word: str, args: list[str]) -> list:
     """`.hidden`, `.weak` and the like: symbol-table facts, no bytes."""
     if word != ".extern":
-        _attributes.symbol_names(word, args)
+        names = _attributes.symbol_names(word, args)
+        if word in (".hidden", ".protected", ".internal"):
+            program.must_define.update(names)
     return []
 
 
@@ -338,7 +348,10 @@ def _size(program: Program, word: str, args: list[str]) -> list:
     return [Check(program.expr(_attributes.check_size(args)), f".size of {args[0]}")]
 
 
-_DIRECTIVES = dict.fromkeys((".byte", ".word", ".short", ".long", ".int", ".quad"), _data)
+_DIRECTIVES = dict.fromkeys(
+    (".byte", ".word", ".short", ".value", ".2byte", ".long", ".int", ".4byte", ".quad", ".8byte"),
+    _data,
+)
 _DIRECTIVES.update(dict.fromkeys((".ascii", ".asciz", ".string"), _ascii))
 _DIRECTIVES.update(dict.fromkeys((".align", ".balign", ".p2align"), _align))
 _DIRECTIVES.update(dict.fromkeys((".set", ".equ", ".equiv"), _set))
