@@ -30,8 +30,8 @@ bench: $(STAMP)
 stress: $(STAMP)
 	$(BIN)/kthreadd-emu stress --threads 100000 --cpus 2
 
-fuzz: $(STAMP)
-	$(BIN)/python tools/fuzz_asm.py --cases 200000 --seed 7
+fuzz: $(STAMP) binutils
+	$(BIN)/python tools/fuzz_asm.py --cases 20000 --seed 7
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .

@@ -29,7 +29,7 @@ from keystone import KS_ARCH_X86, KS_MODE_32, KS_OPT_SYNTAX_ATT, Ks, KsError
 
 from ._errors import SourceError
 from ._expr import Val
-from ._operands import SEGMENTS, Operand
+from ._operands import SEGMENTS, Operand, is_address16, segment_prefix
 
 PREFIXES = {"lock": 0xF0, "rep": 0xF3, "repe": 0xF3, "repz": 0xF3, "repne": 0xF2, "repnz": 0xF2}
 PREFIXES |= {"data16": 0x66, "addr16": 0x67}
@@ -46,6 +46,9 @@ _REPEATABLE = {
     for stem in "movs cmps scas lods stos ins outs".split()
     for suffix in (*_SUFFIXES, "d")
 } | {"nop", "ret"}
+# `rep bsf`/`rep bsr` are tzcnt/lzcnt written the way older assemblers could: the
+# prefix is data to a CPU without them, which then runs plain bsf/bsr.
+_REPEATABLE |= {stem + suffix for stem in ("bsf", "bsr") for suffix in ("", "w", "l")}
 # Keystone encodes these in 32-bit mode although they exist only in 64-bit mode.
 _ONLY_64BIT = frozenset(
     (
@@ -136,6 +139,9 @@ def template(text: str, prefixes: tuple[int, ...]) -> bytes:
         raise SourceError(f"{error}: '{text}'")
     if not encoding:
         raise SourceError(f"invalid instruction or operands: '{text}'")
+    if len(encoding) == 1 and encoding[0] in _SLOT and text.split()[0] not in SEGMENTS:
+        # Keystone reads `f` as the `fs` prefix; GNU as has no such instruction.
+        raise SourceError(f"no such instruction: '{text.split()[0]}'")
     start = 0
     while start < len(encoding) - 1 and encoding[start] in _SLOT:
         start += 1
@@ -191,6 +197,7 @@ def encode(
     report: Report,
 ) -> bytes:
     """Encode one instruction; range problems of late-resolved values go to `report`."""
+    prefixes = prefixes + segment_prefix(operands)
     pairs = enumerate(zip(operands, vals, strict=True))
     numbers = [_number(operand, val, slot) for slot, (operand, val) in pairs]
     late = {}
@@ -247,8 +254,9 @@ def _number(operand: Operand, val: Val | None, slot: int) -> str:
 
 
 def _constant(operand: Operand, value: int) -> str:
-    if not fits(value, 32):
-        raise SourceError(f"value {hex_number(value)} does not fit in 32 bits")
+    bits = 16 if is_address16(operand) else 32
+    if not fits(value, bits):
+        raise SourceError(f"value {hex_number(value)} does not fit in {bits} bits")
     if operand.kind == "mem" and not operand.addressed:
         return hex_number(value & 0xFFFFFFFF)
     return hex_number(signed32(value))

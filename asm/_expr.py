@@ -29,7 +29,7 @@ _TOKEN = re.compile(
     | (?P<bin>0[bB][01]+)(?![\w$])
     | (?P<local>\d+)(?P<dir>[fb])(?![\w.$])
     | (?P<dec>\d+)(?![\w.$])
-    | (?P<chr>'(?:\\(?:[0-7]{1,3}|x[0-9a-fA-F]+|.)|[^\\])'?)
+    | (?P<chr>'(?:\\.|[^\\])'?)(?![\w$])
     | (?P<sym>[A-Za-z_.][\w.$]*)
     | (?P<op><<|>>|<=|>=|==|!=|<>|&&|\|\||[-+*/%&|^~!()<>])
     )""",
@@ -41,6 +41,7 @@ _RANK.update(dict.fromkeys(("==", "!=", "<>", "<", "<=", ">", ">="), 3))
 _RANK.update(dict.fromkeys(("*", "/", "%", "<<", ">>"), 6))
 
 _ESCAPES = {"b": 8, "f": 12, "n": 10, "r": 13, "t": 9, "v": 11}
+_CHAR_ESCAPES = {"b": 8, "f": 12, "n": 10, "r": 13, "t": 9}
 
 
 class Val(NamedTuple):
@@ -84,10 +85,29 @@ def _tokenize(text: str) -> list[tuple[str, object]]:
     while pos < end:
         match = _TOKEN.match(text, pos)
         if not match or match.end() == pos:
+            _refuse_relocation(text, pos)
             raise SourceError(f"bad expression '{text.strip()}'")
         tokens.append(_token(match))
         pos = match.end()
     return tokens
+
+
+_RELOCATION = re.compile(r"@(\w+)")
+_TLS = frozenset("tlsgd tlsldm dtpoff ntpoff gotntpoff indntpoff tpoff tlsdesc tlscall".split())
+
+
+def _refuse_relocation(text: str, pos: int) -> None:
+    """`sym@GOTOFF`, `sym@PLT`, `x@ntpoff`: name the relocation GNU as would emit."""
+    match = _RELOCATION.match(text, pos)
+    if not match:
+        return
+    kind = match.group(1)
+    symbol = text[:pos].split()[-1] if text[:pos].split() else ""
+    what = "TLS relocation" if kind.lower() in _TLS else "PIC relocation"
+    raise SourceError(
+        f"{what} '{symbol}@{kind}' is not supported: the image is linked at one address "
+        "(build without -fpic, or with -fno-pie)"
+    )
 
 
 def _token(match: re.Match) -> tuple[str, object]:
@@ -119,13 +139,23 @@ def parse_number(text: str) -> int:
 
 
 def char_value(text: str) -> int:
-    """Value of a character constant `'a`, `'a'` or `'\\n`."""
+    """Value of a character constant `'a`, `'a'` or `'\\n`.
+
+    GNU as's input scrubber (app.c process_escape) turns these into decimal numbers
+    and knows only \\b \\f \\n \\r \\t: any other escaped character stands for itself,
+    so `'\\101` is the character '1' followed by the digits "01" (which we refuse as junk).
+    """
     body = text[1:-1] if len(text) > 2 and text.endswith("'") else text[1:]
-    return unescape(body)[0] if body.startswith("\\") else ord(body[0]) & 0xFF
+    if body.startswith("\\"):
+        return _CHAR_ESCAPES.get(body[1], ord(body[1]))
+    return body[0].encode("utf-8")[0]
 
 
 def unescape(body: str) -> bytes:
-    """Bytes of a string body with GNU as escapes (\\n, \\t, \\NNN octal, \\xHH...)."""
+    """Bytes of a string body, escapes read as GNU as's next_char_of_string (read.c):
+    `\\NNN` takes up to three digits 0-9 as octal (so `\\9` is 9), `\\x` takes every
+    hex digit that follows (none gives 0), the low byte is kept, and an unknown
+    escape is the character itself."""
     out, pos = bytearray(), 0
     while pos < len(body):
         char = body[pos]
@@ -133,20 +163,32 @@ def unescape(body: str) -> bytes:
             out += char.encode("utf-8")
             pos += 1
             continue
-        value, pos = _escape(body, pos + 1)
-        out.append(value & 0xFF)
+        pos = _escape(body, pos + 1, out)
     return bytes(out)
 
 
-def _escape(body: str, pos: int) -> tuple[int, int]:
-    octal = re.match(r"[0-7]{1,3}", body[pos:])
-    if octal:
-        return int(octal.group(), 8), pos + octal.end()
-    hexa = re.match(r"x([0-9a-fA-F]+)", body[pos:])
-    if hexa:
-        return int(hexa.group(1), 16), pos + hexa.end()
+_OCTAL = re.compile(r"[0-9]{1,3}")
+_HEX = re.compile(r"[xX]([0-9a-fA-F]*)")
+
+
+def _escape(body: str, pos: int, out: bytearray) -> int:
+    """Append the bytes of the escape starting at `pos` (after the backslash); return
+    the position after it."""
+    if octal := _OCTAL.match(body, pos):
+        value = 0
+        for digit in octal.group():
+            value = value * 8 + int(digit)
+        out.append(value & 0xFF)
+        return octal.end()
+    if hexa := _HEX.match(body, pos):
+        out.append(int(hexa.group(1) or "0", 16) & 0xFF)
+        return hexa.end()
     char = body[pos]
-    return _ESCAPES.get(char, ord(char)), pos + 1
+    if char in _ESCAPES:
+        out.append(_ESCAPES[char])
+    else:
+        out += char.encode("utf-8")
+    return pos + 1
 
 
 class _Parser:
@@ -229,6 +271,8 @@ def _unary(op: str, val: Val) -> Val:
 def _binary(op: str, left: Val, right: Val) -> Val:
     if op in ("+", "-"):
         sign = 1 if op == "+" else -1
+        if sign < 0 and right.sect and not left.sect and not left.terms:
+            raise SourceError("invalid operands (*ABS* and .text sections) for '-'")
         value = wrap64(left.value + sign * right.value)
         return Val(value, left.sect + sign * right.sect, _merge(left.terms, right.terms, sign))
     _absolute(op, left)

@@ -75,6 +75,39 @@ class Assign:
 
 
 @dataclass
+class SectionStart:
+    """Where a section's statements begin in the image: aligned as GNU ld aligns it.
+
+    GNU ld fills the gap before a code section with `66 90` no-ops (and one `90`),
+    before any other section with zeros."""
+
+    name: str
+    alignment: int
+    code: bool
+
+    def emit(self, p: Pass) -> bytes:
+        p.enter_section(self.name)
+        pad = (-p.addr) % self.alignment
+        if not self.code:
+            return bytes(pad)
+        return b"\x66\x90" * (pad // 2) + b"\x90" * (pad % 2)
+
+
+@dataclass
+class Check:
+    """An expression GNU as must be able to fold to a number (`.size name, .-name`)."""
+
+    expr: Node
+    what: str
+
+    def emit(self, p: Pass) -> bytes:
+        val = p.value(self.expr)
+        if val.sect:
+            p.report(f"{self.what} does not evaluate to a constant")
+        return b""
+
+
+@dataclass
 class Raw:
     data: bytes
 
@@ -94,7 +127,10 @@ class Data:
         bits = self.width * 8
         for expr in self.exprs:
             p.addr = start + len(out)
-            value = relocatable(p.value(expr)).value
+            val = relocatable(p.value(expr))
+            if val.sect and self.width == 8:
+                raise SourceError("an address in .quad needs a 64-bit relocation (not in ELF32)")
+            value = val.value
             if not fits(value, bits):
                 p.report(f"value {hex_number(value)} does not fit in {bits} bits")
             out += (value & ((1 << bits) - 1)).to_bytes(self.width, "little")
@@ -186,16 +222,30 @@ class Insn:
     mnemonic: str
     operands: list[Operand]
     prefixes: tuple[int, ...]
+    # (operand values, bytes, range reports) of the last pass: most instructions see
+    # the same values on every pass, and encoding is the costly part of a pass.
+    memo: tuple | None = field(default=None, repr=False, compare=False)
 
     def emit(self, p: Pass) -> bytes:
         vals = [None if op.expr is None else relocatable(p.value(op.expr)) for op in self.operands]
+        if self.memo is not None and self.memo[0] == vals:
+            code, reports = self.memo[1], self.memo[2]
+        else:
+            reports = []
+            code = self.encode(vals, reports.append)
+            self.memo = (vals, code, reports)
+        for message in reports:
+            p.report(message)
+        return code
+
+    def encode(self, vals, report) -> bytes:
         try:
-            return encode(self.mnemonic, self.operands, vals, self.prefixes, p.report)
+            return encode(self.mnemonic, self.operands, vals, self.prefixes, report)
         except SourceError as err:
             if not self.size_unknown():
                 raise
             try:
-                return encode(self.mnemonic + "l", self.operands, vals, self.prefixes, p.report)
+                return encode(self.mnemonic + "l", self.operands, vals, self.prefixes, report)
             except SourceError:
                 raise err from None
 
@@ -224,7 +274,7 @@ class Branch:
         if not _branch.relaxable(self.mnemonic):
             return _branch.near(self.mnemonic, p.addr, target)
         p.new_frag(after_alignment=False)
-        if val.sect == 0 or self.long:
+        if val.sect == 0 or self.long or p.in_other_section(val):
             return _branch.near(self.mnemonic, p.addr, target)
         if not p.estimating and self.out_of_reach(p, target):
             self.long = p.grew = True

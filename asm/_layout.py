@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from . import _branch, _strings
+from . import _attributes, _branch, _sections, _strings
 from ._encode import PREFIXES, check_instruction
 from ._errors import SourceError
 from ._expr import Node, Val, evaluate, parse_expr, unescape
@@ -24,12 +24,14 @@ from ._items import (
     Align,
     Assign,
     Branch,
+    Check,
     Data,
     Far,
     Fill,
     Insn,
     Label,
     Raw,
+    SectionStart,
     Skip,
 )
 from ._operands import parse_operand, split_operands
@@ -39,8 +41,20 @@ MAX_PASSES = 64
 LOCAL_MARK = "\x02"  # joins a numeric label to its instance: `1:` -> "1\x022"
 _STRING = re.compile(r'"((?:\\.|[^"\\])*)"', re.S)
 _MNEMONIC = re.compile(r"[a-z][a-z0-9]*")
-_SECTIONS = (".data", ".bss", ".section", ".previous", ".pushsection", ".popsection", ".org")
-_IGNORED = (".type", ".size", ".code32")
+_IGNORED = (".code32",)
+_SECTION_WORDS = frozenset(
+    (
+        ".text",
+        ".data",
+        ".bss",
+        ".section",
+        ".pushsection",
+        ".popsection",
+        ".previous",
+        ".subsection",
+    )
+)
+_BARE_STRING = frozenset(("stos", "movs", "lods", "scas", "cmps", "ins", "outs"))
 
 
 @dataclass
@@ -50,6 +64,7 @@ class Statement:
     stmt: Stmt
     items: list
     labelled: bool
+    place: tuple[str, int] = (".text", 0)
 
 
 class Program:
@@ -62,15 +77,71 @@ class Program:
         self.globals: set[str] = set()
         self.local_counts: dict[str, int] = {}
         self.frag_regions: dict[int, int] = {0: 0}
-        self.statements = [self.classify_located(stmt) for stmt in stmts]
+        self.unwind = _attributes.Unwind()
+        self.line_info = _attributes.LineInfo()
+        self.sections = _sections.Sections()
+        self.place_override: tuple[str, int] | None = None
+        self.label_sections: dict[str, str] = {}
+        self.must_define: set[str] = set()
+        statements = [self.classify_located(stmt) for stmt in stmts]
+        if stmts:
+            try:
+                self.unwind.finish()
+                self.check_visibility()
+            except SourceError as err:
+                raise err.locate(stmts[-1].lineno, stmts[-1].line) from None
+        self.statements = self.lay_out_sections(statements)
+
+    def check_visibility(self) -> None:
+        """ld refuses a hidden (or protected, internal) symbol that nothing defines."""
+        for name in sorted(self.must_define - self.labels - self.sets - set(self.defines)):
+            raise SourceError(f"hidden symbol '{name}' isn't defined")
+
+    def lay_out_sections(self, statements: list[Statement]) -> list[Statement]:
+        """Statements in image order, each section opened by its alignment (as GNU ld
+        aligns every input section to the largest alignment asked for in it)."""
+        if all(statement.place == (".text", 0) for statement in statements):
+            return statements
+        ordered = sorted(statements, key=lambda st: self.sections.order_key(st.place))
+        alignments: dict[str, int] = {}
+        for statement in statements:
+            for item in statement.items:
+                if isinstance(item, Align) and isinstance(item.alignment, int):
+                    boundary = 1 << item.alignment if item.power else item.alignment
+                    alignments[statement.place[0]] = max(
+                        alignments.get(statement.place[0], 1), boundary
+                    )
+        outputs: dict[int, int] = {}  # ld aligns an output section to its largest input's
+        for name, boundary in alignments.items():
+            output = _sections.rank(name)[0]
+            outputs[output] = max(outputs.get(output, 1), boundary)
+        result, current, output = [], None, None
+        for statement in ordered:
+            name = statement.place[0]
+            if name != current:
+                rank = _sections.rank(name)[0]
+                boundary = alignments.get(name, 1)
+                if rank != output:
+                    boundary, output = max(boundary, outputs.get(rank, 1)), rank
+                start = SectionStart(name, boundary, rank == 0)
+                where = Stmt(statement.stmt.lineno, "", "")
+                result.append(Statement(where, [start], False, statement.place))
+                current = name
+            result.append(statement)
+        return result
 
     def classify_located(self, stmt: Stmt) -> Statement:
         try:
             labels, rest = split_labels(stmt.text)
+            place = self.sections.current
             items = [Label(self.label(name)) for name in labels]
+            for name in labels:
+                self.label_sections[name] = place[0]
             if rest:
                 items += self.body(rest)
-            return Statement(stmt, items, bool(labels))
+            if self.place_override:
+                place, self.place_override = self.place_override, None
+            return Statement(stmt, items, bool(labels), place)
         except SourceError as err:
             raise err.locate(stmt.lineno, stmt.line) from None
 
@@ -118,11 +189,45 @@ class Program:
         handler = _DIRECTIVES.get(word)
         if handler is not None:
             return handler(self, word, split_operands(args))
-        if word in _IGNORED or (word == ".text" and not args):
+        if word in _SECTION_WORDS:
+            self.sections.directive(word, split_operands(args), self.absolute)
             return []
-        if word in _SECTIONS or word == ".text":
-            raise SourceError(f"unsupported directive '{word}': the image is one .text section")
+        if word in (".comm", ".lcomm"):
+            return self.common(word, split_operands(args))
+        if word.startswith(".cfi_"):
+            self.unwind.directive(word, split_operands(args))
+            return []
+        if word in (".file", ".loc"):
+            getattr(self.line_info, word[1:])(args)
+            return []
+        if word == ".ident":
+            _attributes.check_ident(args)
+            return []
+        if word in _IGNORED:
+            return []
         raise SourceError(f"unsupported directive '{word}'")
+
+    def absolute(self, text: str) -> int:
+        """A number known while reading (a subsection number)."""
+
+        def no_symbols(name: str, written: str) -> Val:
+            raise SourceError(f"'{written}': a number is needed here")
+
+        return evaluate(self.expr(text), no_symbols, lambda: Val(0)).value
+
+    def common(self, word: str, args: list[str]) -> list:
+        """`.comm name, size[, align]` (placed after .bss, as ld does with COMMON) and
+        `.lcomm name, size[, align]` (placed in .bss)."""
+        if len(args) not in (2, 3) or not SYMBOL.fullmatch(args[0]):
+            raise SourceError(f"'{word}' expects 'name, size[, alignment]'")
+        size = self.absolute(args[1])
+        align = self.absolute(args[2]) if len(args) == 3 else (4 if size >= 4 else 1)
+        if align & (align - 1) or align <= 0:
+            raise SourceError(f"alignment {align} of '{args[0]}' is not a power of 2")
+        place = (_sections.COMMON, 0) if word == ".comm" else (".bss", 0)
+        self.place_override = place
+        self.label_sections[args[0]] = place[0]
+        return [Align(False, align, 0, None), Label(self.label(args[0])), Skip(size, None)]
 
     def instruction(self, text: str) -> list:
         word, args = first_word(text)
@@ -139,6 +244,8 @@ class Program:
         if special:
             return [special]
         operands = _implicit_star(word, operands)
+        if not operands and word in _BARE_STRING:
+            word += "l"  # GNU as warns and uses its default size; Keystone picks 16 bits
         prefix_bytes = tuple(PREFIXES[name] for name in prefixes)
         reduced = _strings.reduce(word, operands)
         if reduced:
@@ -150,6 +257,8 @@ class Program:
 def _branch_item(word: str, operands: list) -> Branch | Far | None:
     if word in _branch.BRANCHES and len(operands) == 1:
         target = operands[0]
+        if target.kind == "mem" and target.seg and not target.star:
+            raise SourceError(f"segment prefix on a direct '{word}' (GNU as skips it): drop it")
         if target.kind == "mem" and not (target.star or target.addressed or target.seg):
             return Branch(word, target.expr)
     if word in _branch.FAR and len(operands) == 2 and all(op.kind == "imm" for op in operands):
@@ -165,11 +274,14 @@ def _implicit_star(word: str, operands: list) -> list:
 
 
 def _data(program: Program, word: str, args: list[str]) -> list:
-    width = {".byte": 1, ".word": 2, ".short": 2, ".long": 4, ".int": 4, ".quad": 8}[word]
+    width = {".byte": 1, ".word": 2, ".short": 2, ".value": 2, ".2byte": 2, ".long": 4,
+             ".int": 4, ".4byte": 4, ".quad": 8, ".8byte": 8}[word]  # fmt: skip
     return [Data(width, [program.expr(arg) for arg in args])] if args else []
 
 
 def _ascii(program: Program, word: str, args: list[str]) -> list:
+    if not args:
+        raise SourceError(f"{word} expects quoted strings")
     data = b""
     for arg in args:
         match = _STRING.fullmatch(arg)
@@ -187,13 +299,18 @@ def _align(program: Program, word: str, args: list[str]) -> list:
     if not args or len(args) > 3:
         raise SourceError(f"{word} takes 1 to 3 arguments")
     alignment = program.expr(args[0])
-    return [Align(word == ".p2align", alignment, *(_optional(program, args, i) for i in (1, 2)))]
+    fill, maximum = (_optional(program, args, i) for i in (1, 2))
+    if len(args) == 2 and not args[1]:
+        fill = 0  # GNU as: a trailing comma with no fill means a fill of 0, not no-ops
+    return [Align(word == ".p2align", alignment, fill, maximum)]
 
 
 def _fill(program: Program, word: str, args: list[str]) -> list:
     if not args or len(args) > 3:
         raise SourceError(".fill takes 1 to 3 arguments")
-    return [Fill(program.expr(args[0]), _optional(program, args, 1), _optional(program, args, 2))]
+    # GNU as reads a size left empty after its comma (`.fill 1,,3`) as 0, not as 1.
+    size = _optional(program, args, 1) if len(args) < 2 or args[1] else 0
+    return [Fill(program.expr(args[0]), size, _optional(program, args, 2))]
 
 
 def _skip(program: Program, word: str, args: list[str]) -> list:
@@ -209,19 +326,42 @@ def _set(program: Program, word: str, args: list[str]) -> list:
 
 
 def _globl(program: Program, word: str, args: list[str]) -> list:
-    for name in args:
-        if not SYMBOL.fullmatch(name):
-            raise SourceError(f"bad symbol name '{name}' in {word}")
-        program.globals.add(name)
+    program.globals.update(_attributes.symbol_names(word, args))
     return []
 
 
-_DIRECTIVES = dict.fromkeys((".byte", ".word", ".short", ".long", ".int", ".quad"), _data)
+def _symbol_attribute(program: Program, word: str, args: list[str]) -> list:
+    """`.hidden`, `.weak` and the like: symbol-table facts, no bytes."""
+    if word != ".extern":
+        names = _attributes.symbol_names(word, args)
+        if word in (".hidden", ".protected", ".internal"):
+            program.must_define.update(names)
+    return []
+
+
+def _type(program: Program, word: str, args: list[str]) -> list:
+    _attributes.check_type(args)
+    return []
+
+
+def _size(program: Program, word: str, args: list[str]) -> list:
+    return [Check(program.expr(_attributes.check_size(args)), f".size of {args[0]}")]
+
+
+_DIRECTIVES = dict.fromkeys(
+    (".byte", ".word", ".short", ".value", ".2byte", ".long", ".int", ".4byte", ".quad", ".8byte"),
+    _data,
+)
 _DIRECTIVES.update(dict.fromkeys((".ascii", ".asciz", ".string"), _ascii))
 _DIRECTIVES.update(dict.fromkeys((".align", ".balign", ".p2align"), _align))
 _DIRECTIVES.update(dict.fromkeys((".set", ".equ", ".equiv"), _set))
 _DIRECTIVES.update(dict.fromkeys((".globl", ".global"), _globl))
-_DIRECTIVES.update({".fill": _fill, ".skip": _skip, ".space": _skip})
+_DIRECTIVES.update(
+    dict.fromkeys((".hidden", ".protected", ".internal", ".local", ".weak", ".extern"),
+                  _symbol_attribute)
+)  # fmt: skip
+_DIRECTIVES.update({".type": _type, ".size": _size})
+_DIRECTIVES.update({".fill": _fill, ".skip": _skip, ".space": _skip, ".zero": _skip})
 
 
 class Pass:
@@ -237,6 +377,8 @@ class Pass:
         self.prev_addrs = previous.item_addrs if previous else []
         self.estimating = previous is None
         self.frag = self.region = 0
+        self.section = ".text"
+        self.frag_sections: dict[int, str] = {0: ".text"}
         self.env: dict[str, Val] = {}
         self.grew = self.guessed = self.unsettled = self.guess_here = False
         self.stmt: Stmt | None = None
@@ -259,6 +401,11 @@ class Pass:
             return self.guess(Val(self.addr, 1, forward))
         if name in self.program.sets:
             return self.guess(Val(0, 0, forward))
+        if name == "_GLOBAL_OFFSET_TABLE_":
+            raise SourceError(
+                "PIC code ('_GLOBAL_OFFSET_TABLE_') is not supported: the image is linked "
+                "at one address (build without -fpic, or with -fno-pie)"
+            )
         raise SourceError(f"undefined symbol '{written}'")
 
     def guess(self, val: Val) -> Val:
@@ -287,6 +434,25 @@ class Pass:
         self.frag += 1
         self.region += after_alignment
         self.program.frag_regions[self.frag] = self.region
+        self.frag_sections[self.frag] = self.section
+
+    def enter_section(self, name: str) -> None:
+        self.section = name
+        self.new_frag(after_alignment=True)
+
+    def in_other_section(self, val: Val) -> bool:
+        """Whether a value names a label of another section: GNU as leaves that to a
+        relocation, so a branch to it is never relaxed to the short form."""
+        for key, _ in val.terms:
+            if key[0] == "f":
+                section = self.frag_sections.get(int(key[1:]))
+            elif key[:2] == "s:":
+                section = self.program.label_sections.get(key[2:])
+            else:
+                continue
+            if section is not None and section != self.section:
+                return True
+        return False
 
     def branch_target(self, node: Node) -> Val:
         self.forward_frags = []
@@ -322,6 +488,10 @@ class Pass:
                     raise err.locate(self.stmt.lineno, self.stmt.line) from None
                 self.unsettled, chunk, self.addr = True, b"", start
                 self.item_addrs[first_item:] = [start] * len(statement.items)
+            if chunk.strip(b"\0") and _sections.is_bss(self.section):
+                raise SourceError(
+                    f"non-zero bytes in {self.section}", self.stmt.lineno, self.stmt.line
+                )
             self.chunks.append((start, chunk))
             if self.addr - self.origin > MAX_IMAGE:
                 raise SourceError("image larger than 16 MiB", self.stmt.lineno, self.stmt.line)

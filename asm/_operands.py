@@ -55,12 +55,27 @@ class Operand:
             return f"{star}%{self.reg}"
         if self.kind == "imm":
             return f"{star}${number}"
-        seg = f"%{self.seg}:" if self.seg else ""
+        seg = ""  # segment overrides are prefix bytes added by the encoder (segment_prefix)
         if not self.addressed:
             return f"{star}{seg}{number}"
         base = f"%{self.base}" if self.base else ""
         index = f",%{self.index},{self.scale:#x}" if self.index else ""
         return f"{star}{seg}{number}({base}{index})"
+
+
+_SEGMENT_BYTES = {"es": 0x26, "cs": 0x2E, "ss": 0x36, "ds": 0x3E, "fs": 0x64, "gs": 0x65}
+_STACK_BASES = frozenset(("esp", "ebp", "sp", "bp"))
+
+
+def segment_prefix(operands) -> tuple[int, ...]:
+    """The segment override byte GNU as emits: none when the written segment is the
+    default one (%ss for a %esp/%ebp base, %ds otherwise). Keystone drops `%ds:` even
+    where %ss is the default, so it never sees segments."""
+    for op in operands:
+        if op.kind == "mem" and op.seg:
+            default = "ss" if op.base in _STACK_BASES else "ds"
+            return () if op.seg == default else (_SEGMENT_BYTES[op.seg],)
+    return ()
 
 
 def split_operands(text: str) -> list[str]:
@@ -94,6 +109,8 @@ def parse_operand(text: str, local: LocalResolver) -> Operand:
     text = text[1:].strip() if star else text
     if not text:
         raise SourceError("missing operand")
+    if "=" in text.replace("'=", ""):
+        raise SourceError(f"invalid character '=' in operand '{text}'")
     if text.startswith("$"):
         return Operand("imm", expr=parse_expr(text[1:], local), star=star)
     seg = ""
@@ -129,8 +146,35 @@ def _memory(text: str, seg: str, star: bool, local: LocalResolver) -> Operand:
     scale = _scale(parts[2]) if len(parts) > 2 else 1
     if not (base or index) or (len(parts) > 2 and not index):
         raise SourceError(f"bad memory operand '{text}'")
+    if not _valid_address(base, index, parts[2] if len(parts) > 2 else ""):
+        raise SourceError(f"'{text}' is not a valid base/index expression")
     expr = parse_expr(disp, local) if disp else None
     return Operand("mem", expr=expr, seg=seg, base=base, index=index, scale=scale, star=star)
+
+
+_BASES16 = frozenset(("bx", "bp", "si", "di"))
+
+
+def _valid_address(base: str, index: str, scale: str) -> bool:
+    """GNU as's base/index check: %esp is never an index; 16-bit addresses are one of
+    (%bx|%bp|%si|%di) or (%bx|%bp,%si|%di) with no scale but 1; no mixing of sizes."""
+    if index in ("esp", "sp"):
+        return False
+    if base == "dx" and not index:
+        return True  # the port operand of in/out/ins/outs
+    regs = [reg for reg in (base, index) if reg]
+    if all(len(reg) == 3 for reg in regs):
+        return True
+    if any(len(reg) == 3 for reg in regs) or (scale and _scale(scale) != 1):
+        return False
+    if not index:
+        return base in _BASES16
+    return base in ("bx", "bp") and index in ("si", "di")
+
+
+def is_address16(operand) -> bool:
+    """A memory operand addressed with 16-bit registers (its displacement is 16 bits)."""
+    return operand.kind == "mem" and len(operand.base or operand.index or "eax") == 2
 
 
 def _address_register(text: str) -> str:

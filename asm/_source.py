@@ -227,6 +227,8 @@ class _Expander:
                 raise SourceError(f".rept count {count} is more than {MAX_STATEMENTS}")
             return [{}] * max(count, 0)
         name, _, values = args.partition(",")
+        if not SYMBOL.fullmatch(name.strip()):
+            raise SourceError(f"missing model parameter in '{word}': '{name.strip()}'")
         items = list(values.strip()) if word == ".irpc" else split_args(values)
         return [{name.strip(): item} for item in items or [""]]
 

@@ -20,6 +20,7 @@ _SUFFIX = {"b": "b", "w": "w", "l": "l", "d": "l"}
 _SIZE_OF_REGISTER = {"al": "b", "ax": "w", "eax": "l"}
 _SEGMENT_BYTE = {"es": 0x26, "cs": 0x2E, "ss": 0x36, "fs": 0x64, "gs": 0x65}
 _ADDRESS16 = {"si", "di", "bx"}
+_TWO_OPERANDS = frozenset(("movs", "cmps", "ins", "outs"))
 
 
 def split_mnemonic(mnemonic: str) -> tuple[str, str] | None:
@@ -39,11 +40,18 @@ def reduce(mnemonic: str, operands: Sequence[Operand]) -> tuple[str, tuple[int, 
     if split is None or not operands or not _all_string_operands(operands):
         return None
     stem, size = split
+    if not 1 <= len(operands) <= 2 or (stem in _TWO_OPERANDS and len(operands) != 2):
+        raise SourceError(f"number of operands mismatch for '{mnemonic}'")
     prefixes = []
     for index, operand in enumerate(operands):
         if operand.kind != "mem" or operand.base == "dx":
-            size = size or _SIZE_OF_REGISTER.get(operand.reg, "")
+            written = _SIZE_OF_REGISTER.get(operand.reg, "")
+            if size and written and written != size:
+                raise SourceError(f"invalid instruction suffix for '{stem}'")
+            size = size or written
             continue
+        if stem == "xlat" and not operand.addressed:
+            raise SourceError("operand size mismatch for 'xlat'")
         if index == _ES_OPERAND[stem]:
             if operand.seg not in ("", "es"):
                 raise SourceError(f"'{stem}' operand {index + 1} must use '%es' segment")

@@ -7,6 +7,8 @@ binutils once per statement would make the differential tests take minutes.
 
 from __future__ import annotations
 
+import bisect
+import re
 import shutil
 import struct
 import subprocess
@@ -60,7 +62,7 @@ def _assemble_and_link(text: str, script: str) -> dict[str, bytes]:
 
 
 def _run(argv: list[str], cwd: Path) -> None:
-    done = subprocess.run(argv, cwd=cwd, capture_output=True, text=True)
+    done = _call(argv, cwd)
     if done.returncode != 0:
         raise GnuAsError(done.stderr.strip())
 
@@ -76,3 +78,152 @@ def elf32_sections(elf: bytes) -> dict[str, bytes]:
         end = elf.index(b"\0", names_at + name_off)
         result[elf[names_at + name_off : end].decode()] = elf[offset : offset + size]
     return result
+
+
+_AS_LINE = re.compile(r"^[^:\n]*in\.S:(\d+): Error: (.*)$", re.M)
+_LD_CASE = re.compile(r"\.text\.g(\d+)")
+MAX_ROUNDS = 8
+TIMEOUT = 10
+
+
+def gnu_verdicts(
+    sources: Sequence[str], origins: Sequence[int], defines: Mapping[str, int] | None = None
+) -> list[bytes | GnuAsError]:
+    """For each source: GNU's bytes at its origin, or the GnuAsError it was refused with.
+
+    All sources go through one `as` and one `ld` run, each in its own section; the
+    sources GNU refuses are found from the line numbers (as) or section names (ld)
+    in the messages, dropped, and the rest run again. A source must not switch
+    sections or open a block it does not close (the caller runs those alone).
+    """
+    verdicts: dict[int, bytes | GnuAsError] = {}
+    pending = list(range(len(sources)))
+    for _ in range(MAX_ROUNDS):
+        if not pending:
+            break
+        refused = _batch_round(sources, origins, defines or {}, pending, verdicts)
+        if refused is None:
+            break
+        pending = [k for k in pending if k not in refused]
+    for k in pending:  # what the batch could not place: one run each
+        if k not in verdicts:
+            verdicts[k] = gnu_verdict(sources[k], origins[k], defines)
+    return [verdicts[k] for k in range(len(sources))]
+
+
+def gnu_verdict(
+    source: str, origin: int, defines: Mapping[str, int] | None = None
+) -> bytes | GnuAsError:
+    """GNU's image for one source alone (all its sections), or the GnuAsError that
+    refused it."""
+    try:
+        return gnu_image(source, origin, defines)
+    except GnuAsError as err:
+        return err
+
+
+def _batch_round(sources, origins, defines, pending, verdicts) -> set[int] | None:
+    """One as+ld run over `pending`; fills `verdicts`, returns the cases refused this
+    round (empty when all are done) or None when a failure could not be attributed."""
+    text, starts, script = defines_prelude(defines), [], "SECTIONS {\n"
+    for k in pending:
+        starts.append(text.count("\n") + 2)
+        text += f'.section .text.g{k},"ax",@progbits\n{sources[k]}\n'
+        script += f"  .text.g{k} {origins[k]:#x} : {{ *(.text.g{k}) }}\n"
+    script += "  /DISCARD/ : { *(*) }\n}\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "in.S").write_text(text)
+        (work / "link.ld").write_text(script)
+        done = _call(["as", "--32", "-o", "in.o", "in.S"], work)
+        if done.returncode:
+            return _refused(_as_errors(done.stderr, starts, pending), verdicts)
+        done = _call(
+            ["ld", "-m", "elf_i386", "-e", "0", "-T", "link.ld", "-o", "o.elf", "in.o"], work
+        )
+        if done.returncode:
+            return _refused(_ld_errors(done.stderr, pending), verdicts)
+        sections = elf32_sections((work / "o.elf").read_bytes())
+    for k in pending:
+        verdicts[k] = sections.get(f".text.g{k}", b"")
+    return set()
+
+
+def _refused(errors: dict[int, str], verdicts) -> set[int] | None:
+    if not errors:
+        return None
+    for k, message in errors.items():
+        verdicts[k] = GnuAsError(message)
+    return set(errors)
+
+
+def _as_errors(stderr: str, starts: list[int], pending: list[int]) -> dict[int, str]:
+    errors: dict[int, str] = {}
+    for match in _AS_LINE.finditer(stderr):
+        slot = bisect.bisect_right(starts, int(match.group(1))) - 1
+        if slot >= 0:
+            errors.setdefault(pending[slot], match.group(2))
+    return errors
+
+
+def _ld_errors(stderr: str, pending: list[int]) -> dict[int, str]:
+    errors: dict[int, str] = {}
+    for line in stderr.splitlines():
+        for match in _LD_CASE.finditer(line):
+            if int(match.group(1)) in pending:
+                errors.setdefault(int(match.group(1)), line)
+    return errors
+
+
+def _call(argv: list[str], cwd: Path) -> subprocess.CompletedProcess:
+    """One binutils run; one that takes too long (GNU as really writes `.fill 0x7fffffff`)
+    counts as a refusal."""
+    try:
+        return subprocess.run(
+            argv, cwd=cwd, capture_output=True, text=True, errors="replace", timeout=TIMEOUT
+        )
+    except subprocess.TimeoutExpired:
+        return subprocess.CompletedProcess(argv, 1, "", f"{argv[0]}: no answer in {TIMEOUT} s")
+
+
+# GNU ld's default order for what the flat image holds (see asm/_sections.py).
+IMAGE_SCRIPT = """SECTIONS {{
+  .text {origin:#x} : {{ *(.text.unlikely .text.unlikely.*) *(.text.exit .text.exit.*)
+    *(.text.startup .text.startup.*) *(.text.hot .text.hot.*) *(.text .text.*) }}
+  .rodata : {{ *(.rodata .rodata.*) }}
+  .data : {{ *(.data .data.* .data1) }}
+  .bss : {{ *(.bss .bss.*) *(COMMON) }}
+  /DISCARD/ : {{ *(*) }}
+}}
+"""
+
+
+def gnu_image(source: str, origin: int, defines: Mapping[str, int] | None = None) -> bytes:
+    """The flat image GNU as + ld give for a multi-section source: every allocated
+    section at its address from `origin` on, gaps and .bss as zeros."""
+    text = defines_prelude(defines or {}) + source + "\n"
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "in.S").write_text(text)
+        (work / "link.ld").write_text(IMAGE_SCRIPT.format(origin=origin))
+        _run(["as", "--32", "-o", "in.o", "in.S"], work)
+        _run(["ld", "-m", "elf_i386", "-e", "0", "-T", "link.ld", "-o", "out.elf", "in.o"], work)
+        return elf32_image((work / "out.elf").read_bytes(), origin)
+
+
+def elf32_image(elf: bytes, origin: int) -> bytes:
+    """Allocated sections of an ELF32 executable laid out flat from `origin`."""
+    shoff = struct.unpack_from("<I", elf, 0x20)[0]
+    shentsize, shnum, _ = struct.unpack_from("<HHH", elf, 0x2E)
+    image = bytearray()
+    for i in range(shnum):
+        _name, kind, flags, addr, offset, size, *_ = struct.unpack_from(
+            "<10I", elf, shoff + i * shentsize
+        )
+        if not flags & 2 or not size:  # SHF_ALLOC
+            continue
+        data = bytes(size) if kind == 8 else elf[offset : offset + size]  # SHT_NOBITS
+        start = addr - origin
+        image[len(image) : start] = bytes(max(0, start - len(image)))
+        image[start : start + size] = data
+    return bytes(image)

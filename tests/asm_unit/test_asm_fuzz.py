@@ -1,24 +1,31 @@
-"""Seeded fuzzing: random and mutated sources give an Image or an AsmError, nothing else.
+"""Seeded fuzzing (tools/fuzz_asm.py, which `make fuzz` runs for longer).
 
-The generator lives in tools/fuzz_asm.py (which `make fuzz` runs for longer); this
-is the same generator with a fixed seed, sized to run in the suite.
+Every generated source must give an Image or an AsmError; where GNU binutils are
+installed, every source we accept must give GNU's bytes and every source GNU
+refuses must be refused.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import sys
 import time
 from pathlib import Path
 
+import pytest
+from asm_gnu_ref import HAVE_GNU_AS
+
 FUZZ_TOOL = Path(__file__).resolve().parents[2] / "tools" / "fuzz_asm.py"
-CASES = 10_000
 SEED = 20091202
+ROBUST_CASES = 5_000
+DIFFERENTIAL_CASES = 1_000
 BUDGET_SECONDS = 20.0
 
 
 def load_fuzz_tool():
     spec = importlib.util.spec_from_file_location("fuzz_asm", FUZZ_TOOL)
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -30,11 +37,33 @@ def test_generator_is_deterministic():
     assert list(fuzz.cases(50, 3, lines)) != list(fuzz.cases(50, 4, lines))
 
 
-def test_fuzz_gives_image_or_asm_error_only():
+def _run(cases: int, differential: bool):
     fuzz = load_fuzz_tool()
     started = time.perf_counter()
-    failures = fuzz.run(CASES, SEED)
+    outcome = fuzz.run(cases, SEED, differential)
     seconds = time.perf_counter() - started
-    shown = "\n".join(f"--- {problem}\n{source}" for source, problem in failures[:10])
-    assert not failures, f"{len(failures)} of {CASES} cases failed:\n{shown}"
-    assert seconds < BUDGET_SECONDS, f"{CASES} cases took {seconds:.1f} s"
+    shown = "\n".join(f"--- {problem}\n{source}" for source, problem in outcome.failures[:10])
+    assert not outcome.failures, f"{len(outcome.failures)} of {cases} cases failed:\n{shown}"
+    assert seconds < BUDGET_SECONDS, f"{cases} cases took {seconds:.1f} s"
+    return outcome
+
+
+def test_fuzz_gives_image_or_asm_error_only():
+    assert _run(ROBUST_CASES, differential=False).cases == ROBUST_CASES
+
+
+@pytest.mark.skipif(not HAVE_GNU_AS, reason="GNU as/ld not installed: no reference to compare")
+def test_fuzz_matches_gnu_as():
+    outcome = _run(DIFFERENTIAL_CASES, differential=True)
+    assert outcome.compared == DIFFERENTIAL_CASES
+
+
+def test_fuzz_sees_wrong_bytes():
+    """The comparison itself: bytes that differ from GNU's, or bytes for a source GNU
+    refuses, are failures; a refusal of ours is not."""
+    fuzz = load_fuzz_tool()
+    refused = fuzz.GnuAsError("in.S:1: Error: bad")
+    assert fuzz._disagree(b"\x90", b"\x91")
+    assert fuzz._disagree(b"\x90", refused)
+    assert fuzz._disagree(None, b"\x90") is None
+    assert fuzz._disagree(b"\x90", b"\x90") is None

@@ -119,7 +119,9 @@ SCRIPT = textwrap.dedent(
     def on_stop(stop):
         regs = dbg.registers()
         cpus = [kern.machine.cpus[i].regs() for i in range(3)]
-        print(json.dumps([stop.reason, dbg.icount, regs, cpus, kern.mem.read(kern.task(kern.current_addr(stop.cpu)).stack + 0x1f00, 256).hex()]), flush=True)
+        top = kern.task(kern.current_addr(stop.cpu)).stack + 0x1f00
+        row = [stop.reason, dbg.icount, regs, cpus, kern.mem.read(top, 256).hex()]
+        print(json.dumps(row), flush=True)
         cmd = state["script"].pop(0)
         if cmd == "b": dbg.break_at("ret_from_fork"); dbg.cont()
         elif cmd == "c": dbg.cont()
