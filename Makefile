@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test bench lint fuzz stress setup clean binutils
+.PHONY: run test bench lint fuzz stress mutants setup clean binutils
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -35,6 +35,10 @@ stress: $(STAMP)
 
 fuzz: $(STAMP)
 	$(BIN)/python tools/fuzz_asm.py --cases 200000 --seed 7
+
+# Each mutant of tools/mutants.py (a small bug in the kernel's code) must fail the suite.
+mutants: $(STAMP)
+	$(BIN)/python tools/mutants.py
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .
