@@ -41,7 +41,8 @@ SKIP = shutil.ignore_patterns(
     ".venv", ".git", "__pycache__", ".pytest_cache", ".ruff_cache", "build", "*.egg-info"
 )
 MAX_JOBS = 2  # the machine has 2 cores, shared
-RUN_SECONDS = 300  # the suite takes under a minute: a mutant that hangs it is killed
+# A mutant whose suite runs this many times longer than the unmutated one hangs it: killed.
+TIMEOUT_FACTOR, MIN_TIMEOUT = 4, 60
 
 
 @dataclass(frozen=True)
@@ -388,8 +389,8 @@ MUTANTS = [
     Mutant(
         COMPLETION,
         "                set_current_state(kern, TASK_UNINTERRUPTIBLE)\n",
-        "                set_current_state(kern, TASK_INTERRUPTIBLE)\n",
-        "wait_for_completion sleeps interruptibly",
+        "                set_current_state(kern, 1)\n",
+        "wait_for_completion sleeps interruptibly (1 is TASK_INTERRUPTIBLE)",
     ),
     Mutant(
         COMPLETION,
@@ -423,7 +424,7 @@ def run_env(tree: Path) -> dict:
 RUNNING: set[subprocess.Popen] = set()  # killed if the tool is interrupted
 
 
-def run_suite(tree: Path) -> tuple[bool, str]:
+def run_suite(tree: Path, timeout: float | None) -> tuple[bool, str]:
     """(passed, the first failure's line) of the suite run in ``tree``."""
     with subprocess.Popen(
         PYTEST,
@@ -435,11 +436,11 @@ def run_suite(tree: Path) -> tuple[bool, str]:
     ) as proc:
         RUNNING.add(proc)
         try:
-            output, _ = proc.communicate(timeout=RUN_SECONDS)
+            output, _ = proc.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.communicate()
-            return False, f"timed out after {RUN_SECONDS} s"
+            return False, f"timed out after {timeout:.0f} s"
         finally:
             RUNNING.discard(proc)
     if proc.returncode == 0:
@@ -464,25 +465,27 @@ def imported_from(tree: Path) -> list[str]:
     return [f for f in out if not Path(f).resolve().is_relative_to(tree.resolve())]
 
 
-def judge(mutant: Mutant) -> tuple[str, str]:
+def judge(mutant: Mutant, timeout: float) -> tuple[str, str]:
     """(verdict, detail) of one mutant, tested in a copy of its own."""
     with tempfile.TemporaryDirectory(prefix="mutant-") as tmp:
         tree = copy_tree(Path(tmp))
         if not apply(tree, mutant):
             return "does-not-apply", f"{mutant.old!r} is not exactly once in {mutant.file}"
-        passed, detail = run_suite(tree)
+        passed, detail = run_suite(tree, timeout)
     return ("survived", "every test passed") if passed else ("killed", detail)
 
 
-def check_baseline() -> str | None:
-    """Why mutants cannot be judged (the copy imports other code, or fails unmutated), or None."""
+def check_baseline() -> tuple[str | None, float]:
+    """(why mutants cannot be judged, or None; how long the unmutated suite took)."""
+    start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="mutant-") as tmp:
         tree = copy_tree(Path(tmp))
         stray = imported_from(tree)
         if stray:
-            return f"the copy imports code from outside it: {', '.join(stray)}"
-        passed, detail = run_suite(tree)
-    return None if passed else f"the unmutated tree fails: {detail}"
+            return f"the copy imports code from outside it: {', '.join(stray)}", 0.0
+        passed, detail = run_suite(tree, None)
+    problem = None if passed else f"the unmutated tree fails: {detail}"
+    return problem, time.monotonic() - start
 
 
 def describe(m: Mutant) -> str:
@@ -510,14 +513,19 @@ def main(argv=None) -> int:
     PYTEST.extend(args.tests)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     start = time.monotonic()
-    problem = check_baseline()
+    problem, seconds = check_baseline()
     if problem:
         print(f"mutants: {problem}", file=sys.stderr)
         return 2
-    print(f"baseline passes; {len(chosen)} mutants, {args.jobs} at a time", flush=True)
+    timeout = max(MIN_TIMEOUT, TIMEOUT_FACTOR * seconds)
+    print(
+        f"baseline passes in {seconds:.0f} s; {len(chosen)} mutants, {args.jobs} at a time, "
+        f"each killed by a timeout of {timeout:.0f} s",
+        flush=True,
+    )
     pool = ThreadPoolExecutor(max_workers=args.jobs)
     try:
-        verdicts = judge_all(pool, chosen, start)
+        verdicts = judge_all(pool, chosen, start, timeout)
     finally:
         # Interrupted: no new runs, and the running suites die with us.
         pool.shutdown(wait=False, cancel_futures=True)
@@ -526,10 +534,10 @@ def main(argv=None) -> int:
     return report(verdicts, start)
 
 
-def judge_all(pool, chosen: list[Mutant], start: float) -> dict[str, list[Mutant]]:
+def judge_all(pool, chosen: list[Mutant], start: float, timeout: float) -> dict:
     """Judge every mutant, printing each verdict as it comes; verdict -> mutants."""
     verdicts: dict[str, list[Mutant]] = {}
-    futures = {pool.submit(judge, m): m for m in chosen}
+    futures = {pool.submit(judge, m, timeout): m for m in chosen}
     for n, future in enumerate(as_completed(futures), 1):
         m, (verdict, detail) = futures[future], future.result()
         verdicts.setdefault(verdict, []).append(m)
