@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test bench lint fuzz stress setup clean
+.PHONY: run test bench lint fuzz stress mutants setup clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -30,8 +30,12 @@ bench: $(STAMP)
 stress: $(STAMP)
 	$(BIN)/kthreadd-emu stress --threads 100000 --cpus 2
 
-fuzz: $(STAMP) binutils
+fuzz: $(STAMP)
 	$(BIN)/python tools/fuzz_asm.py --cases 20000 --seed 7
+
+# Each mutant of tools/mutants.py (a small bug in the kernel's code) must fail the suite.
+mutants: $(STAMP)
+	$(BIN)/python tools/mutants.py
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .
