@@ -1,7 +1,6 @@
 """Memory and code as gdb shows them: ``x/NFU``, ``disassemble``, ``info
 symbol``.  Instructions are decoded by emu/disasm.py (the one disassembler)
-and cached per address and flavour; a store into code drops the cache
-(``Disassembly.forget``)."""
+and cached per address and flavour, checked against the code bytes."""
 
 from dataclasses import dataclass
 
@@ -48,28 +47,26 @@ class Examine:
 
 class Disassembly:
     """Decoded instructions by (address, flavour): the context view redraws the
-    same few instructions after every step."""
+    same few instructions after every step.  An entry is used only while the
+    code bytes are unchanged (guest code may write code)."""
 
     def __init__(self, kern):
         self.kern = kern
         self.flavor = "att"
-        self._cache: dict[tuple[int, str], Insn] = {}
+        self._cache: dict[tuple[int, str], tuple[bytes, Insn]] = {}
 
     def at(self, addr: int) -> Insn:
+        name = self.kern.machine.python_functions.get(addr)
+        if name is not None:
+            return Insn(addr, 1, f"[python] {name}")
+        code = read_upto(self.kern.mem, addr, 16)
         key = (addr, self.flavor)
-        insn = self._cache.get(key)
-        if insn is None:
-            name = self.kern.machine.python_functions.get(addr)
-            if name is not None:
-                insn = Insn(addr, 1, f"[python] {name}")
-            else:
-                code = read_upto(self.kern.mem, addr, 16)
-                insn = disassemble_one(code, addr, self.flavor, self.kern.symbols)
-            self._cache[key] = insn
+        cached = self._cache.get(key)
+        if cached is not None and cached[0] == code:
+            return cached[1]
+        insn = disassemble_one(code, addr, self.flavor, self.kern.symbols)
+        self._cache[key] = (code, insn)
         return insn
-
-    def forget(self) -> None:
-        self._cache.clear()
 
     def run(self, addr: int, count: int) -> list[Insn]:
         out = []

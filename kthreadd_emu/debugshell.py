@@ -144,7 +144,6 @@ class Shell:
     def on_stop(self, stop) -> None:
         """The engine stopped: show where, then read commands until one resumes."""
         self.s.stop = stop
-        self.dis.forget()
         message = getattr(stop, "message", None) or str(stop)
         if message:
             self.say(message)
@@ -160,10 +159,14 @@ class Shell:
 
     def command_loop(self) -> bool:
         """Run commands; True when one resumed the machine, False when input ended."""
-        for line in self.lines:
-            if self.execute(line):
-                return True
-        return False
+        while True:
+            try:
+                for line in self.lines:
+                    if self.execute(line):
+                        return True
+                return False
+            except KeyboardInterrupt:  # Ctrl-C during a command: drop it, go on
+                self.complain("Quit")
 
     def execute(self, line: str, depth: int = 0) -> bool:
         """Run one command line; True if it resumed the machine."""
