@@ -5,10 +5,21 @@ import argparse
 import re
 import sys
 
-from kthreadd_emu.commands import asm, asmtest, bench, ps, ptregs, record, stack, stress, walk
+from kthreadd_emu.commands import (
+    asm,
+    asmtest,
+    bench,
+    debug,
+    ps,
+    ptregs,
+    record,
+    stack,
+    stress,
+    walk,
+)
 from kthreadd_emu.errors import PROG, complain, report
 
-COMMANDS = (walk, ps, ptregs, stack, record, asm, asmtest, stress, bench)
+COMMANDS = (walk, ps, ptregs, stack, record, debug, asm, asmtest, stress, bench)
 
 
 class _ParseError(Exception):

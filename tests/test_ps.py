@@ -7,6 +7,7 @@ from types import SimpleNamespace
 
 import pytest
 
+from debugger.ps import task_state_char
 from kernel_model.consts import (
     __TASK_STOPPED,
     __TASK_TRACED,
@@ -19,7 +20,6 @@ from kernel_model.consts import (
     TASK_WAKEKILL,
 )
 from kthreadd_emu.cli import main
-from kthreadd_emu.ps import task_state_char
 
 # The seed's `ps auxf` rows (RHEL 6, 2.6.32, 3 CPUs); the file says where they come from.
 SEED_PS = Path(__file__).parent / "data" / "seed_ps_auxf.txt"
@@ -122,8 +122,8 @@ def test_per_cpu_threads_observed_only_on_their_cpu(ncpus):
 
 def test_nice_shows_in_stat():
     """pr_stat(): '<' for a negative nice, 'N' for a positive one."""
+    from debugger.ps import snapshot
     from kernel_model.sched import set_user_nice
-    from kthreadd_emu.ps import snapshot
     from kthreadd_emu.scenario import booted_kernel
 
     kern = booted_kernel(1)

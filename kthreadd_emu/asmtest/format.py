@@ -20,8 +20,8 @@ an error and leaves the others alone.
 import re
 from dataclasses import dataclass, field
 
+from debugger.expr import Expr, ExprError
 from kernel_model.consts import NR_CPUS, TASK_COMM_LEN
-from kthreadd_emu.asmtest.expr import Expr, ExprError
 from kthreadd_emu.errors import MAX_BUDGET, read_file
 
 DIRECTIVE = re.compile(r"^\s*#@(.*)$")

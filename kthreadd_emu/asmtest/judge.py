@@ -4,9 +4,9 @@ lockup, stack overrun) and the lines that say why a test failed."""
 
 from dataclasses import dataclass, field
 
+from debugger.expr import MASK, MAX_STRING, REGISTERS, EvalError
 from emu.disasm import disassemble_one
 from kernel_model.headers import percpu_area
-from kthreadd_emu.asmtest.expr import MASK, MAX_STRING, REGISTERS, EvalError
 from kthreadd_emu.scenario import fork_frame
 
 OVERRUN = "Thread overran stack, or stack corrupted"  # Linux's words (fault.c no_context)

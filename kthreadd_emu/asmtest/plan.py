@@ -5,7 +5,7 @@ before anything runs."""
 
 from dataclasses import dataclass, field
 
-from kthreadd_emu.asmtest.expr import EXIT, REGISTERS, TASK_NAMES, EvalError
+from debugger.expr import EXIT, REGISTERS, TASK_NAMES, EvalError
 from kthreadd_emu.asmtest.format import AsmTest, Check, TestFormatError
 
 NOT_CODE = "not a label of this file or of the kernel's code"

@@ -2,8 +2,8 @@
 
 import json
 
+from debugger.ps import ps_auxf, snapshot
 from kthreadd_emu.errors import CPUS, SEEDS, parse_int
-from kthreadd_emu.ps import ps_auxf, snapshot
 from kthreadd_emu.scenario import booted_kernel
 
 

@@ -1,10 +1,7 @@
 """kthreadd-emu ptregs: the pt_regs frame at the top of a task's kernel stack."""
 
-import json
-
-from kernel_model.process_32 import show_regs_of_frame, task_pt_regs
-from kernel_model.ptrace import pt_regs
-from kernel_model.sched import task_cpu
+from debugger.ptregs import FORMATS
+from kernel_model.process_32 import task_pt_regs
 from kernel_model.task import find_task_by_pid, for_each_process
 from kthreadd_emu.commands.ps import add_machine_options, machine_from_args
 from kthreadd_emu.errors import PIDS, UsageError, parse_int
@@ -41,29 +38,3 @@ def pick_task(kern, pid: int):
         pids = ", ".join(str(p.pid) for p in for_each_process(kern))
         raise UsageError(f"--pid: no task with pid {pid} (tasks: {pids})")
     return task
-
-
-def as_show_regs(kern, task, addr, values) -> list[str]:
-    return show_regs_of_frame(kern, addr, values, task_cpu(kern, task), task)
-
-
-def as_struct(kern, task, addr, values) -> list[str]:
-    """The crash utility's ``struct pt_regs -o -x ADDR`` layout, with values."""
-    lines = [f"struct pt_regs {{  /* at {addr:#x}, pid {task.pid}, stack {task.stack:#x} */"]
-    for f in pt_regs.FIELDS:
-        lines.append(f"  [{f.offset:#x}] unsigned long {f.name} = {values[f.name]:#x};")
-    lines += ["}", f"SIZE: {pt_regs.SIZE:#x}"]
-    return lines
-
-
-def as_json(kern, task, addr, values) -> list[str]:
-    doc = {
-        "pid": task.pid,
-        "comm": task.comm.decode(errors="replace"),
-        "addr": addr,
-        "pt_regs": values,
-    }
-    return [json.dumps(doc, indent=1)]
-
-
-FORMATS = {"show_regs": as_show_regs, "struct": as_struct, "json": as_json}

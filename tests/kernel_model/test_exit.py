@@ -1,13 +1,13 @@
 """exit_notify() as 2.6.32 does it (kernel/exit.c, kernel/signal.c): who
 becomes a zombie, who reaps itself, and who adopts orphans."""
 
+from debugger.ps import snapshot
 from kernel_model.consts import CLONE_FILES, CLONE_FS, EXIT_ZOMBIE, SIGCHLD
 from kernel_model.exit import do_wait
 from kernel_model.kthread import kthread_run
 from kernel_model.process_32 import kernel_thread
 from kernel_model.sched import schedule
 from kernel_model.task import find_task_by_pid
-from kthreadd_emu.ps import snapshot
 from kthreadd_emu.scenario import run_in_thread
 
 ROUTINES = """

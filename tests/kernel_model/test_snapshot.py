@@ -3,9 +3,9 @@ the snapshotted one, including code loaded again at the same address."""
 
 import pytest
 
+from debugger.ps import snapshot as ps_snapshot
 from kernel_model.kthread import kthread_run, kthread_stop
 from kernel_model.runtime import SnapshotError
-from kthreadd_emu.ps import snapshot as ps_snapshot
 from kthreadd_emu.scenario import SETTLE_EVENTS, booted_kernel, run_in_thread
 
 ANSWER_A = "\t.globl fn\nfn:\n\tmovl $111, %eax\n\tret\n"

@@ -1,0 +1,596 @@
+"""The expression language of assembly tests' expectations and of the
+debugger's ``print`` and breakpoint conditions.
+
+Assembly tests (``Expr``): one comparison, written in Python's expression
+syntax and evaluated over the emulated machine.
+
+    eax == 42                          a register (only in `at` checks)
+    [esp + 8] == 0                     a 32-bit word of memory; u8[...], u16[...]
+    [current + TASK_comm] == "asmtest" the C string at an address
+    ptregs.flags == 0x286              the thread's pt_regs as fork built it
+    exit == -EINTR                     the thread's exit code (only in `expect`)
+    [per_cpu(per_cpu__cpu_number, cpu)] == 1
+
+Python's parser reads the text and only the node types below are accepted, so
+an expectation can never run arbitrary code; every name is checked before the
+test runs.  Values are compared as 32-bit words (``-4 == 0xfffffffc``), ordered
+comparisons unsigned.
+
+The debugger (``CExpr``) reads the C that gdb users type -- ``$eax``,
+``current->comm``, ``task(2)->thread.sp``, ``*(int *)$esp``, ``childregs->ax``,
+``a && !b`` -- by rewriting its tokens into Python's syntax first (``->``
+becomes ``.``, a cast ``(T *)`` a name raised to the operand, ``**``, which
+binds like a C cast; a unary ``*`` becomes Python's unary ``+``, which binds
+like C's; C's unary ``+`` is dropped) and then going through the same
+parser and an allow-list of its own.  Values are integers, C strings
+(bytes), typed pointers and the kernel's struct views.
+"""
+
+import ast
+import operator
+import re
+from dataclasses import dataclass
+
+from kernel_model.ptrace import PT_REGS_FIELDS
+
+MASK = 0xFFFFFFFF
+REGISTERS = frozenset(
+    ("eax", "ebx", "ecx", "edx", "esi", "edi", "ebp", "esp", "eip", "eflags",
+     "cs", "ds", "es", "fs", "gs", "ss")
+)  # fmt: skip
+TASK_NAMES = frozenset(("current", "stack", "cpu"))
+EXIT = "exit"
+WIDTHS = {"u8": 1, "u16": 2, "u32": 4}
+MAX_STRING = 256
+# Parsing and evaluating recurse once per level: bounded so that no expression
+# reaches Python's recursion limit (or its parser's memory).
+MAX_TEXT = 500
+MAX_DEPTH = 32
+
+_BINARY = {
+    ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+    ast.FloorDiv: operator.floordiv, ast.Mod: operator.mod, ast.BitAnd: operator.and_,
+    ast.BitOr: operator.or_, ast.BitXor: operator.xor, ast.LShift: operator.lshift,
+    ast.RShift: operator.rshift,
+}  # fmt: skip
+_UNARY = {ast.USub: operator.neg, ast.UAdd: operator.pos, ast.Invert: operator.invert}
+_COMPARE = {
+    ast.Eq: operator.eq, ast.NotEq: operator.ne, ast.Lt: operator.lt,
+    ast.LtE: operator.le, ast.Gt: operator.gt, ast.GtE: operator.ge,
+}  # fmt: skip
+
+
+class ExprError(Exception):
+    """A malformed expression (the caller adds file:line)."""
+
+
+class EvalError(Exception):
+    """An expression that cannot be evaluated on this run (bad address, no exit code)."""
+
+
+def hex_value(value) -> str:
+    """A value as reports show it: a 32-bit hex word, with its decimal value when
+    small (a count, a CPU, an errno); a string as a string."""
+    if isinstance(value, bytes):
+        return repr(value.decode("latin-1"))
+    word = value & MASK
+    signed = word - (1 << 32) if word >> 31 else word
+    return f"{word:#010x} ({signed})" if abs(signed) < 1 << 16 else f"{word:#010x}"
+
+
+class Expr:
+    """A parsed expression: a comparison (``check=True``) or a plain value."""
+
+    def __init__(self, text: str, check: bool = True):
+        self.text = text.strip()
+        if len(self.text) > MAX_TEXT:
+            raise ExprError(f"an expression of {len(self.text)} characters (at most {MAX_TEXT})")
+        try:
+            tree = ast.parse(self.text, mode="eval").body
+        except SyntaxError as err:
+            raise ExprError(f"cannot parse {self.text!r}: {err.msg}") from None
+        _check_depth(tree)
+        strings = _check_comparison(tree) if check else set()
+        for node in ast.walk(tree):
+            if node is not tree or not check:
+                _check_node(node, strings)
+        self.tree = tree
+        # Every name the expression reads (symbols, registers, built-ins).
+        self.names = {
+            node.id
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Name) and not _is_function_name(tree, node)
+        }
+
+    def value(self, env) -> int:
+        return _Evaluator(self.text, env).value(self.tree)
+
+    def evaluate(self, env) -> tuple[bool, str]:
+        """(holds, what was seen): the comparison on ``env``'s machine state."""
+        ev = _Evaluator(self.text, env)
+        try:
+            left, right = ev.operands(self.tree)
+        except EvalError as err:
+            return False, str(err)
+        holds = _COMPARE[type(self.tree.ops[0])](*_comparable(left, right))
+        return holds, ev.describe(left, right)
+
+
+def _check_depth(tree) -> None:
+    """Refuse nesting deeper than MAX_DEPTH (walked without recursion)."""
+    stack = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise ExprError(f"an expression nested more than {MAX_DEPTH} levels deep")
+        stack += [(child, depth + 1) for child in ast.iter_child_nodes(node)]
+
+
+def _check_comparison(tree) -> set[int]:
+    """The ids of the string constants allowed: a side compared (==, !=) with memory."""
+    if not isinstance(tree, ast.Compare) or len(tree.ops) != 1:
+        raise ExprError(f"expected one comparison such as 'eax == 42', got {_show(tree)!r}")
+    sides = (tree.left, tree.comparators[0])
+    strings = [isinstance(s, ast.Constant) and isinstance(s.value, str) for s in sides]
+    if not any(strings):
+        return set()
+    other = sides[strings.index(True) ^ 1]
+    if not isinstance(tree.ops[0], ast.Eq | ast.NotEq) or not _is_memory(other):
+        raise ExprError('a string can only be compared with memory: [ADDR] == "text"')
+    return {id(sides[strings.index(True)])}
+
+
+_ALLOWED = {ast.Name, ast.Load, ast.BinOp, ast.UnaryOp, *_BINARY, *_UNARY, *_COMPARE}
+
+
+def _check_node(node, strings: set[int]) -> None:
+    kind = type(node)
+    if kind is ast.Constant and type(node.value) is str and id(node) not in strings:
+        raise ExprError('a string can only be compared with memory: [ADDR] == "text"')
+    if kind is ast.Constant:
+        ok = type(node.value) is int or id(node) in strings
+    elif kind is ast.List or kind is ast.Subscript:
+        ok = _is_memory(node)
+    elif kind is ast.Attribute:
+        ok = _is_ptregs(node)
+    elif kind is ast.Call:
+        ok = _is_per_cpu(node)
+    else:
+        ok = kind in _ALLOWED
+    if not ok:
+        raise ExprError(f"{_show(node)!r} is not allowed in an expectation")
+
+
+def _show(node) -> str:
+    return ast.unparse(node)
+
+
+def _is_memory(node) -> bool:
+    if isinstance(node, ast.List):
+        return len(node.elts) == 1
+    return (
+        isinstance(node, ast.Subscript)
+        and isinstance(node.value, ast.Name)
+        and node.value.id in WIDTHS
+    )
+
+
+def _is_ptregs(node) -> bool:
+    return (
+        isinstance(node.value, ast.Name)
+        and node.value.id == "ptregs"
+        and node.attr in PT_REGS_FIELDS
+    )
+
+
+def _is_per_cpu(node) -> bool:
+    return (
+        isinstance(node.func, ast.Name)
+        and node.func.id == "per_cpu"
+        and len(node.args) == 2
+        and not node.keywords
+    )
+
+
+def _is_function_name(tree, name) -> bool:
+    """``u8`` in ``u8[x]``, ``ptregs`` in ``ptregs.ip``, ``per_cpu`` in a call."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Subscript | ast.Attribute) and node.value is name:
+            return True
+        if isinstance(node, ast.Call) and node.func is name:
+            return True
+    return False
+
+
+def _comparable(left, right) -> tuple:
+    if isinstance(left, bytes) or isinstance(right, bytes):
+        return left, right
+    return left & MASK, right & MASK
+
+
+class _Evaluator:
+    """One evaluation; remembers the registers and memory it read, for the report."""
+
+    def __init__(self, text: str, env):
+        self.text, self.env, self.seen = text, env, {}
+
+    def operands(self, tree) -> tuple:
+        left, right = tree.left, tree.comparators[0]
+        if isinstance(right, ast.Constant) and isinstance(right.value, str):
+            return self.string(left), right.value.encode()
+        if isinstance(left, ast.Constant) and isinstance(left.value, str):
+            return left.value.encode(), self.string(right)
+        return self.value(left), self.value(right)
+
+    def string(self, node) -> bytes:
+        addr = self.value(node.elts[0] if isinstance(node, ast.List) else node.slice)
+        text = self.env.string(addr)
+        self.seen[ast.get_source_segment(self.text, node)] = text
+        return text
+
+    def value(self, node) -> int:
+        kind = type(node)
+        if kind is ast.Constant:
+            return node.value
+        if kind is ast.BinOp:
+            return self._binary(node)
+        if kind is ast.UnaryOp:
+            return _UNARY[type(node.op)](self.value(node.operand))
+        if kind is ast.Call:
+            return self.env.per_cpu(self.value(node.args[0]), self.value(node.args[1]))
+        return self._leaf(node)
+
+    def _binary(self, node) -> int:
+        left, right = self.value(node.left), self.value(node.right)
+        if isinstance(node.op, ast.FloorDiv | ast.Mod) and right == 0:
+            raise EvalError(f"division by zero in {ast.get_source_segment(self.text, node)!r}")
+        if isinstance(node.op, ast.LShift | ast.RShift) and not 0 <= right < 64:
+            raise EvalError(f"shift by {right} in {ast.get_source_segment(self.text, node)!r}")
+        return _BINARY[type(node.op)](left, right)
+
+    def _leaf(self, node) -> int:
+        """A name, ``ptregs.field`` or a memory read: recorded for the report."""
+        if isinstance(node, ast.Name):
+            value = self.env.name(node.id)
+            if node.id not in self.env.constant_names:
+                self.seen[node.id] = value
+            return value
+        if isinstance(node, ast.Attribute):
+            value = self.env.ptregs(node.attr)
+        else:
+            inner = node.elts[0] if isinstance(node, ast.List) else node.slice
+            width = 4 if isinstance(node, ast.List) else WIDTHS[node.value.id]
+            value = int.from_bytes(self.env.read(self.value(inner), width), "little")
+        self.seen[ast.get_source_segment(self.text, node)] = value
+        return value
+
+    def describe(self, left, right) -> str:
+        parts = [f"{name} = {hex_value(value)}" for name, value in self.seen.items()]
+        return "; ".join(parts) or f"left = {hex_value(left)}, right = {hex_value(right)}"
+
+
+# -- the debugger's C expressions ---------------------------------------------
+
+_C_TOKEN = re.compile(
+    r"\s+|(?P<num>0[xX][0-9a-fA-F]+|\d+)[uUlL]*|(?P<reg>\$\w*)|(?P<id>[A-Za-z_]\w*)"
+    r"|(?P<str>\"(?:[^\"\\]|\\.)*\")|(?P<chr>'(?:[^'\\]|\\.)')"
+    r"|(?P<op>->|&&|\|\||==|!=|<=|>=|<<|>>|[-+*/%&|^~!<>()\[\].,])"
+)
+C_TYPES = {
+    "char": (1, True), "signed char": (1, True), "unsigned char": (1, False),
+    "short": (2, True), "unsigned short": (2, False), "int": (4, True),
+    "unsigned int": (4, False), "unsigned": (4, False), "long": (4, True),
+    "unsigned long": (4, False), "u8": (1, False), "u16": (2, False), "u32": (4, False),
+    "s8": (1, True), "s16": (2, True), "s32": (4, True), "void": (1, False),
+}  # fmt: skip
+_TYPE_WORDS = {"char", "short", "int", "long", "unsigned", "signed", "void", "struct"} | set(
+    C_TYPES
+)
+_INTERNAL = "_dbg_"
+_C_BINARY = {**_BINARY, ast.Div: operator.floordiv}
+_C_ALLOWED = {
+    ast.Name, ast.Load, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.And, ast.Or,
+    ast.Not, ast.Attribute, ast.Subscript, ast.List, ast.Call, ast.Div, ast.Pow, *_BINARY, *_UNARY,
+    *_COMPARE,
+}  # fmt: skip
+REGISTER_ALIASES = {"pc": "eip", "sp": "esp", "fp": "ebp", "ps": "eflags"}
+
+
+@dataclass(frozen=True)
+class CType:
+    """A C type the debugger knows: a scalar (size, signedness) or a struct view."""
+
+    name: str
+    size: int
+    signed: bool = False
+    struct: type | None = None
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """A typed pointer: ``(struct task_struct *) 0xc0700000``."""
+
+    target: CType
+    addr: int
+
+
+def c_type(name: str, structs: dict) -> CType:
+    words = " ".join(name.split())
+    if words.startswith("struct "):
+        cls = structs.get(words[7:].strip())
+        if cls is None:
+            raise ExprError(f"No struct type named {words[7:].strip()}.")
+        return CType(words, cls.SIZE, struct=cls)
+    if words not in C_TYPES:
+        raise ExprError(f'No symbol "{words}" in current context.')
+    return CType(words, *C_TYPES[words])
+
+
+def _c_tokens(text: str) -> list[tuple[str, str]]:
+    out, pos = [], 0
+    while pos < len(text):
+        m = _C_TOKEN.match(text, pos)
+        if m is None:
+            raise ExprError(f"Invalid character '{text[pos]}' in expression.")
+        pos = m.end()
+        if m.lastgroup is not None:
+            out.append((m.lastgroup, m.group(m.lastgroup)))
+    return out
+
+
+def _cast_at(tokens, i) -> tuple[str, int] | None:
+    """``( type-words *... )`` starting at tokens[i]: (the type's text, index after)."""
+    j, words = i + 1, []
+    while j < len(tokens) and tokens[j][0] == "id" and (words or tokens[j][1] in _TYPE_WORDS):
+        words.append(tokens[j][1])
+        j += 1
+        if words[0] != "struct" and j < len(tokens) and tokens[j][1] not in _TYPE_WORDS:
+            break
+    if not words or (words[0] == "struct" and len(words) != 2):
+        return None
+    stars = 0
+    while j < len(tokens) and tokens[j][1] == "*":
+        stars, j = stars + 1, j + 1
+    if j >= len(tokens) or tokens[j][1] != ")" or stars > 1:
+        return None
+    return " ".join(words) + " *" * stars, j + 1
+
+
+def translate(text: str, casts: list[str]) -> str:
+    """C tokens -> Python source (see the module's docstring); the cast types
+    go to ``casts`` and are named ``_dbg_castN`` in the result."""
+    tokens, out, i = _c_tokens(text), [], 0
+    while i < len(tokens):
+        kind, tok = tokens[i]
+        unary = not out or out[-1] in ("(", "[", ",") or out[-1] in _OPERATOR_TEXT
+        if kind == "id" and tok.startswith(_INTERNAL):
+            raise ExprError(f'No symbol "{tok}" in current context.')
+        if tok == "(" and (cast := _cast_at(tokens, i)):
+            casts.append(cast[0])
+            out += [f"{_INTERNAL}cast{len(casts) - 1}", "**"]
+            i = cast[1]
+            continue
+        if kind == "reg":
+            name = tok[1:]
+            out.append(f"{_INTERNAL}hist{name}" if name.isdigit() else f"{_INTERNAL}reg_{name}")
+        elif kind == "num":
+            out.append(
+                str(int(tok, 0) if not tok.startswith("0") or tok[1:2] in "xX" else int(tok, 8))
+            )
+        elif kind == "chr":
+            out.append(str(ord(ast.literal_eval(tok))))
+        elif tok == "*" and unary:
+            out.append("+")
+        elif tok == "+" and unary:
+            pass
+        else:
+            out.append(_C_TO_PYTHON.get(tok, tok))
+        i += 1
+    return " ".join(out)
+
+
+_C_TO_PYTHON = {"->": ".", "&&": "and", "||": "or", "!": "not", "/": "//"}
+_OPERATOR_TEXT = {
+    "+", "-", "*", "//", "%", "&", "|", "^", "~", "<<", ">>", "==", "!=", "<", "<=",
+    ">", ">=", "and", "or", "not", "**",
+}  # fmt: skip
+
+
+class CExpr:
+    """A debugger expression (``print``, ``x``, conditions), checked when parsed."""
+
+    def __init__(self, text: str):
+        self.text = text.strip()
+        if not self.text:
+            raise ExprError("Argument required (expression to compute).")
+        if len(self.text) > MAX_TEXT:
+            raise ExprError(f"an expression of {len(self.text)} characters (at most {MAX_TEXT})")
+        self.casts: list[str] = []
+        source = translate(self.text, self.casts)
+        try:
+            tree = ast.parse(source, mode="eval").body
+        except SyntaxError:
+            raise ExprError(f"A syntax error in expression, near `{self.text}'.") from None
+        _check_depth(tree)
+        for node in ast.walk(tree):
+            _check_c_node(node)
+        self.tree = tree
+
+    def value(self, env):
+        """The value: an int, bytes (a C string), a Pointer or a struct view."""
+        return _CEvaluator(self, env).value(self.tree)
+
+
+def _check_c_node(node) -> None:
+    kind = type(node)
+    if kind is ast.Constant:
+        ok = type(node.value) in (int, str)
+    elif kind is ast.BinOp and isinstance(node.op, ast.Pow):
+        ok = isinstance(node.left, ast.Name) and node.left.id.startswith(f"{_INTERNAL}cast")
+    elif kind is ast.Call:
+        ok = (
+            isinstance(node.func, ast.Name)
+            and node.func.id in ("task", "per_cpu")
+            and not node.keywords
+        )
+    else:
+        ok = kind in _C_ALLOWED
+    if not ok:
+        raise ExprError(f"{_show(node)!r} is not allowed in an expression")
+
+
+class _CEvaluator:
+    def __init__(self, expr: CExpr, env):
+        self.expr, self.env = expr, env
+
+    def value(self, node):
+        kind = type(node)
+        if kind is ast.Constant:
+            return node.value.encode() if isinstance(node.value, str) else node.value
+        if kind is ast.Name:
+            return self.name(node.id)
+        if kind is ast.BinOp:
+            return self.binary(node)
+        if kind is ast.UnaryOp:
+            return self.unary(node)
+        if kind is ast.Compare:
+            return self.compare(node)
+        if kind is ast.BoolOp:
+            return self.boolean(node)
+        if kind is ast.Attribute:
+            return field(self.value(node.value), node.attr, self.env)
+        if kind is ast.Call:
+            args = [self.integer(a) for a in node.args]
+            return self.env.call(node.func.id, args)
+        if kind is ast.List:
+            if len(node.elts) != 1:
+                raise EvalError("[ADDR] takes one address")
+            return self.env.load(self.integer(node.elts[0]), 4, False)
+        return self.subscript(node)
+
+    def integer(self, node) -> int:
+        return as_int(self.value(node))
+
+    def name(self, name: str):
+        if name.startswith(f"{_INTERNAL}reg_"):
+            reg = name[len(_INTERNAL) + 4 :]
+            return self.env.register(REGISTER_ALIASES.get(reg, reg))
+        if name.startswith(f"{_INTERNAL}hist"):
+            return self.env.history(int(name[len(_INTERNAL) + 4 :]))
+        return self.env.name(name)
+
+    def binary(self, node):
+        if isinstance(node.op, ast.Pow):
+            target = self.expr.casts[int(node.left.id[len(_INTERNAL) + 4 :])]
+            return self.env.cast(target, self.value(node.right))
+        left, right = self.value(node.left), self.value(node.right)
+        if isinstance(left, Pointer) and isinstance(node.op, ast.Add | ast.Sub):
+            step = max(left.target.size, 1) * as_int(right)
+            return Pointer(
+                left.target, (left.addr + (step if isinstance(node.op, ast.Add) else -step)) & MASK
+            )
+        left, right = as_int(left), as_int(right)
+        text = _show(node)
+        if isinstance(node.op, ast.FloorDiv | ast.Mod | ast.Div) and right == 0:
+            raise EvalError(f"Division by zero in {text!r}")
+        if isinstance(node.op, ast.LShift | ast.RShift) and not 0 <= right < 64:
+            raise EvalError(f"shift by {right} in {text!r}")
+        return _C_BINARY[type(node.op)](left, right)
+
+    def unary(self, node):
+        operand = self.value(node.operand)
+        if isinstance(node.op, ast.UAdd):  # C's unary *
+            return deref(operand, self.env)
+        if isinstance(node.op, ast.Not):
+            return int(not as_int(operand))
+        return _UNARY[type(node.op)](as_int(operand))
+
+    def compare(self, node):
+        left = self.value(node.left)
+        for op, right_node in zip(node.ops, node.comparators, strict=True):
+            right = self.value(right_node)
+            if isinstance(left, bytes) or isinstance(right, bytes):
+                if not isinstance(op, ast.Eq | ast.NotEq):
+                    raise EvalError("strings compare only with == and !=")
+                a, b = _string_of(left, self.env), _string_of(right, self.env)
+            else:
+                a, b = as_int(left) & MASK, as_int(right) & MASK
+            if not _COMPARE[type(op)](a, b):
+                return 0
+            left = right
+        return 1
+
+    def boolean(self, node):
+        want_all = isinstance(node.op, ast.And)
+        for item in node.values:
+            if bool(as_int(self.value(item))) != want_all:
+                return int(not want_all)
+        return int(want_all)
+
+    def subscript(self, node):
+        base = node.value
+        index = self.integer(node.slice)
+        if isinstance(base, ast.Name) and base.id in WIDTHS:
+            return self.env.load(index, WIDTHS[base.id], False)
+        pointer = self.value(base)
+        if not isinstance(pointer, Pointer):
+            raise EvalError(f"cannot subscript {_show(base)!r}: not a pointer")
+        return deref(Pointer(pointer.target, pointer.addr + index * pointer.target.size), self.env)
+
+
+def as_int(value) -> int:
+    if isinstance(value, int):
+        return value
+    if isinstance(value, Pointer):
+        return value.addr
+    if isinstance(value, bytes):
+        raise EvalError("a string is not a number here")
+    addr = getattr(value, "addr", None)
+    if addr is None:
+        raise EvalError(f"{type(value).__name__} is not a number")
+    raise EvalError(f"a struct {type(value).__name__} is not a number (take a field of it)")
+
+
+def _string_of(value, env) -> bytes:
+    if isinstance(value, bytes):
+        return value
+    if isinstance(value, Pointer):
+        return env.string(value.addr)
+    raise EvalError("only a string or a char pointer compares with a string")
+
+
+def deref(value, env):
+    """C's ``*``: a pointer's target, or a 32-bit word at an integer address."""
+    if isinstance(value, Pointer):
+        target = value.target
+        if target.struct is not None:
+            return env.view(target.struct, value.addr)
+        if target.name == "void":
+            raise EvalError("Attempt to take contents of a non-pointer value.")
+        return env.load(value.addr, target.size, target.signed)
+    return env.load(as_int(value), 4, False)
+
+
+def field(value, name: str, env):
+    """``value.name`` or ``value->name`` over a struct view or a struct pointer."""
+    if isinstance(value, Pointer):
+        if value.target.struct is None:
+            raise EvalError(f"The -> operator needs a struct pointer, not ({value.target.name} *)")
+        value = env.view(value.target.struct, value.addr)
+    fields = getattr(value, "_NESTED", None)
+    if fields is None:
+        raise EvalError(
+            f"Attempt to extract a component of a value that is not a structure: .{name}"
+        )
+    if name not in value.OFFSETS:
+        raise EvalError(f"There is no member named {name}.")
+    result = getattr(value, name)
+    target = POINTER_FIELDS.get((type(value).__name__, name))
+    if target is not None and result:
+        return Pointer(CType(f"struct {target.__name__}", target.SIZE, struct=target), result)
+    return result
+
+
+# Pointer fields whose target type the struct declarations do not say (they
+# declare "ptr"): include/linux/sched.h, asm/thread_info.h.
+POINTER_FIELDS: dict[tuple[str, str], type] = {}

@@ -1,0 +1,123 @@
+"""Tasks as a debugger sees them: which CPU runs each, where a sleeping one
+sleeps (the guest address it resumes at, and the Python line it waits on),
+and its registers as Linux saved them.
+
+A sleeping task's registers are KGDB's reconstruction
+(sleeping_thread_to_gdb_regs, arch/x86/kernel/kgdb.c): eip = thread.ip,
+esp = thread.sp, ebp = the word switch_to pushed last (``pushl %ebp`` just
+before it saved esp), the kernel's selectors, the other general registers 0
+(Linux does not keep them: they were on the stack of whatever called
+schedule()).  One difference: KGDB shows eflags 0; here it is the word
+switch_to's ``pushfl`` saved, which its ``popfl`` will restore.  A task
+that never ran has no switch frame: thread.sp is its pt_regs and thread.ip
+ret_from_fork, so ebp and eflags are 0 as KGDB would show.
+"""
+
+import inspect
+import os
+
+from debugger.ps import forest, snapshot
+from emu.segment import __KERNEL_CS, __KERNEL_DS
+from kernel_model.task import find_task_by_pid
+
+GDB_FS_GS = 0xFFFF  # KGDB's value for the selectors it cannot know
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class TaskError(Exception):
+    """No such task (the message lists what there is)."""
+
+
+def running_on(kern, task) -> int | None:
+    """The CPU whose current task is ``task``, or None if it is switched out."""
+    for cpu in range(len(kern.machine.cpus)):
+        if kern.current_addr(cpu) == task.addr:
+            return cpu
+    return None
+
+
+def sleeping_registers(kern, task) -> dict:
+    """KGDB's registers of a switched-out task (see the module's docstring)."""
+    sp, ip = task.thread.sp, task.thread.ip
+    fresh = ip == kern.symbols.get("ret_from_fork")
+    ebp, eflags = (0, 0) if fresh else kern.mem.unpack("<II", sp)
+    regs = dict.fromkeys(("eax", "ebx", "ecx", "edx", "esi", "edi"), 0)
+    regs.update(ebp=ebp, esp=sp, eip=ip, eflags=eflags, cs=__KERNEL_CS, ss=__KERNEL_DS)
+    regs.update(ds=__KERNEL_DS, es=__KERNEL_DS, fs=GDB_FS_GS, gs=GDB_FS_GS)
+    return regs
+
+
+def task_registers(kern, task) -> dict:
+    """Live registers of a running task, Linux's saved ones of a sleeping one."""
+    cpu = running_on(kern, task)
+    if cpu is None:
+        return sleeping_registers(kern, task)
+    return kern.machine.cpus[cpu].regs()
+
+
+def find_task(kern, pid: int):
+    """The task with ``pid`` (0: CPU 0's idle task, init_task)."""
+    if pid == 0:
+        return kern.data.init_task
+    task = find_task_by_pid(kern, pid)
+    if task is None:
+        pids = ", ".join(str(p.pid) for p in snapshot(kern))
+        raise TaskError(f"Invalid thread ID: {pid} (tasks: 0, {pids})" if pids else
+                        f"Invalid thread ID: {pid} (only task 0 exists before boot)")  # fmt: skip
+    return task
+
+
+def short_path(filename: str) -> str:
+    return os.path.relpath(filename, ROOT) if filename.startswith(ROOT) else filename
+
+
+def innermost(gen):
+    """The frame a Python kernel generator (and what it delegates to) waits in."""
+    frame = None
+    while inspect.isgenerator(gen) and gen.gi_frame is not None:
+        frame = gen.gi_frame
+        gen = gen.gi_yieldfrom
+    return frame
+
+
+def python_line(kern, task) -> str | None:
+    """``kernel_model/sched.py:123 schedule``: where the task's Python side waits."""
+    frames = kern.runtime.frames.get(task.addr)
+    if not frames or frames[-1].gen is None:
+        return None
+    frame = innermost(frames[-1].gen)
+    if frame is None:
+        return None
+    return f"{short_path(frame.f_code.co_filename)}:{frame.f_lineno} {frame.f_code.co_name}"
+
+
+def where(kern, task) -> str:
+    """Running on a CPU, or where it sleeps: thread.ip named, and its Python line."""
+    cpu = running_on(kern, task)
+    if cpu is not None:
+        eip = kern.machine.cpus[cpu].read("eip")
+        return f"running on CPU {cpu} at {kern.symbols.describe(eip)}"
+    if task.exit_state:
+        return "exited"
+    place = f"thread.ip {kern.symbols.describe(task.thread.ip)}"
+    line = python_line(kern, task)
+    return f"{place}, {line}" if line else place
+
+
+TASKS_HEADER = f"  {'PID':>5} {'PPID':>5} {'CPU':>3} {'ST':<2} {'COMMAND':<24} WHERE"
+
+
+def tasks_listing(kern, selected: int | None = None) -> list[str]:
+    """``tasks``: ps's tree (debugger/ps.py) with CPU, state and where each task is."""
+    lines = [TASKS_HEADER]
+    by_pid = {p.pid: p for p in snapshot(kern)}
+    rows = forest(list(by_pid.values()))
+    for proc, prefix in rows:
+        task = find_task_by_pid(kern, proc.pid)
+        tree = "".join({" ": "  ", "L": "\\_", "+": "\\_", "|": "| "}[c] for c in prefix)
+        mark = "*" if proc.pid == selected else " "
+        lines.append(
+            f"{mark} {proc.pid:>5} {proc.ppid:>5} {proc.cpu:>3} {proc.stat:<2} "
+            f"{tree + proc.comm:<24} {where(kern, task)}"
+        )
+    return lines
