@@ -18,8 +18,8 @@ kernel function (one "instruction" ``[python] name``, as stepi shows it);
 Interface (the shell and the gdb stub use only this):
 
     Debugger(kern, on_stop)                 on_stop(stop: Stop) -> None
-    .run()                                  run the machine under the debugger until
-                                            the user quits (on_stop raises Quit)
+    .start()                                run the machine under the debugger until
+                                            the user quits (on_stop raises QuitDebugger)
     Breakpoints
     .break_at(spec, condition=None, temporary=False) -> Breakpoint
         spec: a symbol ("kernel_thread_helper"), "symbol+off", an address
@@ -34,7 +34,7 @@ Interface (the shell and the gdb stub use only this):
     .reverse_finish()
     .interrupt()                            from a signal handler
     State (while stopped)
-    .selected_cpu, .select_cpu(n), .selected_pid, .select_task(pid)
+    .selected_cpu, .select_cpu(n), .selected_task, .select_task(pid)
     .registers(pid=None) -> dict            live for a running task, as Linux
                                             saved them for a sleeping one
     .read_memory(addr, n) -> bytes, .write_memory(addr, data)
@@ -51,15 +51,16 @@ from pathlib import Path
 from unicorn import UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE
 from unicorn.unicorn_py3.unicorn import HOOK_CODE_CFUNC, uc_hook_h, uclib
 
+from debugger.tasks import TaskError, find_task, task_registers
 from debugger.timeline import Timeline
 from emu.disasm import disassemble_one
 from emu.memory import PAGE_OFFSET, BadAddress
-from emu.segment import KERNEL_SEGMENTS
 from kernel_model.consts import THREAD_SIZE
+from kernel_model.main import rest_init
 from kernel_model.runtime import CallGuest, Idle, Relax
-from kernel_model.task import find_task_by_pid
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "kernel_model"
+RUNTIME_FILE = str(MODEL_DIR / "runtime.py")
 # Modes in which the next guest instruction (not a call into Python) is a stop.
 _STOP_AT_GUEST = ("pystep", "guest")
 # Modes of a checkpoint replaying to where the user went back: nothing stops it.
@@ -70,11 +71,11 @@ _REPLAYING = ("goto", "scan")
 Suspension = CallGuest | Idle | Relax
 
 
-class DebuggerError(Exception):
+class DebuggerError(LookupError):
     """A request the engine cannot carry out (one line for the user)."""
 
 
-class Quit(Exception):
+class QuitDebugger(Exception):
     """Raised by on_stop to end the session."""
 
 
@@ -91,6 +92,7 @@ class Breakpoint:
     temporary: bool = False
     hits: int = 0
     handles: list = field(default_factory=list)
+    location: str = ""  # as gdb shows it: "0xc01000a7: file entry_32.S" / "copy_thread"
 
 
 @dataclass
@@ -105,6 +107,8 @@ class Stop:
     breakpoint: Breakpoint | None = None
     watch: tuple | None = None  # (address, old, new) for a watchpoint
     text: list = field(default_factory=list)  # the oops, for a fault
+    message: str = ""  # gdb's line for it ("Breakpoint 1, 0xc01000a7 in kernel_thread_helper ()")
+    python_frame: object = None  # the Python frame object, when stopped in Python code
 
 
 @dataclass
@@ -114,6 +118,14 @@ class Frame:
     pc: int
     sp: int
     python: tuple | None = None
+    name: str = ""  # the guest symbol (symbol+off)
+    frame_id: int = 0  # a Python frame's identity (to show each frame once)
+
+    def __str__(self) -> str:
+        if self.python is not None:
+            file, line, func = self.python
+            return f"{func} () at {_short(file)}:{line}"
+        return f"{self.pc:#010x} in {self.name} ()"
 
 
 class Debugger:
@@ -131,7 +143,7 @@ class Debugger:
         self._pending_watch = None
         self._stopping = False
         self.selected_cpu = 0
-        self.selected_pid = None
+        self.selected_task = None
         self.python_frame = None
         self.last_stop: Stop | None = None
         self.timeline = Timeline() if Timeline.available() else None
@@ -245,8 +257,10 @@ class Debugger:
             return  # the UI's own reads must not stop again
         self._mode = ("cont",)
         self.selected_cpu = cpu.index
-        self.selected_pid = self.kern.current(cpu.index).pid
-        stop = Stop(reason, cpu.index, self.selected_pid, pc, python, **details)
+        self.selected_task = self.kern.current(cpu.index).pid
+        stop = Stop(reason, cpu.index, self.selected_task, pc, python, **details)
+        stop.python_frame = self.python_frame
+        stop.message = self._message_for(stop)
         self.last_stop = stop
         self._stopping = True
         try:
@@ -256,6 +270,38 @@ class Debugger:
             self.python_frame = None
             self._log_mark = len(self.kern.log)
         self._arm_python()
+
+    def _message_for(self, stop: Stop) -> str:
+        """gdb's one line for a stop."""
+        where = (
+            f"{stop.python[2]} () at {_short(stop.python[0])}:{stop.python[1]}"
+            if stop.python
+            else f"{stop.pc:#010x} in {self.kern.symbols.describe(stop.pc).split('+')[0]} ()"
+        )
+        head = {
+            "breakpoint": f"Breakpoint {stop.breakpoint.number if stop.breakpoint else '?'}, ",
+            "signal": "Program received signal SIGINT, Interrupt.\n",
+            "history": "No more reverse-execution history.\n",
+            "idle": "",
+            "start": "",
+        }.get(stop.reason, "")
+        if stop.reason == "watchpoint":
+            bp, (addr, old, new) = stop.breakpoint, stop.watch
+            kind = {"watchpoint": "Hardware watchpoint", "rwatch": "Hardware read watchpoint",
+                    "awatch": "Hardware access (read/write) watchpoint"}[bp.kind]  # fmt: skip
+            values = (
+                f"Value = {new:#x}"
+                if bp.kind == "rwatch"
+                else (f"Old value = {old:#x}\nNew value = {new:#x}")
+            )
+            return f"\n{kind} {bp.number}: *{addr:#x}\n\n{values}\n{where}"
+        if stop.reason == "idle":
+            return "The machine is idle: every CPU is in cpu_idle (continue waits for work)."
+        if stop.reason == "start":
+            return "The machine is stopped before boot (continue boots it)."
+        if stop.reason == "fault":
+            return "\n".join([*stop.text, f"The kernel oopsed at {where}."])
+        return head + where
 
     # -- Python kernel code ------------------------------------------------------
 
@@ -344,9 +390,13 @@ class Debugger:
         bp.temporary = temporary
         if code is not None:
             bp.code = code
+            bp.location = (
+                f"{code.co_name}: file {_short(code.co_filename)}, line {code.co_firstlineno}."
+            )
             self._py_bps.setdefault(code, []).append(bp)
         else:
             bp.addr = self.resolve(spec)
+            bp.location = f"{bp.addr:#x}: {self.kern.symbols.describe(bp.addr)}"
             self._guest_bps.setdefault(bp.addr, []).append(bp)
         self._add(bp)
         return bp
@@ -393,6 +443,7 @@ class Debugger:
             raise DebuggerError(f"cannot watch {addr:#010x}: outside RAM")
         names = {"write": "watchpoint", "read": "rwatch", "access": "awatch"}
         bp = Breakpoint(self._next_number, names[kind], f"*{addr:#x}", addr=addr, length=length)
+        bp.location = f"*{addr:#x}"
         end = addr + length - 1
         if kind in ("write", "access"):
             bp.handles.append(
@@ -662,34 +713,26 @@ class Debugger:
         if not 0 <= n < len(self.machine.cpus):
             raise DebuggerError(f"no CPU {n}: this machine has {len(self.machine.cpus)}")
         self.selected_cpu = n
-        self.selected_pid = self.kern.current(n).pid
+        self.selected_task = self.kern.current(n).pid
 
     def select_task(self, pid: int) -> None:
         if self._task(pid) is None:
             raise DebuggerError(f"no task with pid {pid}")
-        self.selected_pid = pid
+        self.selected_task = pid
 
     def _task(self, pid: int):
-        if pid == 0:
-            return self.kern.current(self.selected_cpu)
-        return find_task_by_pid(self.kern, pid)
-
-    def _running_cpu(self, task) -> int | None:
-        for cpu in range(len(self.machine.cpus)):
-            if self.kern.current_addr(cpu) == task.addr:
-                return cpu
-        return None
+        try:
+            return find_task(self.kern, pid)
+        except TaskError:
+            return None
 
     def registers(self, pid=None) -> dict:
         """gdb's registers of a task: live on its CPU, or as Linux saved them."""
-        pid = self.selected_pid if pid is None else pid
+        pid = self.selected_task if pid is None else pid
         task = self._task(pid) if pid is not None else self.kern.current(self.selected_cpu)
         if task is None:
             raise DebuggerError(f"no task with pid {pid}")
-        cpu = self._running_cpu(task)
-        if cpu is not None:
-            return self.machine.cpus[cpu].regs()
-        return saved_registers(self.kern, task)
+        return task_registers(self.kern, task)
 
     def read_memory(self, addr: int, n: int) -> bytes:
         try:
@@ -708,11 +751,16 @@ class Debugger:
         """The backtrace: Python frames (from the task's frame stack) and guest
         frames (return addresses found on its stack), innermost first."""
         regs = self.registers(pid)
-        task = self._task(self.selected_pid if pid is None else pid)
-        out = [Frame(regs["eip"], regs["esp"])]
-        if self.python_frame is not None and (pid is None or pid == self.selected_pid):
-            out = [Frame(regs["eip"], regs["esp"], _where(f)) for f in _chain(self.python_frame)]
-        out += self._python_frames(task)
+        task = self._task(self.selected_task if pid is None else pid)
+        out = [Frame(regs["eip"], regs["esp"], name=self.kern.symbols.describe(regs["eip"]))]
+        seen = set()
+        if self.python_frame is not None and (pid is None or pid == self.selected_task):
+            chain = list(_chain(self.python_frame))
+            seen = {id(f) for f in chain}
+            # Innermost first, each just below the one that called it.
+            base = regs["esp"] - len(chain)
+            out = [Frame(regs["eip"], base + i, _where(f)) for i, f in enumerate(chain)]
+        out += [f for f in self._python_frames(task) if f.frame_id not in seen]
         out += self._guest_frames(regs["esp"], task)
         out.sort(key=lambda f: f.sp)
         return out
@@ -722,9 +770,16 @@ class Debugger:
         for f in self.kern.runtime.frames.get(task.addr, ()):
             gen = f.gen
             sp = f.entry_sp or f.sp or 0
+            inner = []
             while gen is not None and getattr(gen, "gi_frame", None) is not None:
-                frames.append(Frame(f.thunk or 0, sp, _where(gen.gi_frame)))
+                inner.append(
+                    Frame(f.thunk or 0, sp, _where(gen.gi_frame), frame_id=id(gen.gi_frame))
+                )
                 gen = gen.gi_yieldfrom
+            # Innermost first, each just below the one that called it.
+            for i, frame in enumerate(reversed(inner)):
+                frame.sp = sp - len(inner) + i
+                frames.append(frame)
         return frames
 
     def _guest_frames(self, sp: int, task) -> list[Frame]:
@@ -738,7 +793,7 @@ class Debugger:
                 break
             word = mem.u32(slot)
             if self._after_call(word):
-                out.append(Frame(word, slot))
+                out.append(Frame(word, slot, name=self.kern.symbols.describe(word)))
         return out
 
     def _return_address(self, sp: int):
@@ -771,36 +826,23 @@ class Debugger:
 
     # -- the loop --------------------------------------------------------------------
 
-    def run(self) -> None:
+    def start(self) -> None:
         """Stop before anything runs, then run the machine under the debugger;
         when every CPU is idle, stop again ("idle"); until on_stop raises Quit."""
         cpu = self.machine.cpus[0]
+        if not self.kern.runtime.frames:
+            self.kern.start(rest_init)  # a machine not yet booted: continue boots it
         try:
             self._stop(cpu, "start", cpu.read("eip"))
             while True:
                 self.kern.run()
                 self._stop(self.machine.cpus[self.selected_cpu], "idle", 0)
-        except Quit:
+        except QuitDebugger:
             return
         finally:
             sys.settrace(None)
             if self.timeline is not None:
                 self.timeline.report_exit(self.exit_status)
-
-
-def saved_registers(kern, task) -> dict:
-    """A sleeping task's registers as Linux saved them and KGDB shows them:
-    eip = thread.ip, esp = thread.sp, and the flags and frame pointer that
-    switch_to pushed there (pushfl; pushl %ebp).  A task that never ran has no
-    switch frame: thread.sp is its pt_regs, thread.ip ret_from_fork."""
-    sp, ip = task.thread.sp, task.thread.ip
-    regs = dict.fromkeys(("eax", "ebx", "ecx", "edx", "esi", "edi"), 0)
-    mem = kern.mem
-    never_ran = ip == kern.symbols.get("ret_from_fork")
-    regs["ebp"] = 0 if never_ran or not mem.contains(sp, 8) else mem.u32(sp)
-    regs["eflags"] = 0x2 if never_ran or not mem.contains(sp, 8) else mem.u32(sp + 4)
-    regs.update(esp=sp, eip=ip, **KERNEL_SEGMENTS)
-    return regs
 
 
 def _in_model(frame) -> bool:
@@ -834,11 +876,19 @@ def _depth(frame) -> int:
 
 
 def _chain(frame):
-    """The Python kernel frames from ``frame`` outwards, while they are the kernel's."""
-    while frame is not None and _in_model(frame):
+    """The Python kernel frames from ``frame`` outwards, up to the calling convention
+    (kernel_model/runtime.py, the model's glue: not the kernel's frames)."""
+    while frame is not None and _in_model(frame) and frame.f_code.co_filename != RUNTIME_FILE:
         yield frame
         frame = frame.f_back
 
 
 def _where(frame) -> tuple:
     return (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
+
+
+def _short(filename: str) -> str:
+    """A source path as the user's tree names it (kernel_model/fork.py)."""
+    path = Path(filename)
+    root = MODEL_DIR.parent
+    return str(path.relative_to(root)) if path.is_relative_to(root) else filename

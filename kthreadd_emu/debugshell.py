@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from debugger import examine as xm
 from debugger import registers as rg
 from debugger.context import context, style, use_colour
+from debugger.engine import DebuggerError, QuitDebugger
 from debugger.expr import CExpr, EvalError, ExprError
 from debugger.gdbfmt import FormatError, parse_fmt
 from debugger.ptregs import FORMATS as PTREGS_FORMATS
@@ -59,6 +60,23 @@ class Session:
     before: dict | None = None
     failed: bool = False
     stop: object = None
+
+
+class Lines:
+    """Where commands come from: the lines of the -x files still to run, then the
+    terminal or standard input.  Going back in time (a forked checkpoint takes
+    over the session) hands over what is still pending."""
+
+    def __init__(self, pending, more=()):
+        self.pending, self.more = list(pending), iter(more)
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        if self.pending:
+            return self.pending.pop(0)
+        return next(self.more)
 
 
 class Shell:
@@ -131,15 +149,28 @@ class Shell:
     def run(self, lines) -> int:
         """Read and run ``lines`` (an iterator of commands) until they end or quit;
         returns the exit status."""
-        self.lines = lines
+        self.lines = lines if isinstance(lines, Lines) else Lines([], lines)
         try:
             if self.engine is not None:
+                self.engine.ui_state = (self.save_ui, self.restore_ui)
                 self.engine.start()
             else:
                 self.command_loop()
         except Quit:
             pass
         return 1 if self.batch and self.s.failed else 0
+
+    def save_ui(self):
+        """What a checkpoint taking over the session needs (picklable)."""
+        s = self.s
+        return (list(self.lines.pending), s.history, s.defines, s.last_resume, s.context_on,
+                s.failed)  # fmt: skip
+
+    def restore_ui(self, state) -> None:
+        pending, history, defines, last_resume, context_on, failed = state
+        self.lines.pending = pending
+        self.s.history, self.s.defines, self.s.last_resume = history, defines, last_resume
+        self.s.context_on, self.s.failed = context_on, failed
 
     def on_stop(self, stop) -> None:
         """The engine stopped: show where, then read commands until one resumes."""
@@ -154,8 +185,7 @@ class Shell:
             raise self._quit()
 
     def _quit(self):
-        quit_type = getattr(sys.modules.get("debugger.engine"), "QuitDebugger", None)
-        return quit_type() if quit_type else Quit()
+        return QuitDebugger() if self.engine is not None else Quit()
 
     def command_loop(self) -> bool:
         """Run commands; True when one resumed the machine, False when input ended."""
@@ -181,7 +211,7 @@ class Shell:
             return self.dispatch(text, depth)
         except CommandError as err:
             self.complain(str(err))
-        except (xm.ExamineError, FormatError, rg.RegisterError, TaskError) as err:
+        except (xm.ExamineError, FormatError, rg.RegisterError, TaskError, DebuggerError) as err:
             self.complain(str(err))
         return False
 
@@ -569,14 +599,28 @@ def terminal_lines(shell: Shell):
 
 
 def plain_lines(stream, echo_prompt: bool):
+    """Lines read from ``stream`` one byte at a time: nothing is read ahead into a
+    buffer, so a checkpoint that takes over the session reads what follows."""
+    fd = stream.fileno()
     while True:
         if echo_prompt:
             print(PROMPT, end="", flush=True)
         try:
-            line = stream.readline()
+            line = _read_line(fd)
         except KeyboardInterrupt:
             print("Quit", file=sys.stderr, flush=True)
             continue
-        if not line:
+        if line is None:
             return
-        yield line.rstrip("\n")
+        yield line
+
+
+def _read_line(fd: int) -> str | None:
+    data = bytearray()
+    while True:
+        byte = os.read(fd, 1)
+        if not byte:
+            return data.decode(errors="replace") if data else None
+        if byte == b"\n":
+            return data.decode(errors="replace")
+        data += byte

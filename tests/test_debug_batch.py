@@ -1,56 +1,13 @@
-"""kthreadd-emu debug -x FILE --batch, as a user scripts it.  A small fake
-engine (booting the machine on `continue`) stands in for debugger/engine.py's
-run control, which these commands do not need."""
+"""kthreadd-emu debug -x FILE --batch, as a user scripts it: the machine stopped
+before boot, `continue` boots it and stops when every CPU is idle."""
 
 import pytest
 
 from kthreadd_emu import cli
-from kthreadd_emu.commands import debug
-
-
-class Stop:
-    def __init__(self, message):
-        self.message, self.python_frame = message, None
-
-
-class FakeEngine:
-    """start(): stopped before boot; cont(): boot, then stopped again; the
-    state part of the interface read from the kernel."""
-
-    def __init__(self, kern, on_stop):
-        self.kern, self.on_stop = kern, on_stop
-        self.selected_cpu, self._task = 0, None
-        self.resumed = None
-
-    @property
-    def selected_task(self):
-        return self.kern.current(self.selected_cpu).pid if self._task is None else self._task
-
-    def select_task(self, pid):
-        self._task = pid
-
-    def select_cpu(self, n):
-        self.selected_cpu, self._task = n, None
-
-    def registers(self, pid=None):
-        from debugger.tasks import find_task, task_registers
-
-        return task_registers(self.kern, find_task(self.kern, self.selected_task))
-
-    def start(self):
-        self.on_stop(Stop("stopped before boot"))
-        while self.resumed == "cont":
-            self.resumed = None
-            self.kern.boot(self.kern.profile)
-            self.on_stop(Stop("every CPU is idle"))
-
-    def cont(self):
-        self.resumed = "cont"
 
 
 @pytest.fixture
 def batch(tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(debug, "engine_factory", lambda: FakeEngine)
 
     def run(*commands, argv=()):
         script = tmp_path / "cmds.gdb"

@@ -3,11 +3,18 @@ boot (``continue`` boots it)."""
 
 import sys
 
-from debugger import engine
+from debugger.engine import Debugger
 from kernel_model.kernel import Kernel
 from kernel_model.main import check_profile
 from kthreadd_emu.commands.ps import add_machine_options
-from kthreadd_emu.debugshell import CommandError, Shell, plain_lines, read_script, terminal_lines
+from kthreadd_emu.debugshell import (
+    CommandError,
+    Lines,
+    Shell,
+    plain_lines,
+    read_script,
+    terminal_lines,
+)
 from kthreadd_emu.errors import CPUS, SEEDS, UsageError, parse_int
 from kthreadd_emu.scenario import DEMO_SOURCE
 
@@ -27,11 +34,6 @@ def add_parser(sub) -> None:
         help='an assembly test\'s run line, "kthread ROUTINE arg=5"',
     )
     p.set_defaults(run=run)
-
-
-def engine_factory():
-    """The engine's class (None until debugger/engine.py provides it)."""
-    return getattr(engine, "Debugger", None)
 
 
 def make_kernel(args):
@@ -57,16 +59,12 @@ def run(args) -> int:
         except CommandError as err:
             raise UsageError(f"-x {err}") from None
     kern = make_kernel(args)
-    factory = engine_factory()
-    shell = Shell(kern, factory, batch=args.batch)
-    if factory is None:
-        print("kthreadd-emu: debug: run control is not available yet (debugger/engine.py); "
-              "showing the machine as it is", file=sys.stderr)  # fmt: skip
-    return shell.run(command_lines(shell, scripts, args.batch))
+    shell = Shell(kern, Debugger, batch=args.batch)
+    return shell.run(Lines(scripts, interactive_lines(shell, args.batch)))
 
 
-def command_lines(shell, scripts, batch):
-    yield from scripts
+def interactive_lines(shell, batch):
+    """After the -x files: the terminal, standard input, or nothing (--batch)."""
     if batch:
         return
     if sys.stdin.isatty() and sys.stdout.isatty():

@@ -11,7 +11,7 @@ import textwrap
 
 import pytest
 
-from debugger.engine import Debugger, DebuggerError, Quit
+from debugger.engine import Debugger, DebuggerError, QuitDebugger
 from emu.disasm import disassemble
 from kernel_model.kernel import Kernel
 from kernel_model.main import rest_init
@@ -27,11 +27,11 @@ def session(commands, ncpus=1):
     def on_stop(stop):
         stops.append((stop, dbg.registers()))
         if not commands:
-            raise Quit
+            raise QuitDebugger
         commands.pop(0)(dbg, stop)
 
     dbg = Debugger(kern, on_stop)
-    dbg.run()
+    dbg.start()
     return stops, dbg, kern
 
 
@@ -111,7 +111,7 @@ def test_watchpoint_on_a_guest_store_stops_after_it():
 SCRIPT = textwrap.dedent(
     """
     import json, sys
-    from debugger.engine import Debugger, Quit
+    from debugger.engine import Debugger, QuitDebugger
     from kernel_model.kernel import Kernel
     from kernel_model.main import rest_init
     kern = Kernel(3); kern.start(rest_init)
@@ -128,10 +128,10 @@ SCRIPT = textwrap.dedent(
         elif cmd == "si": dbg.stepi()
         elif cmd == "rsi": dbg.reverse_stepi()
         elif cmd == "rc": dbg.reverse_continue()
-        else: raise Quit
+        else: raise QuitDebuggerDebugger
     dbg = Debugger(kern, on_stop)
     dbg.ui_state = (lambda: state["script"], lambda s: state.__setitem__("script", s))
-    dbg.run()
+    dbg.start()
     """
 )
 
