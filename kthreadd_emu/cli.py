@@ -5,10 +5,22 @@ import argparse
 import re
 import sys
 
-from kthreadd_emu.commands import asm, asmtest, bench, ps, ptregs, record, stack, stress, walk
+from kthreadd_emu.commands import (
+    asm,
+    asmtest,
+    bench,
+    elf,
+    gdbserver,
+    ps,
+    ptregs,
+    record,
+    stack,
+    stress,
+    walk,
+)
 from kthreadd_emu.errors import PROG, complain, report
 
-COMMANDS = (walk, ps, ptregs, stack, record, asm, asmtest, stress, bench)
+COMMANDS = (walk, ps, ptregs, stack, record, asm, asmtest, stress, bench, elf, gdbserver)
 
 
 class _ParseError(Exception):
