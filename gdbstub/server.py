@@ -18,13 +18,15 @@ This module imports nothing of the project.
 import queue
 import socket
 import threading
+import time
 
 from gdbstub.handlers import Session
 from gdbstub.packet import INTERRUPT, Packet, PacketReader, frame
 
 BUSY = b"E.another gdb is already attached to this server; detach it first"
 READ_SIZE = 65536
-REFUSE_TIMEOUT = 5.0  # seconds a refused client gets to send its first packet
+REFUSE_TIMEOUT = 5.0
+FREE_WAIT = 1.0  # seconds a refused client gets to send its first packet
 
 RESUMED, DETACHED, KILLED = "resumed", "detached", "killed"
 
@@ -37,9 +39,11 @@ class GdbServer:
         self.inbox: queue.Queue = queue.Queue()  # (connection, bytes | None at EOF)
         self.client: socket.socket | None = None
         self.session: Session | None = None
+        self.session_conn: socket.socket | None = None  # whose session it is
         self.target = None  # the target of the running machine, for interrupts
         self.in_machine = False  # the target runs (the machine's thread left serve_stopped)
         self.closed = False
+        self.client_gone = False
         threading.Thread(target=self._accept_loop, name="gdb-accept", daemon=True).start()
 
     @property
@@ -62,13 +66,13 @@ class GdbServer:
                 return outcome
 
     def _handle(self, conn, data, target) -> str | None:
-        if conn is not self.client:
-            return None  # left over from a client that is gone
-        if self.session is None:
-            self.session = Session(target, self._sender(conn))
-        if data is None:  # the client went away, maybe mid-packet
+        if data is None:  # a client went away, maybe mid-packet
             self._drop(conn)
             return None
+        if conn is not self.client:
+            return None  # left over from a client that is gone
+        if self.session_conn is not conn:
+            self.session, self.session_conn = Session(target, self._sender(conn)), conn
         self.session.receive(data)
         if self.session.closed == "kill":
             self._drop(conn)
@@ -91,11 +95,10 @@ class GdbServer:
         with self.lock:
             while not self.inbox.empty():
                 conn, data = self.inbox.get()
-                if conn is self.client and data is not None:
+                if conn is self.session_conn and data is not None:
                     self.session.receive(data)
-                elif conn is self.client:
+                elif data is None:
                     self._drop(conn)
-                    break
                 elif conn == "stop":
                     return KILLED
             self.in_machine = True
@@ -112,12 +115,15 @@ class GdbServer:
 
     def _drop(self, conn) -> None:
         with self.lock:
+            if self.session_conn is conn:
+                self.session = self.session_conn = None
             if self.client is conn:
-                self.client, self.session = None, None
+                self.client, self.client_gone = None, False
         try:
-            conn.close()
+            conn.shutdown(socket.SHUT_RDWR)  # wakes its reader; close alone would not
         except OSError:
             pass
+        conn.close()
 
     def close(self) -> None:
         self.closed = True
@@ -136,16 +142,26 @@ class GdbServer:
             except OSError:
                 return
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._wait_free()
             with self.lock:
-                busy = self.client is not None
+                busy = self.client is not None and not self.client_gone
                 if not busy:
-                    self.client = conn
+                    self.client, self.client_gone = conn, False
                     if self.in_machine and self.target is not None:
                         self.target.interrupt()  # the new client finds the target stopped
             if busy:
                 threading.Thread(target=_refuse, args=(conn,), daemon=True).start()
             else:
                 threading.Thread(target=self._read_loop, args=(conn,), daemon=True).start()
+
+    def _wait_free(self) -> None:
+        """A client that just left (detached, vanished) may not be dropped yet:
+        give it FREE_WAIT seconds before calling the newcomer a second client."""
+        for _ in range(int(FREE_WAIT / 0.01)):
+            with self.lock:
+                if self.client is None or self.client_gone:
+                    return
+            time.sleep(0.01)
 
     def _read_loop(self, conn) -> None:
         while True:
@@ -156,6 +172,8 @@ class GdbServer:
             with self.lock:
                 if data and INTERRUPT in data and self.in_machine and self.client is conn:
                     self.target.interrupt()
+                if not data and self.client is conn:
+                    self.client_gone = True  # the machine's thread drops it next
                 self.inbox.put((conn, data or None))
             if not data:
                 return

@@ -81,3 +81,30 @@ class FakeTarget(Target):
         if command == "ps":
             return "PID COMM\n2 kthreadd\n"
         raise TargetError(f"unknown command {command!r}")
+
+
+class WaitingFakeTarget(FakeTarget):
+    """A FakeTarget that runs (waits) after a resume until interrupted, as the
+    server's driver expects: ``wait()`` returns with the SIGINT stop reported."""
+
+    def __init__(self):
+        super().__init__()
+        import threading
+
+        self.event = threading.Event()
+        self.stopped_cb = None
+
+    def resume(self, actions, stopped):
+        super().resume(actions, stopped)
+        self.stopped_cb = stopped
+
+    def interrupt(self):
+        super().interrupt()
+        self.event.set()
+
+    def wait(self):
+        self.event.wait()
+        self.event.clear()
+        callback, self.stopped_cb = self.stopped_cb, None
+        if callback is not None:
+            callback(self.stop)
