@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test bench lint fuzz stress mutants setup clean
+.PHONY: run test bench lint fuzz fuzz-gdb gdb stress mutants setup clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -36,6 +36,14 @@ fuzz: $(STAMP)
 # Each mutant of tools/mutants.py (a small bug in the kernel's code) must fail the suite.
 mutants: $(STAMP)
 	$(BIN)/python tools/mutants.py
+
+fuzz-gdb: $(STAMP)
+	$(BIN)/python tools/fuzz_gdb.py --cases 20000 --seed 7
+
+# The server on :1234 in the background, gdb in front; quitting gdb stops both.
+gdb: $(STAMP)
+	$(BIN)/kthreadd-emu gdbserver --cpus 2 --port 1234 --elf kernel.elf & \
+	  srv=$$!; sleep 2; gdb kernel.elf -ex 'target remote 127.0.0.1:1234'; kill $$srv
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .

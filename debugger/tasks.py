@@ -7,8 +7,11 @@ A sleeping task's registers are KGDB's reconstruction
 esp = thread.sp, ebp = the word switch_to pushed last (``pushl %ebp`` just
 before it saved esp), the kernel's selectors, the other general registers 0
 (Linux does not keep them: they were on the stack of whatever called
-schedule()).  One difference: KGDB shows eflags 0; here it is the word
-switch_to's ``pushfl`` saved, which its ``popfl`` will restore.  A task
+schedule()).  Where KGDB has to give 0 or 0xffff, this machine knows more
+and says it: eflags is the word switch_to's ``pushfl`` saved (its ``popfl``
+restores it), and the selectors are the ones every CPU holds in the kernel
+(emu/segment.py's KERNEL_SEGMENTS), which the task gets back when it is
+switched in.  A task
 that never ran has no switch frame: thread.sp is its pt_regs and thread.ip
 ret_from_fork, so ebp and eflags are 0 as KGDB would show.
 """
@@ -17,10 +20,11 @@ import inspect
 import os
 
 from debugger.ps import forest, snapshot
-from emu.segment import __KERNEL_CS, __KERNEL_DS
-from kernel_model.task import find_task_by_pid
+from emu.segment import KERNEL_SEGMENTS
+from kernel_model.process_32 import task_pt_regs
+from kernel_model.sched import task_cpu
+from kernel_model.task import find_task_by_pid, for_each_process
 
-GDB_FS_GS = 0xFFFF  # KGDB's value for the selectors it cannot know
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -42,17 +46,25 @@ def sleeping_registers(kern, task) -> dict:
     fresh = ip == kern.symbols.get("ret_from_fork")
     ebp, eflags = (0, 0) if fresh else kern.mem.unpack("<II", sp)
     regs = dict.fromkeys(("eax", "ebx", "ecx", "edx", "esi", "edi"), 0)
-    regs.update(ebp=ebp, esp=sp, eip=ip, eflags=eflags, cs=__KERNEL_CS, ss=__KERNEL_DS)
-    regs.update(ds=__KERNEL_DS, es=__KERNEL_DS, fs=GDB_FS_GS, gs=GDB_FS_GS)
+    regs.update(ebp=ebp, esp=sp, eip=ip, eflags=eflags, **KERNEL_SEGMENTS)
     return regs
 
 
 def task_registers(kern, task) -> dict:
-    """Live registers of a running task, Linux's saved ones of a sleeping one."""
+    """gdb's names (eax..gs, eip, eflags, orig_eax): the CPU's live registers for a
+    running task, Linux's saved ones for a switched-out one; orig_eax is the
+    task's pt_regs orig_ax (gdb's i386 Linux feature)."""
     cpu = running_on(kern, task)
-    if cpu is None:
-        return sleeping_registers(kern, task)
-    return kern.machine.cpus[cpu].regs()
+    regs = sleeping_registers(kern, task) if cpu is None else kern.machine.cpus[cpu].regs()
+    regs["orig_eax"] = task_pt_regs(kern, task).orig_ax
+    return regs
+
+
+def all_tasks(kern) -> list:
+    """(task, cpu) for each CPU's idle task (pid 0, CPU order), then every task of the
+    task list (for_each_process, which the idle tasks are not on, as in Linux)."""
+    idle = [(kern.task(q.idle), q.cpu) for q in kern.rq]
+    return idle + [(p, task_cpu(kern, p)) for p in for_each_process(kern)]
 
 
 def find_task(kern, pid: int):

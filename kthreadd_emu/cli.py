@@ -10,6 +10,8 @@ from kthreadd_emu.commands import (
     asmtest,
     bench,
     debug,
+    elf,
+    gdbserver,
     ps,
     ptregs,
     record,
@@ -19,7 +21,7 @@ from kthreadd_emu.commands import (
 )
 from kthreadd_emu.errors import PROG, complain, report
 
-COMMANDS = (walk, ps, ptregs, stack, record, debug, asm, asmtest, stress, bench)
+COMMANDS = (walk, ps, ptregs, stack, record, debug, gdbserver, elf, asm, asmtest, stress, bench)
 
 
 class _ParseError(Exception):
@@ -58,6 +60,17 @@ machine, where it deviates from 2.6.32, the trace formats and the
 assembly-test format."""
 
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse measures subcommand names 2 columns short of where it prints them,
+    so a 9-letter name (gdbserver) would wrap its help: measure them where printed."""
+
+    def add_argument(self, action):
+        super().add_argument(action)
+        for sub in self._iter_indented_subactions(action):
+            width = len(self._format_action_invocation(sub)) + self._current_indent
+            self._action_max_length = max(self._action_max_length, width)
+
+
 class _VersionAction(argparse.Action):
     """--version, reading the installed version only when asked (importlib.metadata
     is slow to import, and every command would pay for it)."""
@@ -82,7 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         description=DESCRIPTION,
         epilog=EPILOG,
         # Wide enough for each command's help on one line, whatever the terminal.
-        formatter_class=lambda prog: argparse.RawDescriptionHelpFormatter(prog, width=100),
+        formatter_class=lambda prog: _HelpFormatter(prog, width=100),
     )
     parser.add_argument("--version", action=_VersionAction, help="show the version and exit")
     sub = parser.add_subparsers(

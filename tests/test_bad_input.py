@@ -109,7 +109,7 @@ REFUSED = [
     (
         [],
         "kthreadd-emu: a command is required: "
-        "walk, ps, ptregs, stack, record, debug, asm, asmtest, stress, bench",
+        "walk, ps, ptregs, stack, record, debug, gdbserver, elf, asm, asmtest, stress, bench",
     ),
 ]
 

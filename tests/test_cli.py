@@ -18,7 +18,7 @@ def test_no_command_is_a_usage_error():
     proc = run()
     assert proc.returncode == 1 and proc.stderr == (
         "kthreadd-emu: a command is required: "
-        "walk, ps, ptregs, stack, record, debug, asm, asmtest, stress, bench\n"
+        "walk, ps, ptregs, stack, record, debug, gdbserver, elf, asm, asmtest, stress, bench\n"
     )
 
 

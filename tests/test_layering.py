@@ -1,4 +1,7 @@
-"""Imports flow one way: asm <- emu <- kernel_model <- debugger <- kthreadd_emu."""
+"""Imports flow one way: asm <- emu <- kernel_model <- debugger <- gdbstub <- kthreadd_emu.
+
+gdbstub's protocol modules import nothing of the project: only its kernel target
+reaches down to the debugger and the kernel."""
 
 import ast
 from pathlib import Path
@@ -6,7 +9,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-ORDER = ["asm", "emu", "kernel_model", "debugger", "kthreadd_emu"]
+ORDER = ["asm", "emu", "kernel_model", "debugger", "gdbstub", "kthreadd_emu"]
+GDBSTUB_PROTOCOL = ("packet", "tdesc", "target", "handlers", "server", "elf")
 
 
 def imported_packages(path: Path) -> set[str]:
@@ -25,3 +29,8 @@ def test_no_upward_imports(package):
     allowed = set(ORDER[: ORDER.index(package) + 1])
     for path in (ROOT / package).rglob("*.py"):
         assert imported_packages(path) <= allowed, f"{path.relative_to(ROOT)} imports upward"
+
+
+@pytest.mark.parametrize("module", GDBSTUB_PROTOCOL)
+def test_gdbstub_protocol_imports_nothing_of_the_project(module):
+    assert imported_packages(ROOT / "gdbstub" / f"{module}.py") <= {"gdbstub"}

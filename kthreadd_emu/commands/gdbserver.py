@@ -1,0 +1,96 @@
+"""kthreadd-emu gdbserver: the GDB Remote Serial Protocol over TCP, every kernel
+task a gdb thread (gdbstub/, kthreadd_emu/gdb_target.py)."""
+
+import ipaddress
+import sys
+from pathlib import Path
+
+from debugger.ps import ps_auxf
+from gdbstub.server import KILLED, GdbServer
+from kthreadd_emu.commands.elf import booted_for_gdb
+from kthreadd_emu.commands.ps import add_machine_options
+from kthreadd_emu.errors import UsageError, parse_int
+from kthreadd_emu.gdb_elf import kernel_elf
+from kthreadd_emu.gdb_target import KernelTarget
+from kthreadd_emu.record import RecordError, check_output_path, write_atomically
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "gdbserver",
+        help="boot, then serve gdb over TCP (every kernel task is a gdb thread)",
+        description="Boot the machine and wait for gdb (target remote HOST:PORT).  Every "
+        "task is a thread (id = pid + 1) with its own registers.  One client at a time.",
+    )
+    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
+    p.add_argument("--port", default="1234", help="TCP port, 0 for any free one (default 1234)")
+    add_machine_options(p)
+    p.add_argument("--load", metavar="FILE.S", help="an assembly file loaded after the kernel")
+    p.add_argument("--run", dest="run_line", metavar="LINE", help="an assembly test's run line")
+    p.add_argument("--elf", metavar="FILE", help="also write the kernel's ELF file there "
+                   "(gdb learns its name through qXfer:exec-file)")  # fmt: skip
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    port = parse_int(args.port, "--port", 0, 65535)
+    if args.run_line is not None:
+        raise UsageError("--run needs the debugger's engine (debugger/engine.py): not built yet")
+    loopback = is_loopback(args.host)
+    elf_path = None
+    if args.elf is not None:
+        elf_path = Path(args.elf).resolve()
+        try:
+            check_output_path(elf_path)
+        except RecordError as err:
+            raise UsageError(str(err)) from None
+    kern = booted_for_gdb(args)
+    if elf_path is not None:
+        write_atomically(elf_path, kernel_elf(kern))
+    target = KernelTarget(kern, exec_path=elf_path and str(elf_path), monitor=monitor(kern))
+    server = GdbServer(args.host, port)
+    if not loopback:
+        warning = f"listening on {args.host}, not loopback: whoever reaches it owns the machine"
+        print(f"kthreadd-emu: gdbserver: warning: {warning}", file=sys.stderr)
+    host, bound = server.address
+    print(f"gdbserver: {len(target.threads())} threads on {len(kern.machine.cpus)} CPUs; "
+          f"listening on {host}:{bound}", flush=True)  # fmt: skip
+    while server.serve_stopped(target) != KILLED:
+        target.wait()
+    return 0
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def monitor(kern):
+    """``monitor ps`` and ``monitor ptregs PID`` (``monitor info gdt`` is the target's)."""
+    from debugger.ptregs import as_show_regs
+    from kernel_model.process_32 import task_pt_regs
+    from kthreadd_emu.commands.ptregs import pick_task
+    from kthreadd_emu.scenario import fork_frame
+
+    def command(line: str) -> str:
+        words = line.split()
+        if words == ["ps"]:
+            return "\n".join(ps_auxf(kern)) + "\n"
+        if len(words) == 2 and words[0] == "ptregs":
+            task = pick_task(kern, parse_int(words[1], "ptregs PID", 0, 32767))
+            frame = task_pt_regs(kern, task)
+            values = fork_frame(kern, task.pid) or frame.values()
+            return "\n".join(as_show_regs(kern, task, frame.addr, values)) + "\n"
+        return f"unknown monitor command {line!r}: ps, ptregs PID, info gdt\n"
+
+    def guarded(line: str) -> str:
+        try:
+            return command(line)
+        except UsageError as err:
+            return f"{err}\n"
+
+    return guarded

@@ -1,0 +1,112 @@
+"""The real gdb, in -batch mode, against `kthreadd-emu gdbserver` on a free port
+of 127.0.0.1 (skipped, with the reason, where gdb is not installed)."""
+
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from debugger.ps import snapshot
+from debugger.tasks import sleeping_registers
+from kernel_model.task import find_task_by_pid
+from kthreadd_emu.scenario import booted_kernel
+
+GDB = shutil.which("gdb")
+pytestmark = pytest.mark.skipif(GDB is None, reason="gdb is not installed (apt-get install gdb)")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    elf = tmp_path_factory.mktemp("gdb") / "kernel.elf"
+    cmd = [sys.executable, "-m", "kthreadd_emu.cli", "gdbserver", "--port", "0", "--cpus", "2"]
+    proc = subprocess.Popen([*cmd, "--elf", str(elf)], stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    port = int(re.search(r":(\d+)$", line.strip()).group(1))
+    yield port, elf
+    proc.kill()
+    proc.wait(10)
+
+
+@pytest.fixture(scope="module")
+def same_machine():
+    """The server's machine, booted the same (deterministic) way in this process."""
+    return booted_kernel(2)
+
+
+def gdb(server, *commands) -> str:
+    port, elf = server
+    args = [GDB, "-nx", "-batch", str(elf), "-ex", f"target remote 127.0.0.1:{port}"]
+    for c in (*commands, "detach"):
+        args += ["-ex", c]
+    proc = subprocess.run(args, capture_output=True, text=True, timeout=60)
+    return proc.stdout + proc.stderr
+
+
+def gdb_thread_number(output: str, extra: str) -> int:
+    return int(re.search(rf"^\*?\s+(\d+)\s+Thread \d+ \({re.escape(extra)}", output, re.M).group(1))
+
+
+def test_info_threads_lists_every_task_of_ps(server, same_machine):
+    out = gdb(server, "info threads")
+    for proc in snapshot(same_machine):
+        assert f"({proc.comm} pid {proc.pid} {proc.state} cpu{proc.cpu})" in out, proc
+    assert "(swapper pid 0 R cpu0)" in out and "(swapper pid 0 R cpu1)" in out
+
+
+def test_sleeping_kthreadd_shows_its_saved_frame(server, same_machine):
+    n = gdb_thread_number(gdb(server, "info threads"), "kthreadd pid 2 S")
+    out = gdb(server, f"thread {n}", "bt", "info registers")
+    kthreadd = find_task_by_pid(same_machine, 2)
+    saved = sleeping_registers(same_machine, kthreadd)
+    assert re.search(r"#0\s+0x[0-9a-f]+ in switch_to \(\)", out)
+    assert re.search(rf"esp\s+{saved['esp']:#x}", out)
+    assert re.search(rf"ebp\s+{saved['ebp']:#x}", out)
+    assert re.search(r"eip\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <switch_to\+42>", out)
+    assert re.search(r"cs\s+0x60", out) and re.search(r"fs\s+0xd8", out)
+
+
+def test_a_task_running_on_another_cpu_shows_that_cpus_registers(server, same_machine):
+    n = gdb_thread_number(gdb(server, "info threads"), "swapper pid 0 R cpu1")
+    out = gdb(server, f"thread {n}", "info registers")
+    live = same_machine.machine.cpus[1].regs()
+    assert live["esp"] != same_machine.machine.cpus[0].regs()["esp"]
+    for name in ("esp", "eip", "eflags"):
+        assert re.search(rf"^{name}\s+{live[name]:#x}\b", out, re.M), name
+    assert re.search(r"gs\s+0xe0", out)
+
+
+def test_symbols_disassembly_and_a_pt_regs(server, same_machine):
+    kthreadd = find_task_by_pid(same_machine, 2)
+    regs_at = kthreadd.stack + 0x2000 - 8 - 68
+    out = gdb(server, "disassemble ret_from_fork", f"x/17wx {regs_at:#x}", "info line kthreadd")
+    assert "Dump of assembler code for function ret_from_fork:" in out
+    assert "call   0x" in out and "<schedule_tail>" in out
+    words = same_machine.mem.unpack("<17I", regs_at)
+    dump = out.split(f"{regs_at:#x}:")[1]
+    shown = [int(w, 16) for w in re.findall(r"0x[0-9a-f]{8}(?=\s|$)", dump)]
+    assert tuple(shown[:17]) == words
+
+
+def test_monitor_commands(server):
+    out = gdb(server, "monitor ps", "monitor info gdt", "monitor ptregs 2", "monitor nonsense")
+    assert "[kthreadd]" in out and "sel 0x00d8" in out
+    assert "EIP: 0060:[<" in out or "EIP:" in out
+    assert "unknown monitor command 'nonsense'" in out
+
+
+def test_a_second_gdb_is_refused_while_one_is_attached(server):
+    import socket
+
+    first = socket.create_connection(("127.0.0.1", server[0]), timeout=10)
+    first.sendall(b"+$?#3f")
+    reply = b""
+    while b"#" not in reply or len(reply) < reply.index(b"#") + 3:
+        reply += first.recv(64)
+    assert reply.startswith(b"+$T0")  # T02 once a detached target was interrupted
+    out = gdb(server, "info threads")
+    first.sendall(b"$D#44")
+    first.recv(64)
+    first.close()
+    assert "another gdb is already attached to this server" in out
