@@ -75,7 +75,8 @@ class PrivilegedCode:
             self._consider(insn)
         self.code_ranges.append((start, end))
         if self._write_hook is None:
-            text = m.map.text, m.map.text + m.map.text_size - 1
+            # The kernel text, the loaded images and the Python functions' thunks.
+            text = m.map.text, m.map.thunks + m.map.thunks_size - 1
             self._write_hook = m.uc.hook_add(UC_HOOK_MEM_WRITE, self._on_code_write, None, *text)
 
     def _consider(self, insn) -> None:
@@ -111,7 +112,7 @@ class PrivilegedCode:
         self._coherent(uc, address, size)
         m = self.machine
         lo = max(m.map.text, address - 15)
-        hi = min(m.map.text + m.map.text_size, address + size + 15)
+        hi = min(m.map.thunks + m.map.thunks_size, address + size + 15)
         window = bytearray(m.mem.read(lo, hi - lo))
         off = address - lo
         window[off : off + size] = (value & ((1 << 8 * size) - 1)).to_bytes(size, "little")

@@ -21,7 +21,10 @@ _SELECTORS = (
     "__KERNEL_CS", "__KERNEL_DS", "__USER_CS", "__USER_DS", "__KERNEL_PERCPU",
     "__KERNEL_STACK_CANARY", "USER_RPL",
 )  # fmt: skip
-_TASK_FIELDS = ("state", "stack", "flags", "pid", "comm", "stack_canary", "exit_code")
+_TASK_FIELDS = (
+    "state", "stack", "flags", "pid", "comm", "stack_canary", "exit_code",
+    "tasks", "children", "sibling", "real_parent", "parent",
+)  # fmt: skip
 
 
 def python_function_addresses(memory_map: MemoryMap) -> dict[str, int]:

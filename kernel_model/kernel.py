@@ -14,7 +14,7 @@ from pathlib import Path
 
 from asm.assembler import assemble_file
 from emu.events import BudgetExhausted
-from emu.machine import Machine
+from emu.machine import Machine, MachineError
 from kernel_model.asm_offsets import asm_defines, python_function_addresses
 from kernel_model.consts import CLONE_FILES, CLONE_FS
 from kernel_model.cpu import CpuNotifiers
@@ -22,6 +22,7 @@ from kernel_model.data import data_symbols, kernel_data
 from kernel_model.fork import MAX_THREADS
 from kernel_model.headers import percpu_area, task_struct
 from kernel_model.init_task import fork_idle, init_idle_task
+from kernel_model.kernel_errors import SoftLockup
 from kernel_model.list import INIT_LIST_HEAD
 from kernel_model.main import check_profile, rest_init
 from kernel_model.mm import MM
@@ -36,8 +37,8 @@ ASM_DIR = Path(__file__).resolve().parent.parent / "asm"
 KERNEL_SOURCES = ("entry_32.S",)
 
 
-class SoftLockup(Exception):
-    """A CPU ran its whole instruction budget without leaving guest code."""
+# Scheduling events a boot may take (a 256-CPU boot takes about 30,000).
+BOOT_EVENTS = 1_000_000
 
 
 class Kernel:
@@ -60,6 +61,7 @@ class Kernel:
         self.this_cpu = 0
         self.tainted = False
         self.die_counter = 0
+        self.recursive_faults: set[int] = set()  # tasks that oopsed while exiting
         self.log: list[str] = []
         self.console = console
         self._tracepoints = defaultdict(list)
@@ -98,7 +100,15 @@ class Kernel:
         return image
 
     def load_image(self, image) -> None:
-        """Load an image assembled for ``text_end`` and move text_end past it."""
+        """Load an image assembled for ``text_end`` and move text_end past it; an image
+        that would run past the text region (into the thunks) is refused."""
+        m = self.machine.map
+        end = image.origin + len(image.code)
+        if image.origin < self.text_end or end > m.text + m.text_size:
+            raise MachineError(
+                f"an image of {len(image.code)} bytes at {image.origin:#010x} does not fit "
+                f"after the kernel text ({self.text_end:#010x}..{m.text + m.text_size:#010x})"
+            )
         self.machine.load(image)
         self.text_end = (image.origin + len(image.code) + 15) & ~15
 
@@ -131,8 +141,9 @@ class Kernel:
         check_profile(profile)
         self.profile = profile
         self.start(rest_init)
-        self.run(until=lambda: self.booted)
-        self.run()
+        # Bounded: a boot that never settles (a broken entry path) is a lockup, not a hang.
+        self.run(until=lambda: self.booted, max_events=BOOT_EVENTS)
+        self.run(max_events=BOOT_EVENTS)
 
     def spawn(self, main, name: str = "python") -> int:
         """Start ``main(kern)`` (a generator function) in a new kernel thread,
@@ -230,6 +241,14 @@ class Kernel:
         m = self.machine.map
         return m.text <= addr < self.text_end or m.thunks <= addr < m.thunks + m.thunks_size
 
+    def is_task(self, addr: int) -> bool:
+        """Does ``addr`` hold a task_struct (allocated, init_task or an idle task)?"""
+        return (
+            addr in self.mm.tasks.allocated
+            or addr == self.data.init_task.addr
+            or any(q.idle == addr for q in self.rq)
+        )
+
     def task_alive(self, p) -> bool:
         """A task_struct still allocated and not yet exiting."""
         return p.addr in self.mm.tasks.allocated and p.exit_state == 0
@@ -271,7 +290,7 @@ class KernelSnapshot:
         self.runtime = kern.runtime.save()
         self.pools = (kern.mm.stacks.save(), kern.mm.tasks.save())
         self.queues = [(list(q.queue), q.nr_switches) for q in kern.rq]
-        self.sets = (set(kern.on_rq), set(kern.wait_chldexit))
+        self.sets = (set(kern.on_rq), set(kern.wait_chldexit), set(kern.recursive_faults))
         self.notifiers = (list(kern.cpu_notifiers.chain), kern.cpu_notifiers.online)
         self.probes = {name: list(probes) for name, probes in kern._tracepoints.items()}
         self.rngs = (kern.rng.getstate(), kern.sched_rng and kern.sched_rng.getstate())
@@ -287,6 +306,7 @@ class KernelSnapshot:
         for q, (queue, switches) in zip(kern.rq, self.queues, strict=True):
             q.queue, q.nr_switches = deque(queue), switches
         kern.on_rq, kern.wait_chldexit = set(self.sets[0]), set(self.sets[1])
+        kern.recursive_faults = set(self.sets[2])
         kern.cpu_notifiers.chain, kern.cpu_notifiers.online = (
             list(self.notifiers[0]),
             self.notifiers[1],

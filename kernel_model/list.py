@@ -1,10 +1,27 @@
-"""Doubly linked lists in emulated memory (include/linux/list.h).
+"""Doubly linked lists in emulated memory (include/linux/list.h), with the
+checks of CONFIG_DEBUG_LIST (lib/list_debug.c).
 
 Lists are addressed by the address of their list_head; entries by the
 address of the list_head embedded in them (container_of is a subtraction).
+
+Guest code can write anything into a list.  As with CONFIG_DEBUG_LIST,
+__list_add and list_del check their neighbours' links first and report
+"list_add corruption" / "list_del corruption" in lib/list_debug.c's words;
+a walk checks each step the same way and gives up after MAX_ENTRIES.
+Deviation: 2.6.32 only WARNs and carries on (and would then loop forever or
+crash); here the report is a BUG that kills the task that found it, as
+later kernels do with CONFIG_BUG_ON_DATA_CORRUPTION.
 """
 
+from kernel_model.bug import KernelBug
 from kernel_model.headers import list_head
+
+# More entries than any list here can hold (every task_struct of the slab).
+MAX_ENTRIES = 1 << 16
+
+
+def _corrupt(where: str, line: int, message: str) -> KernelBug:
+    return KernelBug(f"WARNING: at lib/list_debug.c:{line} {where}()", message)
 
 
 def INIT_LIST_HEAD(mem, head: int) -> None:
@@ -12,7 +29,21 @@ def INIT_LIST_HEAD(mem, head: int) -> None:
     node.next = node.prev = head
 
 
-def _add(mem, new: int, prev: int, nxt: int) -> None:
+def __list_add(mem, new: int, prev: int, nxt: int) -> None:
+    if list_head(mem, nxt).prev != prev:
+        raise _corrupt(
+            "__list_add",
+            23,
+            f"list_add corruption. next->prev should be prev ({prev:08x}), but was "
+            f"{list_head(mem, nxt).prev:08x}. (next={nxt:08x}).",
+        )
+    if list_head(mem, prev).next != nxt:
+        raise _corrupt(
+            "__list_add",
+            27,
+            f"list_add corruption. prev->next should be next ({nxt:08x}), but was "
+            f"{list_head(mem, prev).next:08x}. (prev={prev:08x}).",
+        )
     list_head(mem, nxt).prev = new
     node = list_head(mem, new)
     node.next, node.prev = nxt, prev
@@ -20,11 +51,25 @@ def _add(mem, new: int, prev: int, nxt: int) -> None:
 
 
 def list_add_tail(mem, new: int, head: int) -> None:
-    _add(mem, new, list_head(mem, head).prev, head)
+    __list_add(mem, new, list_head(mem, head).prev, head)
 
 
 def list_del_init(mem, entry: int) -> None:
     node = list_head(mem, entry)
+    if list_head(mem, node.prev).next != entry:
+        raise _corrupt(
+            "list_del",
+            46,
+            f"list_del corruption. prev->next should be {entry:08x}, but was "
+            f"{list_head(mem, node.prev).next:08x}",
+        )
+    if list_head(mem, node.next).prev != entry:
+        raise _corrupt(
+            "list_del",
+            49,
+            f"list_del corruption. next->prev should be {entry:08x}, but was "
+            f"{list_head(mem, node.next).prev:08x}",
+        )
     list_head(mem, node.next).prev = node.prev
     list_head(mem, node.prev).next = node.next
     INIT_LIST_HEAD(mem, entry)
@@ -35,9 +80,15 @@ def list_empty(mem, head: int) -> bool:
 
 
 def list_entries(mem, head: int, member_offset: int) -> list[int]:
-    """list_for_each_entry: the addresses of the containing structs."""
-    out, node = [], list_head(mem, head).next
+    """list_for_each_entry: the addresses of the containing structs (each link
+    checked; a list that does not come back to its head is a corruption)."""
+    out, prev, node = [], head, list_head(mem, head).next
     while node != head:
+        if list_head(mem, node).prev != prev or len(out) >= MAX_ENTRIES:
+            raise KernelBug(
+                f"list corruption. walking {head:08x}: {node:08x}->prev should be "
+                f"{prev:08x}, but was {list_head(mem, node).prev:08x}"
+            )
         out.append(node - member_offset)
-        node = list_head(mem, node).next
+        prev, node = node, list_head(mem, node).next
     return out

@@ -222,6 +222,11 @@ def schedule(kern):
         local_irq_enable(kern)  # spin_unlock_irq(&rq->lock)
         if prev.addr != q.idle:
             yield RELAX  # nothing else here: the other CPUs go on meanwhile
+        elif prev.state != TASK_RUNNING:
+            # Not in Linux, where the idle task never sleeps: the boot code of a
+            # tool (walk's kernel_thread caller) runs as init_task and may wait.
+            # With nothing to run the CPU halts until something is queued.
+            yield IDLE
         return
     q.nr_switches += 1
     prev.nvcsw += 1

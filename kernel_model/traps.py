@@ -10,6 +10,7 @@ from emu.events import Halt
 from emu.memory import PAGE_SIZE
 from emu.segment import __KERNEL_DS
 from kernel_model.consts import (
+    PF_EXITING,
     SIGBUS,
     SIGKILL,
     SIGSEGV,
@@ -19,6 +20,7 @@ from kernel_model.consts import (
 )
 from kernel_model.exit import do_exit
 from kernel_model.headers import thread_info
+from kernel_model.kernel_errors import KernelPanic
 from kernel_model.process_32 import __show_regs
 from kernel_model.task import stack_top
 
@@ -154,10 +156,37 @@ def die(kern, cpu, fault, task) -> int:
     return signr
 
 
+def _report(kern, fault, line: str) -> None:
+    header, banner, _ = fault_header(fault)
+    kern.die_counter += 1
+    for text in [*header, f"{banner} [#{kern.die_counter}] SMP", line]:
+        kern.printk(text)
+
+
+def panic(kern, message: str):
+    """panic(): the machine stops (kernel/panic.c's line)."""
+    kern.printk(f"Kernel panic - not syncing: {message}")
+    raise KernelPanic(f"Kernel panic - not syncing: {message}")
+
+
 def handle_fault(kern, cpu, fault) -> None:
-    """die(), then oops_end(): the task exits with the signal; the machine goes on."""
-    task = kern.current(cpu.index)
+    """die(), then oops_end(): the task exits with the signal; the machine goes on.
+    The idle task and a current_task that is no task at all cannot exit: panic."""
+    addr = kern.current_addr(cpu.index)
+    if not kern.is_task(addr):
+        _report(kern, fault, f"BUG: current_task of CPU{cpu.index} is {addr:08x}, not a task")
+        panic(kern, "Fatal exception")
+    task = kern.task(addr)
+    if task.pid == 0:
+        die(kern, cpu, fault, task)
+        panic(kern, "Attempted to kill the idle task!")
     signr = die(kern, cpu, fault, task)
+    if task.flags & PF_EXITING and addr in kern.recursive_faults:
+        # A fault in do_exit's own recursive-fault path: the task can neither run
+        # nor exit; the kernel would oops here forever.
+        panic(kern, "Fatal exception")
+    if task.flags & PF_EXITING:
+        kern.recursive_faults.add(addr)
     kern.tracepoint("oops", task=task, fault=fault)
     # Run do_exit on this task's own stack, below the dead frames if the stack
     # pointer is still inside the stack, else just under the pt_regs area.

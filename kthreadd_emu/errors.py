@@ -8,7 +8,7 @@ import sys
 
 from asm.assembler import AsmError, read_source
 from emu.machine import MAX_CPUS, MachineError
-from kernel_model.kernel import SoftLockup
+from kernel_model.kernel_errors import KernelPanic, SoftLockup
 from kernel_model.kthread import KthreadError
 from kernel_model.main import ProfileError
 from kernel_model.pid import PID_MAX_DEFAULT
@@ -94,7 +94,15 @@ def report(name: str, command, args) -> int:
         return 141  # as a command killed by SIGPIPE
     except KeyboardInterrupt:
         return 130
-    except (UsageError, MachineError, ProfileError, KthreadError, SoftLockup, OSError) as err:
+    except (
+        UsageError,
+        MachineError,
+        ProfileError,
+        KthreadError,
+        SoftLockup,
+        KernelPanic,
+        OSError,
+    ) as err:
         complain(name, describe(err))
     except Exception as err:  # a bug: still one line, with a way to see it all
         if os.environ.get("KTHREADD_EMU_DEBUG"):

@@ -17,7 +17,7 @@ from unicorn import UC_HOOK_CODE, UC_HOOK_MEM_WRITE
 from emu.memory import PAGE_OFFSET
 from kernel_model.consts import CLONE_FILES, CLONE_FS, IS_ERR, PTR_ERR, SIGCHLD, STACK_END_MAGIC
 from kernel_model.exit import do_wait
-from kernel_model.kernel import SoftLockup
+from kernel_model.kernel_errors import KernelPanic, SoftLockup
 from kernel_model.kthread import kthread_create, kthread_run, kthread_stop
 from kernel_model.process_32 import kernel_thread
 from kernel_model.runtime import call_guest
@@ -76,6 +76,8 @@ class Execution:
         events = max(self.budget // EVENT_COST, MIN_EVENTS)
         try:
             self.kern.run(max_events=events)
+        except KernelPanic:
+            self.oopsed = True  # the report, ending in the panic line, is in the log
         except SoftLockup as err:
             if self.overrun is None:
                 self.lockup = str(err)
@@ -210,7 +212,9 @@ class Execution:
     def _on_oops(self, task, fault) -> None:
         self.oopsed = True
         # no_context(): an oops on a task whose stack end is gone says so.
-        if self.task is not None and self.kern.mem.u32(end_of_stack(self.task)) != STACK_END_MAGIC:
+        magic = None if self.task is None else end_of_stack(self.task)
+        mem = self.kern.mem
+        if magic is not None and mem.contains(magic, 4) and mem.u32(magic) != STACK_END_MAGIC:
             self.overrun = self.overrun or f"{OVERRUN} (found by the oops)"
 
     def _on_magic(self, uc, access, address, size, value, cpu) -> None:
