@@ -2,26 +2,19 @@
 with ``add_parser(subparsers)`` and ``run(args) -> int``."""
 
 import argparse
+import importlib
 import re
 import sys
 
-from kthreadd_emu.commands import (
-    asm,
-    asmtest,
-    bench,
-    debug,
-    elf,
-    gdbserver,
-    ps,
-    ptregs,
-    record,
-    stack,
-    stress,
-    walk,
-)
 from kthreadd_emu.errors import PROG, complain, report
 
-COMMANDS = (walk, ps, ptregs, stack, record, debug, gdbserver, elf, asm, asmtest, stress, bench)
+# The modules of kthreadd_emu/commands/, in the order --help lists them.  Only the
+# command being run is imported (with what it needs): the others would cost every
+# command their imports (Keystone, Capstone, prompt_toolkit, drawsvg, ...).
+COMMANDS = (
+    "walk", "ps", "ptregs", "stack", "record", "debug", "gdbserver", "elf",
+    "asm", "asmtest", "stress", "bench",
+)  # fmt: skip
 
 
 class _ParseError(Exception):
@@ -39,9 +32,7 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message):
         command = self.prog.removeprefix(PROG).strip() or None
         if command is None and message.lower().endswith("required: command"):
-            message = "a command is required: " + ", ".join(
-                m.__name__.split(".")[-1] for m in COMMANDS
-            )
+            message = "a command is required: " + ", ".join(COMMANDS)
         raise _ParseError(command, message)
 
 
@@ -89,7 +80,10 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv=None) -> argparse.ArgumentParser:
+    """The parser; with ``argv`` naming a command, only that command's module is
+    imported and set up (the others are there by name, for argparse's messages)."""
+    chosen = _chosen(sys.argv[1:] if argv is None else argv)
     parser = _Parser(
         prog=PROG,
         description=DESCRIPTION,
@@ -101,14 +95,23 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(
         dest="command", required=True, parser_class=_Parser, title="commands", metavar="COMMAND"
     )
-    for module in COMMANDS:
-        module.add_parser(sub)
+    for name in COMMANDS:
+        if chosen is None or name == chosen:
+            importlib.import_module(f"kthreadd_emu.commands.{name}").add_parser(sub)
+        else:
+            sub.add_parser(name)
     return parser
+
+
+def _chosen(argv) -> str | None:
+    """The command ``argv`` runs: its first word that is not an option."""
+    word = next((a for a in argv if not a.startswith("-")), None)
+    return word if word in COMMANDS else None
 
 
 def main(argv=None) -> int:
     try:
-        args, extra = build_parser().parse_known_args(argv)
+        args, extra = build_parser(argv).parse_known_args(argv)
     except _ParseError as err:
         complain(*err.args)
         return 1

@@ -18,8 +18,7 @@ def test_help_names_every_command_in_one_line_and_the_readme(capsys):
     out = capsys.readouterr().out
     assert "emulated CPU" in out and "README.md" in out
     lines = out.splitlines()
-    for module in COMMANDS:
-        name = module.__name__.rsplit(".", 1)[1]
+    for name in COMMANDS:
         i = next(i for i, x in enumerate(lines) if x.strip().startswith(name + " "))
         following = lines[i + 1]
         assert not following.startswith(" " * 8), f"{name}'s help wraps: {following!r}"
