@@ -61,11 +61,6 @@ def boot(ncpus: int) -> tuple[float, int]:
     return time.perf_counter() - start, kern.data.nr_threads
 
 
-def median_boot(ncpus: int, repeats: int) -> tuple[float, int]:
-    runs = sorted(boot(ncpus) for _ in range(repeats))
-    return runs[len(runs) // 2]
-
-
 def record_cost_ratio(ncpus: int, repeats: int) -> float:
     """Booting while recording (kthreadd-emu record) against the same boot without:
     the fastest of ``repeats`` interleaved runs of each, in CPU time (on a shared
@@ -121,6 +116,35 @@ def asm_source_bytes_per_s(size: int = 100_000) -> float:
     return len(source) / seconds
 
 
+def per_run(func, repeats: int) -> list[float]:
+    """Seconds of each of ``repeats`` runs of ``func``, sorted."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - start)
+    return sorted(times)
+
+
+def median(values: list):
+    return values[len(values) // 2]
+
+
+def spread(times: list[float], unit: float) -> str:
+    """The fastest and slowest run, in ``unit`` (e.g. round trips per lifecycle)."""
+    return f"{times[0] / unit:.1f}-{times[-1] / unit:.1f}"
+
+
+def rss_256_cpus_mb() -> float:
+    """Resident memory (MB, peak) of a process that boots a 256-CPU machine."""
+    code = (
+        "import resource; from kernel_model.kernel import Kernel; Kernel(256).boot(); "
+        "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return int(out.stdout) / 1024
+
+
 def run_benchmarks(quick: bool = False, bar=NULL) -> dict:
     """Every figure; ``bar`` (a kthreadd_emu.progress bar) advances once per stage."""
     n = 300 if quick else 3000
@@ -134,17 +158,22 @@ def run_benchmarks(quick: bool = False, bar=NULL) -> dict:
     round_trip = stage(
         "unicorn round trips", lambda: best_time(lambda: unicorn_round_trips(n * 20)) / (n * 20)
     )
-    lifecycle = stage(
-        "kernel_thread lifecycles", lambda: best_time(lambda: kernel_thread_lifecycles(n)) / n
+    # Medians of 5 runs (1 with --quick), with the spread: the machine is shared.
+    repeats = 1 if quick else 5
+    lifecycles = stage(
+        "kernel_thread lifecycles", lambda: per_run(lambda: kernel_thread_lifecycles(n), repeats)
     )
-    kthread_lifecycle = stage(
-        "kthread_run lifecycles", lambda: best_time(lambda: kthread_run_lifecycles(n)) / n
+    kthread_lifecycles = stage(
+        "kthread_run lifecycles", lambda: per_run(lambda: kthread_run_lifecycles(n), repeats)
     )
+    lifecycle, kthread_lifecycle = median(lifecycles) / n, median(kthread_lifecycles) / n
     # The same number of boots of each size, and the median: a best-of-many for the
     # small machine against fewer runs of the big one would bias the ratio.
-    repeats = 1 if quick else 3
-    t4, threads4 = stage("boots, 4 CPUs", lambda: median_boot(4, repeats))
-    t256, threads256 = stage("boots, 256 CPUs", lambda: median_boot(256, repeats))
+    boots4 = stage("boots, 4 CPUs", lambda: sorted(boot(4) for _ in range(repeats)))
+    boots256 = stage("boots, 256 CPUs", lambda: sorted(boot(256) for _ in range(repeats)))
+    (t4, threads4), (t256, threads256) = median(boots4), median(boots256)
+    ratios = sorted((b[0] / b[1]) / (t4 / threads4) for b in boots256)
+    rss = stage("resident memory, 256 CPUs", rss_256_cpus_mb)
     recording = stage("recording a 256-CPU boot", lambda: record_cost_ratio(256, repeats))
     cold = stage("ps cold start", lambda: best_time(ps_cold_start))
     asmtests = stage("assembly tests", lambda: asmtests_per_s(100 if quick else 1000))
@@ -152,11 +181,16 @@ def run_benchmarks(quick: bool = False, bar=NULL) -> dict:
         "unicorn_round_trips_per_s": 1 / round_trip,
         "kernel_thread_lifecycles_per_s": 1 / lifecycle,
         "kernel_thread_lifecycle_in_round_trips": lifecycle / round_trip,
+        "kernel_thread_lifecycle_spread": spread(lifecycles, n * round_trip),
         "kthread_run_lifecycles_per_s": 1 / kthread_lifecycle,
         "kthread_run_lifecycle_in_round_trips": kthread_lifecycle / round_trip,
+        "kthread_run_lifecycle_spread": spread(kthread_lifecycles, n * round_trip),
         "boot_256_cpus_s": t256,
+        "boot_256_cpus_in_round_trips": t256 / round_trip,
         "boot_256_cpus_threads": threads256,
         "boot_per_thread_cost_ratio_256_vs_4": (t256 / threads256) / (t4 / threads4),
+        "boot_per_thread_cost_ratio_spread": f"{ratios[0]:.2f}-{ratios[-1]:.2f}",
+        "rss_256_cpus_mb": rss,
         "record_256_cpus_cost_ratio": recording,
         "ps_cpus3_cold_start_s": cold,
         "asmtests_per_s": asmtests,
@@ -164,4 +198,4 @@ def run_benchmarks(quick: bool = False, bar=NULL) -> dict:
     }
 
 
-BENCH_STAGES = 9
+BENCH_STAGES = 10
