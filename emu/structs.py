@@ -60,11 +60,15 @@ class _ViewType(type(ctypes.LittleEndianStructure)):
     """Metaclass of the views: ``T(mem, addr)`` lays T over RAM at ``addr``."""
 
     def __call__(cls, mem, addr):
+        # A view is only a window on RAM, so one per (type, address) is always right:
+        # kept, it saves making it again (the kernel touches the same structs over
+        # and over).  The allocators drop the views of what they free.
         cache = mem.views.get(cls)
-        if cache is not None:
-            view = cache.get(addr)
-            if view is not None:
-                return view
+        if cache is None:
+            cache = mem.views[cls] = {}
+        view = cache.get(addr)
+        if view is not None:
+            return view
         off = addr - PAGE_OFFSET
         if off < 0 or off > mem.ram_size - cls.SIZE:
             raise mem.outside(addr)
@@ -72,8 +76,7 @@ class _ViewType(type(ctypes.LittleEndianStructure)):
         # keeps the mmap alive, and Memory's own export of it forbids close().
         view = cls.from_address(mem.host_address + off)
         view.addr, view._mem = addr, mem
-        if cache is not None:
-            cache[addr] = view
+        cache[addr] = view
         return view
 
 
