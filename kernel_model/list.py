@@ -20,8 +20,10 @@ from kernel_model.headers import list_head
 MAX_ENTRIES = 1 << 16
 
 
-def _corrupt(where: str, line: int, message: str) -> KernelBug:
-    return KernelBug(f"WARNING: at lib/list_debug.c:{line} {where}()", message)
+def _check(ok: bool, where: str, line: int, message) -> None:
+    """One WARN of lib/list_debug.c (``message`` is made only if it fails)."""
+    if not ok:
+        raise KernelBug(f"WARNING: at lib/list_debug.c:{line} {where}()", message())
 
 
 def INIT_LIST_HEAD(mem, head: int) -> None:
@@ -30,20 +32,13 @@ def INIT_LIST_HEAD(mem, head: int) -> None:
 
 
 def __list_add(mem, new: int, prev: int, nxt: int) -> None:
-    if list_head(mem, nxt).prev != prev:
-        raise _corrupt(
-            "__list_add",
-            23,
-            f"list_add corruption. next->prev should be prev ({prev:08x}), but was "
-            f"{list_head(mem, nxt).prev:08x}. (next={nxt:08x}).",
-        )
-    if list_head(mem, prev).next != nxt:
-        raise _corrupt(
-            "__list_add",
-            27,
-            f"list_add corruption. prev->next should be next ({nxt:08x}), but was "
-            f"{list_head(mem, prev).next:08x}. (prev={prev:08x}).",
-        )
+    was_prev, was_next = list_head(mem, nxt).prev, list_head(mem, prev).next
+    _check(was_prev == prev, "__list_add", 23, lambda: (
+        f"list_add corruption. next->prev should be prev ({prev:08x}), "
+        f"but was {was_prev:08x}. (next={nxt:08x})."))  # fmt: skip
+    _check(was_next == nxt, "__list_add", 27, lambda: (
+        f"list_add corruption. prev->next should be next ({nxt:08x}), "
+        f"but was {was_next:08x}. (prev={prev:08x})."))  # fmt: skip
     list_head(mem, nxt).prev = new
     node = list_head(mem, new)
     node.next, node.prev = nxt, prev
@@ -56,20 +51,13 @@ def list_add_tail(mem, new: int, head: int) -> None:
 
 def list_del_init(mem, entry: int) -> None:
     node = list_head(mem, entry)
-    if list_head(mem, node.prev).next != entry:
-        raise _corrupt(
-            "list_del",
-            46,
-            f"list_del corruption. prev->next should be {entry:08x}, but was "
-            f"{list_head(mem, node.prev).next:08x}",
-        )
-    if list_head(mem, node.next).prev != entry:
-        raise _corrupt(
-            "list_del",
-            49,
-            f"list_del corruption. next->prev should be {entry:08x}, but was "
-            f"{list_head(mem, node.next).prev:08x}",
-        )
+    prev_next, next_prev = list_head(mem, node.prev).next, list_head(mem, node.next).prev
+    _check(prev_next == entry, "list_del", 46, lambda: (
+        f"list_del corruption. prev->next should be {entry:08x}, "
+        f"but was {prev_next:08x}"))  # fmt: skip
+    _check(next_prev == entry, "list_del", 49, lambda: (
+        f"list_del corruption. next->prev should be {entry:08x}, "
+        f"but was {next_prev:08x}"))  # fmt: skip
     list_head(mem, node.next).prev = node.prev
     list_head(mem, node.prev).next = node.next
     INIT_LIST_HEAD(mem, entry)
