@@ -29,6 +29,8 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from pathlib import Path
 
+from kthreadd_emu.progress import progress_bar
+
 ROOT = Path(__file__).resolve().parents[1]
 # The list's own test would kill every mutant (its text is gone from the copy).
 PYTEST = [
@@ -538,12 +540,15 @@ def judge_all(pool, chosen: list[Mutant], start: float, timeout: float) -> dict:
     """Judge every mutant, printing each verdict as it comes; verdict -> mutants."""
     verdicts: dict[str, list[Mutant]] = {}
     futures = {pool.submit(judge, m, timeout): m for m in chosen}
-    for n, future in enumerate(as_completed(futures), 1):
-        m, (verdict, detail) = futures[future], future.result()
-        verdicts.setdefault(verdict, []).append(m)
-        elapsed = time.monotonic() - start
-        print(f"[{n}/{len(chosen)} {elapsed:5.0f}s] {verdict:14} {describe(m)}", flush=True)
-        print(f"    {detail}", flush=True)
+    # A bar on a terminal (stderr), nothing when piped; the verdicts go to stdout.
+    with progress_bar("mutants", len(chosen)) as bar:
+        for n, future in enumerate(as_completed(futures), 1):
+            m, (verdict, detail) = futures[future], future.result()
+            verdicts.setdefault(verdict, []).append(m)
+            elapsed = time.monotonic() - start
+            print(f"[{n}/{len(chosen)} {elapsed:5.0f}s] {verdict:14} {describe(m)}", flush=True)
+            print(f"    {detail}", flush=True)
+            bar.advance()
     return verdicts
 
 
