@@ -334,8 +334,15 @@ class Debugger:
         def on_line(frame, event, arg):
             if event != "line":
                 return on_line
-            bp = next((b for b in bps if b.enabled), None)
-            if bp is not None and self._mode[0] not in _REPLAYING:
+            if self._mode[0] in _REPLAYING:
+                return self._trace
+            cpu = self.machine.cpus[self.kern.this_cpu]
+            self.python_frame = frame  # the condition reads this frame's locals
+            try:
+                bp = next((b for b in bps if b.enabled and self._condition_holds(b, cpu)), None)
+            finally:
+                self.python_frame = None
+            if bp is not None:
                 bp.hits += 1
                 if bp.temporary:
                     self.delete(bp.number)

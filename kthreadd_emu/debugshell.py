@@ -12,7 +12,7 @@ from debugger import examine as xm
 from debugger import registers as rg
 from debugger.context import context, style, use_colour
 from debugger.engine import DebuggerError, QuitDebugger
-from debugger.expr import CExpr, EvalError, ExprError
+from debugger.expr import CExpr, EvalError, ExprError, as_int
 from debugger.gdbfmt import FormatError, parse_fmt
 from debugger.ptregs import FORMATS as PTREGS_FORMATS
 from debugger.tasks import TaskError, find_task, python_line, task_registers, tasks_listing
@@ -124,6 +124,25 @@ class Shell:
         except (ExprError, EvalError, TaskError) as err:
             raise CommandError(str(err)) from None
 
+    def lvalue(self, text: str) -> int:
+        """Where ``text`` lives, as gdb's ``watch`` reads it (``*ADDR``, ``p->field``)."""
+        if not text.strip():
+            raise CommandError("Argument required (expression to compute).")
+        addr = self.value(f"&({text})")
+        return addr & 0xFFFFFFFF
+
+    def condition(self, text: str, cpu) -> int:
+        """A breakpoint's condition, on the CPU that reached it (the engine calls this)."""
+        task = self.kern.current(cpu.index)
+        frame = self.engine.python_frame
+        env = Env(self.kern, task_registers(self.kern, task), task,
+                  dict(frame.f_locals) if frame is not None else {}, self.s.history)  # fmt: skip
+        try:
+            return as_int(CExpr(text).value(env))
+        except (ExprError, EvalError, TaskError) as err:
+            self.complain(f"Error in testing condition for breakpoint: {err}")
+            return 1
+
     def address(self, text: str) -> int:
         value = self.value(text)
         addr = getattr(value, "addr", value)
@@ -153,6 +172,7 @@ class Shell:
         try:
             if self.engine is not None:
                 self.engine.ui_state = (self.save_ui, self.restore_ui)
+                self.engine.evaluator = self.condition
                 self.engine.start()
             else:
                 self.command_loop()
@@ -185,7 +205,11 @@ class Shell:
             raise self._quit()
 
     def _quit(self):
-        return QuitDebugger() if self.engine is not None else Quit()
+        if self.engine is None:
+            return Quit()
+        # A checkpoint that took over the session reports this to the first process.
+        self.engine.exit_status = 1 if self.batch and self.s.failed else 0
+        return QuitDebugger()
 
     def command_loop(self) -> bool:
         """Run commands; True when one resumed the machine, False when input ended."""
@@ -250,6 +274,10 @@ class Shell:
         elif name == "advance":
             raise CommandError("Argument required (a location).")
         else:
+            if name == "finish":
+                frames = engine.frames(self.pid)
+                if frames:
+                    self.say(f"Run till exit from #0  {frames[0]}")
             method()
         return True
 
@@ -295,10 +323,8 @@ class Shell:
 
     def watch(self, rest, kind):
         engine = self.need_engine()
-        value = self.value(rest)
         length = 4
-        addr = getattr(value, "addr", value)
-        wp = engine.watch(addr & 0xFFFFFFFF, length, kind)
+        wp = engine.watch(self.lvalue(rest), length, kind)
         names = {"write": "Hardware watchpoint", "read": "Hardware read watchpoint",
                  "access": "Hardware access (read/write) watchpoint"}  # fmt: skip
         self.say(f"{names[kind]} {getattr(wp, 'number', '')}: {rest}")
@@ -466,10 +492,24 @@ class Shell:
             self.dis.flavor = words[1]
         elif len(words) == 2 and words[0] == "context" and words[1] in ("on", "off"):
             self.s.context_on = words[1] == "on"
+        elif words and words[0] in ("var", "variable"):
+            self.set_var(rest.split(None, 1)[1] if len(words) > 1 else "")
         elif words and words[0] in ("confirm", "pagination", "height", "width"):
             pass  # gdb scripts set these; nothing to do here
         else:
             raise CommandError(f'Undefined set command: "{rest}".  Try "help set".')
+
+    def set_var(self, text: str) -> None:
+        """``set var LVALUE = VALUE``: a 32-bit word into memory (a field, ``*ADDR``)."""
+        left, eq, right = text.partition("=")
+        if not eq or not left.strip() or not right.strip() or right.startswith("="):
+            raise CommandError("usage: set var LVALUE = VALUE")
+        addr = self.lvalue(left)
+        try:
+            word = as_int(self.value(right)) & 0xFFFFFFFF
+        except EvalError as err:
+            raise CommandError(str(err)) from None
+        self.need_engine().write_memory(addr, word.to_bytes(4, "little"))
 
     # -- scripting ---------------------------------------------------------------
 
