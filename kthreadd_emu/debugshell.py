@@ -15,7 +15,14 @@ from debugger.engine import DebuggerError, QuitDebugger
 from debugger.expr import CExpr, EvalError, ExprError, as_int
 from debugger.gdbfmt import FormatError, parse_fmt
 from debugger.ptregs import FORMATS as PTREGS_FORMATS
-from debugger.tasks import TaskError, find_task, python_line, task_registers, tasks_listing
+from debugger.tasks import (
+    TaskError,
+    find_task,
+    info_threads,
+    python_line,
+    task_registers,
+    tasks_listing,
+)
 from debugger.values import Env, format_value
 from kernel_model.process_32 import task_pt_regs
 from kernel_model.ptrace import pt_regs
@@ -34,7 +41,7 @@ ALIASES = {
     "si": "stepi", "ni": "nexti", "s": "step", "n": "next", "fin": "finish", "u": "until",
     "bt": "backtrace", "where": "backtrace", "p": "print", "i": "info", "disas": "disassemble",
     "d": "delete", "q": "quit", "r": "run", "rsi": "reverse-stepi", "rni": "reverse-nexti",
-    "rc": "reverse-continue", "thread": "task", "inspect": "print",
+    "rc": "reverse-continue", "thread": "task", "inspect": "print", "l": "list",
 }  # fmt: skip
 INFO = ("registers", "all-registers", "segments", "gdt", "symbol", "threads", "breakpoints",
         "watchpoints")  # fmt: skip
@@ -60,6 +67,8 @@ class Session:
     before: dict | None = None
     failed: bool = False
     stop: object = None
+    list_at: tuple | None = None  # the stop `list` last listed around
+    list_next: int = 1
 
 
 class Lines:
@@ -194,11 +203,11 @@ class Shell:
 
     def on_stop(self, stop) -> None:
         """The engine stopped: show where, then read commands until one resumes."""
-        self.s.stop = stop
+        self.s.stop, self.s.list_at = stop, None
         message = getattr(stop, "message", None) or str(stop)
         if message:
             self.say(message)
-        if self.s.context_on:
+        if self.s.context_on and getattr(stop, "reason", None) != "start":
             self.show_context()
         self.s.before = self.regs()
         if not self.command_loop():
@@ -368,7 +377,7 @@ class Shell:
                 raise CommandError("Argument required (address).")
             self.say(xm.info_symbol(kern, self.address(args)))
         elif sub == "threads":
-            self.cmd_tasks("", depth)
+            self.say(*info_threads(kern, self.pid, self.need_engine().registers))
         else:
             self.info_points()
 
@@ -478,6 +487,28 @@ class Shell:
         frame = task_pt_regs(self.kern, task)
         self.say(*PTREGS_FORMATS[fmt](self.kern, task, frame.addr, frame.values()))
 
+    def cmd_list(self, rest, depth):
+        """The Python source around the line stopped at (gdb's 10 lines; `list`
+        again goes on).  Guest code has no line table here yet: one line says so."""
+        stop = self.s.stop
+        python = getattr(stop, "python", None)
+        if python is None:
+            pc = self.regs()["eip"]
+            raise CommandError(f"No source line for {pc:#x} "
+                               f"({self.kern.symbols.describe(pc)}): use disassemble")  # fmt: skip
+        file, line, _ = python
+        first = self.s.list_next if self.s.list_at == (file, line) else max(line - 5, 1)
+        try:
+            with open(file, encoding="utf-8") as f:
+                source = f.read().splitlines()
+        except OSError as err:
+            raise CommandError(f"{file}: {err.strerror}") from None
+        if first > len(source):
+            raise CommandError(f"Line number {first} out of range; {file} has {len(source)} lines.")
+        shown = source[first - 1 : first + 9]
+        self.say(*(f"{first + i}\t{text}" for i, text in enumerate(shown)))
+        self.s.list_at, self.s.list_next = (file, line), first + len(shown)
+
     def cmd_context(self, rest, depth):
         self.show_context()
 
@@ -573,7 +604,7 @@ HELP = [
 COMMANDS = sorted(
     {*RESUMING, "break", "tbreak", "delete", "enable", "disable", "watch", "rwatch", "awatch",
      "backtrace", "info", "x", "print", "output", "disassemble", "tasks", "task", "cpu",
-     "ptregs", "context", "set", "echo", "source", "define", "quit", "help"}
+     "ptregs", "context", "set", "list", "echo", "source", "define", "quit", "help"}
 )  # fmt: skip
 
 
