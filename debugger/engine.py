@@ -297,8 +297,10 @@ class Debugger:
             return f"\n{kind} {bp.number}: *{addr:#x}\n\n{values}\n{where}"
         if stop.reason == "idle":
             return "The machine is idle: every CPU is in cpu_idle (continue waits for work)."
-        if stop.reason == "start":
+        if stop.reason == "start" and self._booting:
             return "The machine is stopped before boot (continue boots it)."
+        if stop.reason == "start":
+            return "The machine is stopped before the run starts (continue runs it)."
         if stop.reason == "fault":
             return "\n".join([*stop.text, f"The kernel oopsed at {where}."])
         return head + where
@@ -334,8 +336,15 @@ class Debugger:
         def on_line(frame, event, arg):
             if event != "line":
                 return on_line
-            bp = next((b for b in bps if b.enabled), None)
-            if bp is not None and self._mode[0] not in _REPLAYING:
+            if self._mode[0] in _REPLAYING:
+                return self._trace
+            cpu = self.machine.cpus[self.kern.this_cpu]
+            self.python_frame = frame  # the condition reads this frame's locals
+            try:
+                bp = next((b for b in bps if b.enabled and self._condition_holds(b, cpu)), None)
+            finally:
+                self.python_frame = None
+            if bp is not None:
                 bp.hits += 1
                 if bp.temporary:
                     self.delete(bp.number)
@@ -772,9 +781,10 @@ class Debugger:
             sp = f.entry_sp or f.sp or 0
             inner = []
             while gen is not None and getattr(gen, "gi_frame", None) is not None:
-                inner.append(
-                    Frame(f.thunk or 0, sp, _where(gen.gi_frame), frame_id=id(gen.gi_frame))
-                )
+                if gen.gi_frame.f_code.co_filename != RUNTIME_FILE:  # the glue, not the kernel
+                    inner.append(
+                        Frame(f.thunk or 0, sp, _where(gen.gi_frame), frame_id=id(gen.gi_frame))
+                    )
                 gen = gen.gi_yieldfrom
             # Innermost first, each just below the one that called it.
             for i, frame in enumerate(reversed(inner)):
@@ -830,7 +840,8 @@ class Debugger:
         """Stop before anything runs, then run the machine under the debugger;
         when every CPU is idle, stop again ("idle"); until on_stop raises Quit."""
         cpu = self.machine.cpus[0]
-        if not self.kern.runtime.frames:
+        self._booting = not self.kern.runtime.frames
+        if self._booting:
             self.kern.start(rest_init)  # a machine not yet booted: continue boots it
         try:
             self._stop(cpu, "start", cpu.read("eip"))

@@ -381,6 +381,8 @@ def translate(text: str, casts: list[str]) -> str:
             out.append(str(ord(ast.literal_eval(tok))))
         elif tok == "*" and unary:
             out.append("+")
+        elif tok == "&" and unary:
+            out += [f"{_INTERNAL}addr", "**"]
         elif tok == "+" and unary:
             pass
         else:
@@ -426,7 +428,9 @@ def _check_c_node(node) -> None:
     if kind is ast.Constant:
         ok = type(node.value) in (int, str)
     elif kind is ast.BinOp and isinstance(node.op, ast.Pow):
-        ok = isinstance(node.left, ast.Name) and node.left.id.startswith(f"{_INTERNAL}cast")
+        ok = isinstance(node.left, ast.Name) and (
+            node.left.id.startswith(f"{_INTERNAL}cast") or node.left.id == f"{_INTERNAL}addr"
+        )
     elif kind is ast.Call:
         ok = (
             isinstance(node.func, ast.Name)
@@ -480,6 +484,8 @@ class _CEvaluator:
         return self.env.name(name)
 
     def binary(self, node):
+        if isinstance(node.op, ast.Pow) and node.left.id == f"{_INTERNAL}addr":
+            return self.address(node.right)
         if isinstance(node.op, ast.Pow):
             target = self.expr.casts[int(node.left.id[len(_INTERNAL) + 4 :])]
             return self.env.cast(target, self.value(node.right))
@@ -496,6 +502,29 @@ class _CEvaluator:
         if isinstance(node.op, ast.LShift | ast.RShift) and not 0 <= right < 64:
             raise EvalError(f"shift by {right} in {text!r}")
         return _C_BINARY[type(node.op)](left, right)
+
+    def address(self, node) -> int:
+        """C's unary ``&``: where an lvalue lives (a field, ``*P``, ``P[i]``, a symbol)."""
+        if isinstance(node, ast.Attribute):
+            base = self.value(node.value)
+            if isinstance(base, Pointer) and base.target.struct is not None:
+                base = self.env.view(base.target.struct, base.addr)
+            offsets = getattr(base, "OFFSETS", None)
+            if offsets is None or node.attr not in offsets:
+                raise EvalError(f"There is no member named {node.attr}.")
+            return (base.addr + offsets[node.attr]) & MASK
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.UAdd):
+            return as_int(self.value(node.operand)) & MASK
+        if isinstance(node, ast.Subscript):
+            pointer = self.value(node.value)
+            if isinstance(pointer, Pointer):
+                return (pointer.addr + self.integer(node.slice) * pointer.target.size) & MASK
+        if isinstance(node, ast.List) and len(node.elts) == 1:
+            return self.integer(node.elts[0]) & MASK
+        if isinstance(node, ast.Name) and not node.id.startswith(_INTERNAL):
+            if node.id not in getattr(self.env, "locals", {}):
+                return as_int(self.value(node)) & MASK  # a symbol is its address
+        raise EvalError(f"Attempt to take address of value not located in memory: {_show(node)}")
 
     def unary(self, node):
         operand = self.value(node.operand)

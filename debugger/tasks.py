@@ -133,3 +133,20 @@ def tasks_listing(kern, selected: int | None = None) -> list[str]:
             f"{tree + proc.comm:<24} {where(kern, task)}"
         )
     return lines
+
+
+def info_threads(kern, selected: int | None, registers) -> list[str]:
+    """gdb's ``info threads``: Id (the pid, as ``thread N`` takes it), Target Id,
+    Frame; ``registers(pid)`` gives a task's registers (live or saved)."""
+    rows = []
+    for proc in snapshot(kern):
+        eip = registers(proc.pid)["eip"]
+        name = kern.symbols.describe(eip).split("+")[0]
+        target = f"Thread {proc.pid} ({proc.comm} pid {proc.pid} {proc.stat[:1]} cpu{proc.cpu})"
+        rows.append(("*" if proc.pid == selected else " ", str(proc.pid), target,
+                     f"{eip:#010x} in {name} ()"))  # fmt: skip
+    id_w = max([len("Id"), *(len(r[1]) for r in rows)])
+    target_w = max([len("Target Id"), *(len(r[2]) for r in rows)])
+    lines = [f"  {'Id':<{id_w}}   {'Target Id':<{target_w}}  Frame "]
+    lines += [f"{m} {i:<{id_w}}   {t:<{target_w}}  {f}" for m, i, t, f in rows]
+    return lines

@@ -94,6 +94,8 @@ class Timeline:
         sys.stderr.flush()
         with os.fdopen(point.wake_fd, "wb") as wake:
             pickle.dump({**message, "target": target}, wake)
+        # The session is the checkpoint's now: Ctrl-C at the terminal is for it.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         status = int(os.read(point.done_fd, 16) or b"1")
         self.report_exit(status)
         os._exit(status)

@@ -12,10 +12,17 @@ from debugger import examine as xm
 from debugger import registers as rg
 from debugger.context import context, style, use_colour
 from debugger.engine import DebuggerError, QuitDebugger
-from debugger.expr import CExpr, EvalError, ExprError
+from debugger.expr import CExpr, EvalError, ExprError, as_int
 from debugger.gdbfmt import FormatError, parse_fmt
 from debugger.ptregs import FORMATS as PTREGS_FORMATS
-from debugger.tasks import TaskError, find_task, python_line, task_registers, tasks_listing
+from debugger.tasks import (
+    TaskError,
+    find_task,
+    info_threads,
+    python_line,
+    task_registers,
+    tasks_listing,
+)
 from debugger.values import Env, format_value
 from kernel_model.process_32 import task_pt_regs
 from kernel_model.ptrace import pt_regs
@@ -34,7 +41,7 @@ ALIASES = {
     "si": "stepi", "ni": "nexti", "s": "step", "n": "next", "fin": "finish", "u": "until",
     "bt": "backtrace", "where": "backtrace", "p": "print", "i": "info", "disas": "disassemble",
     "d": "delete", "q": "quit", "r": "run", "rsi": "reverse-stepi", "rni": "reverse-nexti",
-    "rc": "reverse-continue", "thread": "task", "inspect": "print",
+    "rc": "reverse-continue", "thread": "task", "inspect": "print", "l": "list",
 }  # fmt: skip
 INFO = ("registers", "all-registers", "segments", "gdt", "symbol", "threads", "breakpoints",
         "watchpoints")  # fmt: skip
@@ -60,6 +67,8 @@ class Session:
     before: dict | None = None
     failed: bool = False
     stop: object = None
+    list_at: tuple | None = None  # the stop `list` last listed around
+    list_next: int = 1
 
 
 class Lines:
@@ -124,6 +133,25 @@ class Shell:
         except (ExprError, EvalError, TaskError) as err:
             raise CommandError(str(err)) from None
 
+    def lvalue(self, text: str) -> int:
+        """Where ``text`` lives, as gdb's ``watch`` reads it (``*ADDR``, ``p->field``)."""
+        if not text.strip():
+            raise CommandError("Argument required (expression to compute).")
+        addr = self.value(f"&({text})")
+        return addr & 0xFFFFFFFF
+
+    def condition(self, text: str, cpu) -> int:
+        """A breakpoint's condition, on the CPU that reached it (the engine calls this)."""
+        task = self.kern.current(cpu.index)
+        frame = self.engine.python_frame
+        env = Env(self.kern, task_registers(self.kern, task), task,
+                  dict(frame.f_locals) if frame is not None else {}, self.s.history)  # fmt: skip
+        try:
+            return as_int(CExpr(text).value(env))
+        except (ExprError, EvalError, TaskError) as err:
+            self.complain(f"Error in testing condition for breakpoint: {err}")
+            return 1
+
     def address(self, text: str) -> int:
         value = self.value(text)
         addr = getattr(value, "addr", value)
@@ -153,6 +181,7 @@ class Shell:
         try:
             if self.engine is not None:
                 self.engine.ui_state = (self.save_ui, self.restore_ui)
+                self.engine.evaluator = self.condition
                 self.engine.start()
             else:
                 self.command_loop()
@@ -174,18 +203,22 @@ class Shell:
 
     def on_stop(self, stop) -> None:
         """The engine stopped: show where, then read commands until one resumes."""
-        self.s.stop = stop
+        self.s.stop, self.s.list_at = stop, None
         message = getattr(stop, "message", None) or str(stop)
         if message:
             self.say(message)
-        if self.s.context_on:
+        if self.s.context_on and getattr(stop, "reason", None) != "start":
             self.show_context()
         self.s.before = self.regs()
         if not self.command_loop():
             raise self._quit()
 
     def _quit(self):
-        return QuitDebugger() if self.engine is not None else Quit()
+        if self.engine is None:
+            return Quit()
+        # A checkpoint that took over the session reports this to the first process.
+        self.engine.exit_status = 1 if self.batch and self.s.failed else 0
+        return QuitDebugger()
 
     def command_loop(self) -> bool:
         """Run commands; True when one resumed the machine, False when input ended."""
@@ -250,6 +283,10 @@ class Shell:
         elif name == "advance":
             raise CommandError("Argument required (a location).")
         else:
+            if name == "finish":
+                frames = engine.frames(self.pid)
+                if frames:
+                    self.say(f"Run till exit from #0  {frames[0]}")
             method()
         return True
 
@@ -295,10 +332,8 @@ class Shell:
 
     def watch(self, rest, kind):
         engine = self.need_engine()
-        value = self.value(rest)
         length = 4
-        addr = getattr(value, "addr", value)
-        wp = engine.watch(addr & 0xFFFFFFFF, length, kind)
+        wp = engine.watch(self.lvalue(rest), length, kind)
         names = {"write": "Hardware watchpoint", "read": "Hardware read watchpoint",
                  "access": "Hardware access (read/write) watchpoint"}  # fmt: skip
         self.say(f"{names[kind]} {getattr(wp, 'number', '')}: {rest}")
@@ -342,7 +377,7 @@ class Shell:
                 raise CommandError("Argument required (address).")
             self.say(xm.info_symbol(kern, self.address(args)))
         elif sub == "threads":
-            self.cmd_tasks("", depth)
+            self.say(*info_threads(kern, self.pid, self.need_engine().registers))
         else:
             self.info_points()
 
@@ -452,6 +487,28 @@ class Shell:
         frame = task_pt_regs(self.kern, task)
         self.say(*PTREGS_FORMATS[fmt](self.kern, task, frame.addr, frame.values()))
 
+    def cmd_list(self, rest, depth):
+        """The Python source around the line stopped at (gdb's 10 lines; `list`
+        again goes on).  Guest code has no line table here yet: one line says so."""
+        stop = self.s.stop
+        python = getattr(stop, "python", None)
+        if python is None:
+            pc = self.regs()["eip"]
+            raise CommandError(f"No source line for {pc:#x} "
+                               f"({self.kern.symbols.describe(pc)}): use disassemble")  # fmt: skip
+        file, line, _ = python
+        first = self.s.list_next if self.s.list_at == (file, line) else max(line - 5, 1)
+        try:
+            with open(file, encoding="utf-8") as f:
+                source = f.read().splitlines()
+        except OSError as err:
+            raise CommandError(f"{file}: {err.strerror}") from None
+        if first > len(source):
+            raise CommandError(f"Line number {first} out of range; {file} has {len(source)} lines.")
+        shown = source[first - 1 : first + 9]
+        self.say(*(f"{first + i}\t{text}" for i, text in enumerate(shown)))
+        self.s.list_at, self.s.list_next = (file, line), first + len(shown)
+
     def cmd_context(self, rest, depth):
         self.show_context()
 
@@ -466,10 +523,24 @@ class Shell:
             self.dis.flavor = words[1]
         elif len(words) == 2 and words[0] == "context" and words[1] in ("on", "off"):
             self.s.context_on = words[1] == "on"
+        elif words and words[0] in ("var", "variable"):
+            self.set_var(rest.split(None, 1)[1] if len(words) > 1 else "")
         elif words and words[0] in ("confirm", "pagination", "height", "width"):
             pass  # gdb scripts set these; nothing to do here
         else:
             raise CommandError(f'Undefined set command: "{rest}".  Try "help set".')
+
+    def set_var(self, text: str) -> None:
+        """``set var LVALUE = VALUE``: a 32-bit word into memory (a field, ``*ADDR``)."""
+        left, eq, right = text.partition("=")
+        if not eq or not left.strip() or not right.strip() or right.startswith("="):
+            raise CommandError("usage: set var LVALUE = VALUE")
+        addr = self.lvalue(left)
+        try:
+            word = as_int(self.value(right)) & 0xFFFFFFFF
+        except EvalError as err:
+            raise CommandError(str(err)) from None
+        self.need_engine().write_memory(addr, word.to_bytes(4, "little"))
 
     # -- scripting ---------------------------------------------------------------
 
@@ -533,7 +604,7 @@ HELP = [
 COMMANDS = sorted(
     {*RESUMING, "break", "tbreak", "delete", "enable", "disable", "watch", "rwatch", "awatch",
      "backtrace", "info", "x", "print", "output", "disassemble", "tasks", "task", "cpu",
-     "ptregs", "context", "set", "echo", "source", "define", "quit", "help"}
+     "ptregs", "context", "set", "list", "echo", "source", "define", "quit", "help"}
 )  # fmt: skip
 
 

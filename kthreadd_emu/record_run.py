@@ -7,14 +7,9 @@ line says.  The recorder starts when the machine is restored, so the trace
 holds the run, not the boot.
 """
 
-from asm.assembler import read_source
-from kthreadd_emu.asmtest.format import TestFormatError, parse_source
 from kthreadd_emu.asmtest.machine import TestMachine
-from kthreadd_emu.asmtest.plan import make_plan
 from kthreadd_emu.asmtest.run import Execution
-from kthreadd_emu.errors import UsageError
-
-TEST_NAME = "kthreadd_emu_record"
+from kthreadd_emu.asmtest.runner import plan_run_line
 
 
 class RecordingMachine:
@@ -34,23 +29,7 @@ class RecordingMachine:
 
 def record_run(recorder, path: str, run_line: str, ncpus: int, budget: int) -> Execution:
     """Run ``run_line`` with ``path`` loaded, recording it; returns the execution."""
-    source = read_source(path)
-    if "\n" in run_line:
-        raise UsageError("--run: one run line, without newlines")
-    # The run line becomes a test of its own, appended to the file (a test needs
-    # one check; this one always holds).
-    tfile = parse_source(
-        f"{source}\n#@ test {TEST_NAME}\n#@ run {run_line}\n#@ expect 0 == 0\n", str(path)
-    )
-    test = tfile.tests[-1]
-    try:
-        if test.error is not None:
-            raise test.error
-        machine = TestMachine(ncpus)
-        image = machine.assemble(tfile.source, str(path))
-        plan = make_plan(machine, test, image, machine.names(image))
-    except TestFormatError as err:
-        raise UsageError(f"--run: {err.message}") from None
+    machine, plan = plan_run_line(path, run_line, ncpus)
     run = Execution(RecordingMachine(machine, recorder), plan, budget)
     run.execute()
     recorder.stop()

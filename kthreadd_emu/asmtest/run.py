@@ -53,6 +53,16 @@ class Execution:
         self._current_slots: list[int] = []
 
     def execute(self) -> None:
+        self.prepare()
+        try:
+            self._run_machine()
+        finally:
+            self.release()
+
+    def prepare(self):
+        """The machine restored, the image loaded, the hooks set and the test's
+        thread spawned, nothing run yet (the debugger runs it under its engine).
+        Returns the kernel."""
         kern = self.kern = self.machine.fresh()
         self.machine.load(self.plan.image)
         kern.runtime.budget = self.budget
@@ -66,11 +76,15 @@ class Execution:
             if self.last is not None:
                 self._hook("trace", UC_HOOK_CODE, self._on_any, PAGE_OFFSET, kern.mem.map.end - 1)
             kern.spawn(self._runner, self.spec.name)
-            self._run_machine()
-        finally:
-            for handle in self._hooks.values():
-                kern.machine.hook_del(handle)
-            self._hooks.clear()
+        except BaseException:
+            self.release()
+            raise
+        return kern
+
+    def release(self) -> None:
+        for handle in self._hooks.values():
+            self.kern.machine.hook_del(handle)
+        self._hooks.clear()
 
     def _run_machine(self) -> None:
         events = max(self.budget // EVENT_COST, MIN_EVENTS)

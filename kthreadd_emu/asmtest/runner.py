@@ -14,8 +14,15 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from asm.assembler import AsmError
-from kthreadd_emu.asmtest.format import AsmTest, AsmTestFile, TestFormatError, has_tests, parse_file
+from asm.assembler import AsmError, read_source
+from kthreadd_emu.asmtest.format import (
+    AsmTest,
+    AsmTestFile,
+    TestFormatError,
+    has_tests,
+    parse_file,
+    parse_source,
+)
 from kthreadd_emu.asmtest.judge import last_instructions, verdict
 from kthreadd_emu.asmtest.machine import TestMachine
 from kthreadd_emu.asmtest.plan import make_plan
@@ -24,6 +31,28 @@ from kthreadd_emu.errors import UsageError, read_file
 
 DEFAULT_BUDGET = 1_000_000
 FILE_ERROR = "(file)"
+RUN_LINE_TEST = "kthreadd_emu_run"
+
+
+def plan_run_line(path: str, run_line: str, ncpus: int, machine=None):
+    """``--load FILE.S --run LINE`` (record, debug): the run line becomes a test of
+    its own appended to the file (a test needs one check; this one always holds),
+    planned on the test machine.  Returns (machine, plan); UsageError if bad."""
+    source = read_source(path)
+    if "\n" in run_line:
+        raise UsageError("--run: one run line, without newlines")
+    tfile = parse_source(
+        f"{source}\n#@ test {RUN_LINE_TEST}\n#@ run {run_line}\n#@ expect 0 == 0\n", str(path)
+    )
+    test = tfile.tests[-1]
+    try:
+        if test.error is not None:
+            raise test.error
+        machine = machine or TestMachine(ncpus)
+        image = machine.assemble(tfile.source, str(path))
+        return machine, make_plan(machine, test, image, machine.names(image))
+    except TestFormatError as err:
+        raise UsageError(f"--run: {err.message}") from None
 
 
 @dataclass
@@ -100,7 +129,7 @@ class Runner:
         try:
             if test.error is not None:
                 raise test.error
-            plan = self._plan(tfile, test)
+            plan = self.plan_for(tfile, test)
         except (AsmError, TestFormatError) as err:
             result.lines = str(err).split("\n")
         else:
@@ -113,7 +142,7 @@ class Runner:
         result.seconds = time.perf_counter() - start
         return result
 
-    def _plan(self, tfile: AsmTestFile, test: AsmTest):
+    def plan_for(self, tfile: AsmTestFile, test: AsmTest):
         machine = self.machine
         image = machine.assemble(tfile.source, tfile.path)
         key = (id(image), test.name, test.line)

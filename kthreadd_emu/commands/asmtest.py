@@ -11,6 +11,8 @@ import os
 import sys
 import time
 
+from kthreadd_emu.asmtest.format import parse_file
+from kthreadd_emu.asmtest.run import Execution
 from kthreadd_emu.asmtest.runner import (
     DEFAULT_BUDGET,
     FILE_ERROR,
@@ -33,6 +35,12 @@ def add_parser(sub) -> None:
         help=f"instructions a CPU may run without a stop, per test (default {DEFAULT_BUDGET})",
     )
     p.add_argument("-q", "--quiet", action="store_true", help="print only what did not pass")
+    p.add_argument("--debug", action="store_true",
+                   help="open the debugger at the first failing test's expectation")  # fmt: skip
+    p.add_argument("-x", dest="scripts", action="append", default=[], metavar="FILE",
+                   help="with --debug: the debugger's command file (may be repeated)")  # fmt: skip
+    p.add_argument("--batch", action="store_true",
+                   help="with --debug: exit after the -x files")  # fmt: skip
     p.set_defaults(run=run)
 
 
@@ -55,8 +63,43 @@ def run(args) -> int:
                 print("\n".join(result.lines), file=sys.stderr, flush=True)
             elif result.status != "pass" or not args.quiet:
                 print(format_result(result), flush=True)
+            if args.debug and result.status == "fail":
+                print(summary(results, time.perf_counter() - start), flush=True)
+                return debug_failure(runner, result, args)
     seconds = time.perf_counter() - start
     print(summary(results, seconds))
     if args.junit:
         junit(results, args.junit, seconds)
     return 0 if all(r.status == "pass" for r in results) else 1
+
+
+def debug_failure(runner, result, args) -> int:
+    """As pytest --pdb: the failing test again under the debugger (the machine is
+    restored to the same snapshot, so the run is the same), stopped where its
+    first failing `at` check was evaluated, or at the end of the run for an
+    `expect` line.  The exit status stays 1: the test failed."""
+    from kthreadd_emu.commands.debug import read_scripts, session
+
+    scripts = read_scripts(args.scripts)
+    tfile = parse_file(result.path)
+    test = next(t for t in tfile.tests if (t.name, t.line) == (result.name, result.line))
+    plan = runner.plan_for(tfile, test)
+    first = Execution(runner.machine, plan, runner.budget)
+    first.execute()
+    label = next(
+        (addr for addr, checks in plan.at_label.items()
+         for c in checks if not first.results.get(id(c), (False,))[0]),
+        None,
+    )  # fmt: skip
+    pid = first.task.pid if first.task is not None else None
+    kern = Execution(runner.machine, plan, runner.budget).prepare()
+
+    def setup(shell):
+        where = kern.symbols.describe(label) if label is not None else "the end of the run"
+        shell.say(f"asmtest --debug: {result.path}:{result.line}: {test.name} failed; "
+                  f"the debugger stops at {where}")  # fmt: skip
+        if label is not None and pid is not None:
+            shell.engine.break_at(label, condition=f"current->pid == {pid}", temporary=True)
+
+    session(kern, ["continue", *scripts], args.batch, setup)
+    return 1

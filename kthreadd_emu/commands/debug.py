@@ -6,6 +6,8 @@ import sys
 from debugger.engine import Debugger
 from kernel_model.kernel import Kernel
 from kernel_model.main import check_profile
+from kthreadd_emu.asmtest.run import Execution
+from kthreadd_emu.asmtest.runner import DEFAULT_BUDGET, plan_run_line
 from kthreadd_emu.commands.ps import add_machine_options
 from kthreadd_emu.debugshell import (
     CommandError,
@@ -42,25 +44,46 @@ def make_kernel(args):
     if args.run_line and not args.load:
         raise UsageError("--run needs --load FILE.S (the routine it starts)")
     check_profile(args.profile)
+    if args.run_line:
+        return prepared_run(args.load, args.run_line, ncpus)
     kern = Kernel(ncpus, seed=seed)
     kern.demo = kern.load_asm(DEMO_SOURCE)
     kern.profile = args.profile
     if args.load:
         kern.load_asm(args.load)
-    kern.debug_run = args.run_line  # what `run`/`continue` starts (the engine reads it)
     return kern
 
 
+def prepared_run(path: str, run_line: str, ncpus: int):
+    """The assembly tests' machine (booted, restored to its snapshot) with the file
+    loaded and the run line's thread spawned, not yet run: the asmtest machinery's
+    own Execution, prepared, so `continue` runs exactly what the test would."""
+    machine, plan = plan_run_line(path, run_line, ncpus)
+    return Execution(machine, plan, DEFAULT_BUDGET).prepare()
+
+
 def run(args) -> int:
-    scripts = []
-    for path in args.scripts:
+    scripts = read_scripts(args.scripts)
+    return session(make_kernel(args), scripts, args.batch)
+
+
+def read_scripts(paths) -> list[str]:
+    lines = []
+    for path in paths:
         try:
-            scripts += read_script(path)
+            lines += read_script(path)
         except CommandError as err:
             raise UsageError(f"-x {err}") from None
-    kern = make_kernel(args)
-    shell = Shell(kern, Debugger, batch=args.batch)
-    return shell.run(Lines(scripts, interactive_lines(shell, args.batch)))
+    return lines
+
+
+def session(kern, scripts, batch, setup=None) -> int:
+    """The debugger on ``kern``: the -x lines, then the terminal or stdin.
+    ``setup(shell)`` runs first (asmtest --debug sets its breakpoint there)."""
+    shell = Shell(kern, Debugger, batch=batch)
+    if setup is not None:
+        setup(shell)
+    return shell.run(Lines(scripts, interactive_lines(shell, batch)))
 
 
 def interactive_lines(shell, batch):
