@@ -3,7 +3,9 @@ bare ``emu_start`` over a 2-instruction block, so ratios hold on a noisy machine
 
 import subprocess
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from unicorn import UC_ARCH_X86, UC_MODE_32, UC_PROT_ALL, Uc
 
@@ -145,6 +147,42 @@ def rss_256_cpus_mb() -> float:
     return int(out.stdout) / 1024
 
 
+STEP_SOURCE = "\t.globl spin\nspin:\tincl %eax\n\tjmp spin\n"
+
+
+def debug_batch_seconds(commands: list[str], ncpus: int = 3) -> float:
+    """Seconds of a whole `kthreadd-emu debug --batch` run of ``commands`` over a
+    thread that spins for ever (a process of its own: going back forks it)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        script, source = Path(tmp) / "cmds.gdb", Path(tmp) / "spin.S"
+        script.write_text("\n".join(commands) + "\n")
+        source.write_text(STEP_SOURCE)
+        cmd = [sys.executable, "-m", "kthreadd_emu.cli", "debug", "--cpus", str(ncpus)]
+        cmd += ["--batch", "-x", str(script), "--load", str(source), "--run", "kthread spin"]
+        start = time.perf_counter()
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+        return time.perf_counter() - start
+
+
+def debugger_figures(quick: bool) -> dict:
+    """stepi per second (one command a step) with the context view off and on,
+    reverse-stepi's latency within the window, and the time to the first prompt
+    (a run with no commands), on a 3-CPU machine."""
+    base = ["set context off", "break spin", "continue"]
+    steps = 2000 if quick else 20000
+    plain = debug_batch_seconds(base)
+    stepping = debug_batch_seconds(base + ["stepi"] * steps)
+    with_context = debug_batch_seconds([*base, "set context on"] + ["stepi"] * (steps // 10))
+    forward = debug_batch_seconds(base + ["stepi 5000"])
+    back = debug_batch_seconds(base + ["stepi 5000"] + ["reverse-stepi"] * 20)
+    return {
+        "debug_stepi_per_s": steps / (stepping - plain),
+        "debug_stepi_context_per_s": (steps // 10) / (with_context - plain),
+        "debug_reverse_stepi_s": (back - forward) / 20,
+        "debug_first_prompt_s": debug_batch_seconds([]),
+    }
+
+
 def run_benchmarks(quick: bool = False, bar=NULL) -> dict:
     """Every figure; ``bar`` (a kthreadd_emu.progress bar) advances once per stage."""
     n = 300 if quick else 3000
@@ -177,6 +215,7 @@ def run_benchmarks(quick: bool = False, bar=NULL) -> dict:
     recording = stage("recording a 256-CPU boot", lambda: record_cost_ratio(256, repeats))
     cold = stage("ps cold start", lambda: best_time(ps_cold_start))
     asmtests = stage("assembly tests", lambda: asmtests_per_s(100 if quick else 1000))
+    debugger = stage("the debugger", lambda: debugger_figures(quick))
     return {
         "unicorn_round_trips_per_s": 1 / round_trip,
         "kernel_thread_lifecycles_per_s": 1 / lifecycle,
@@ -195,7 +234,8 @@ def run_benchmarks(quick: bool = False, bar=NULL) -> dict:
         "ps_cpus3_cold_start_s": cold,
         "asmtests_per_s": asmtests,
         "asm_source_bytes_per_s": stage("assembler", asm_source_bytes_per_s),
+        **debugger,
     }
 
 
-BENCH_STAGES = 10
+BENCH_STAGES = 11

@@ -99,6 +99,7 @@ class Shell:
         self._pid = None
         self.colour = not batch and use_colour(out)
         self.lines = None  # the line source, set by run()
+        self.recorder = None  # `record start` makes one
 
     # -- selection and state (through the engine when there is one) ---------
 
@@ -542,6 +543,38 @@ class Shell:
             raise CommandError(str(err)) from None
         self.need_engine().write_memory(addr, word.to_bytes(4, "little"))
 
+    # -- recording ---------------------------------------------------------------
+
+    def cmd_record(self, rest, depth):
+        """record start | stop | save FILE [ftrace|perfetto|perfetto-proto]: the
+        kernel's events from now on, as `kthreadd-emu record` writes them."""
+        from kthreadd_emu.record import FORMATS, Recorder, RecordError
+
+        word, _, args = rest.strip().partition(" ")
+        if word == "start":
+            self.recorder = self.recorder or Recorder()
+            self.recorder.start(self.kern)
+            self.say("Recording the kernel's events (record stop, record save FILE).")
+        elif word == "stop":
+            if self.recorder is None or not self.recorder.recording:
+                raise CommandError("record stop: not recording")
+            self.recorder.stop()
+            self.say(f"Stopped recording: {len(self.recorder.events)} events.")
+        elif word == "save":
+            path, _, fmt = args.strip().partition(" ")
+            fmt = fmt.strip() or "ftrace"
+            if self.recorder is None or not path:
+                raise CommandError("usage: record start, then record save FILE [FORMAT]")
+            if fmt not in FORMATS:
+                raise CommandError(f"record save: unknown format {fmt!r} ({', '.join(FORMATS)})")
+            try:
+                self.recorder.save(path, fmt)
+            except RecordError as err:
+                raise CommandError(f"record save: {err}") from None
+            self.say(f"{len(self.recorder.events)} events written to {path} ({fmt}).")
+        else:
+            raise CommandError("usage: record start | stop | save FILE [FORMAT]")
+
     # -- scripting ---------------------------------------------------------------
 
     def cmd_echo(self, rest, depth):
@@ -600,11 +633,13 @@ HELP = [
     "  context.  Expressions: $eax, current->comm, task(2)->thread.sp, *(int *)$esp, locals.",
     "Settings: set disassembly-flavor att|intel, set context on|off.",
     "Scripts: source FILE, define NAME ... end, echo TEXT\\n, quit (q).",
+    "Recording: record start | stop | save FILE [ftrace|perfetto|perfetto-proto].",
 ]
 COMMANDS = sorted(
     {*RESUMING, "break", "tbreak", "delete", "enable", "disable", "watch", "rwatch", "awatch",
      "backtrace", "info", "x", "print", "output", "disassemble", "tasks", "task", "cpu",
-     "ptregs", "context", "set", "list", "echo", "source", "define", "quit", "help"}
+     "ptregs", "context", "set", "list", "echo", "source", "define", "quit", "help",
+     "record"}
 )  # fmt: skip
 
 

@@ -73,3 +73,24 @@ def test_define_and_echo(batch):
 def test_missing_x_file(capsys):
     assert cli.main(["debug", "-x", "/no/such.gdb", "--batch"]) == 1
     assert "No such file or directory" in capsys.readouterr().err
+
+
+def test_record_start_stop_save(batch, tmp_path):
+    """The debugger records what `kthreadd-emu record` records, in its formats."""
+    ftrace, perfetto = tmp_path / "boot.txt", tmp_path / "boot.json"
+    status, out, err = batch(
+        "record start", "continue", "record stop",
+        f"record save {ftrace}", f"record save {perfetto} perfetto",
+    )  # fmt: skip
+    assert status == 0, err
+    text = ftrace.read_text()
+    assert "sched_process_fork" in text and "sched_switch: prev_comm=" in text
+    import json
+
+    assert json.loads(perfetto.read_text())["traceEvents"]
+    status, out, err = batch("record save nowhere.txt", "record frob")
+    assert status == 1
+    assert err.splitlines() == [
+        "usage: record start, then record save FILE [FORMAT]",
+        "usage: record start | stop | save FILE [FORMAT]",
+    ]
