@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from . import _attributes, _branch, _sections, _strings
+from . import _attributes, _branch, _pic, _sections, _strings
 from ._encode import PREFIXES, check_instruction
 from ._errors import SourceError
-from ._expr import Node, Val, evaluate, parse_expr, unescape
+from ._expr import GOT_SYMBOL, Node, Val, evaluate, parse_expr, unescape
 from ._items import (
     MAX_IMAGE,
     Align,
@@ -83,14 +83,29 @@ class Program:
         self.place_override: tuple[str, int] | None = None
         self.label_sections: dict[str, str] = {}
         self.must_define: set[str] = set()
+        self.got = _pic.Got()
         statements = [self.classify_located(stmt) for stmt in stmts]
         if stmts:
+            statements += self.linker_sections(stmts[-1])
             try:
                 self.unwind.finish()
                 self.check_visibility()
             except SourceError as err:
                 raise err.locate(stmts[-1].lineno, stmts[-1].line) from None
         self.statements = self.lay_out_sections(statements)
+
+    def linker_sections(self, last: Stmt) -> list[Statement]:
+        """The GOT sections PIC code needs (see _pic.py), after everything else."""
+        try:
+            made = self.got.sections(self.label)
+        except SourceError as err:
+            raise err.locate(last.lineno, last.line) from None
+        where = Stmt(last.lineno, "", "")
+        for place, items in made:
+            for item in items:
+                if isinstance(item, Label):
+                    self.label_sections[item.name] = place[0]
+        return [Statement(where, items, False, place) for place, items in made]
 
     def check_visibility(self) -> None:
         """ld refuses a hidden (or protected, internal) symbol that nothing defines."""
@@ -164,7 +179,10 @@ class Program:
         return f"{number}{LOCAL_MARK}{count + (direction == 'f')}"
 
     def expr(self, text: str) -> Node:
-        return parse_expr(text, self.local)
+        node = parse_expr(text, self.local)
+        if "@" in text or GOT_SYMBOL in text:
+            self.got.note(node)
+        return node
 
     def body(self, text: str) -> list:
         match = ASSIGN.match(text)
@@ -240,6 +258,13 @@ class Program:
         if not _MNEMONIC.fullmatch(word):
             raise SourceError(f"no such instruction: '{word}'")
         operands = [parse_operand(piece, self.local) for piece in split_operands(args)]
+        if "@" in args or GOT_SYMBOL in args:
+            for operand in operands:
+                self.got.note(operand.expr)
+            _pic.check_operands(word, operands)
+            operands, relaxed = _pic.got_instruction(word, operands, prefixes, self)
+            if relaxed:
+                return [relaxed]
         special = None if prefixes else _branch_item(word, operands)
         if special:
             return [special]
@@ -276,7 +301,10 @@ def _implicit_star(word: str, operands: list) -> list:
 def _data(program: Program, word: str, args: list[str]) -> list:
     width = {".byte": 1, ".word": 2, ".short": 2, ".value": 2, ".2byte": 2, ".long": 4,
              ".int": 4, ".4byte": 4, ".quad": 8, ".8byte": 8}[word]  # fmt: skip
-    return [Data(width, [program.expr(arg) for arg in args])] if args else []
+    exprs = [program.expr(arg) for arg in args]
+    if width != 4 and any("gotpc" in _pic.kinds(expr) for expr in exprs):
+        raise SourceError(f"'{GOT_SYMBOL}' in '{word}' is not supported (only in .long)")
+    return [Data(width, exprs)] if args else []
 
 
 def _ascii(program: Program, word: str, args: list[str]) -> list:
@@ -401,11 +429,6 @@ class Pass:
             return self.guess(Val(self.addr, 1, forward))
         if name in self.program.sets:
             return self.guess(Val(0, 0, forward))
-        if name == "_GLOBAL_OFFSET_TABLE_":
-            raise SourceError(
-                "PIC code ('_GLOBAL_OFFSET_TABLE_') is not supported: the image is linked "
-                "at one address (build without -fpic, or with -fno-pie)"
-            )
         raise SourceError(f"undefined symbol '{written}'")
 
     def guess(self, val: Val) -> Val:

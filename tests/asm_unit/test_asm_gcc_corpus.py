@@ -26,8 +26,9 @@ PIC = ("-fno-pie", "-fpic")
 # Freestanding: no stack protector (it calls __stack_chk_fail), no CET notes.
 BASE_FLAGS = ("-m32", "-S", "-ffreestanding", "-fno-stack-protector", "-fcf-protection=none")
 HAVE_GCC = shutil.which("gcc") is not None
-# Measured when this test was written (164 of 216; every refusal is -fpic code).
-MIN_SHARE = 0.75
+# The bar; 216 of 216 assemble byte-identically since PIC code is resolved
+# inside the image (asm/_pic.py).
+MIN_SHARE = 0.95
 
 
 def c_files() -> list[Path]:
