@@ -50,11 +50,14 @@ class Val(NamedTuple):
     sect counts the section base in the value: 0 for an absolute number, 1 for an
     address inside the image (a label), anything else cannot be encoded.
     terms lists what GNU as could not fold at parse time; empty means constant.
+    named marks a number that is a symbol's value (a define, a `.set`): GNU as
+    takes `ext - label` as a pc-relative value, but refuses `5 - label`.
     """
 
     value: int
     sect: int = 0
     terms: tuple = ()
+    named: bool = False
 
     @property
     def const(self) -> bool:
@@ -319,10 +322,15 @@ def _unary(op: str, val: Val) -> Val:
 def _binary(op: str, left: Val, right: Val) -> Val:
     if op in ("+", "-"):
         sign = 1 if op == "+" else -1
-        if sign < 0 and right.sect and not left.sect and not left.terms:
-            raise SourceError("invalid operands (*ABS* and .text sections) for '-'")
         value = wrap64(left.value + sign * right.value)
-        return Val(value, left.sect + sign * right.sect, _merge(left.terms, right.terms, sign))
+        if sign < 0 and right.sect and not left.sect and not left.terms:
+            if not left.named:
+                raise SourceError("invalid operands (*ABS* and .text sections) for '-'")
+            # pc-relative in GNU as: resolved late, so the field is full width
+            return Val(value, 0, (("?", 1),))
+        named = left.named or right.named
+        terms = _merge(left.terms, right.terms, sign)
+        return Val(value, left.sect + sign * right.sect, terms, named)
     _absolute(op, left)
     _absolute(op, right)
     return Val(wrap64(_ARITH[op](left.value, right.value)), 0, _opaque(left, right))

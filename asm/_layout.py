@@ -419,7 +419,7 @@ class Pass:
         if name in self.env:
             return self.env[name]
         if name in self.program.defines:
-            return Val(self.program.defines[name])
+            return Val(self.program.defines[name], named=True)
         forward = ((f"s:{name}", 1),)
         if name in self.prev:
             old = self.prev[name]

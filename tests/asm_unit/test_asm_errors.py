@@ -67,6 +67,9 @@ def test_error_fields_and_message_format():
         ("jecxz 1f\n.skip 200\n1: nop\n", 1, "out of rel8 reach"),
         ("movl 4(%esp), %fs\n", 1, "operand type mismatch"),
         ("movsb %fs:(%esi), %gs:(%edi)\n", 1, "must use '%es' segment"),
+        ("movl $start, %cr0\nstart: nop\n", 1, "'movl $start, %cr0'"),
+        ("ljmpw $8, $0x12345\n", 1, "16-bit jump out of range: 'ljmpw' to 0x12345"),
+        ("1: movl $5-1b, %eax\n", 1, "invalid operands (*ABS* and .text sections)"),
     ],
 )
 def test_error_is_located(source, line, message):
