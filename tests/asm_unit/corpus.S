@@ -1028,3 +1028,47 @@ pcrel_b: pushl $schedule-pcrel_b
 pcrel_c: .long do_exit-pcrel_c, schedule-.
 .set pcrel_k, 7
 	pcrel_d: pushl $pcrel_k-pcrel_d
+
+## ---- conditionals and .purgem, evaluated while reading
+.set cond_k, 3
+	.if cond_k > 2
+	movl $1, %eax
+	.else
+	movl $2, %eax
+	.endif
+	.ifdef cond_k
+	incl %eax
+	.endif
+	.ifndef cond_nothing
+	decl %ebx
+	.if 0
+	.bogus directive never parsed
+	.elseif cond_k == 3
+	notl %ecx
+	.else
+	negl %ecx
+	.endif
+	.endif
+	.ifeq cond_k - 3
+	nop
+	.endif
+	.iflt cond_k - 4
+	cld
+	.endif
+.macro cond_m a, b
+	.ifb \b
+	pushl \a
+	.else
+	addl \a, \b
+	.endif
+	.ifc \a,%eax
+	std
+	.endif
+	.endm
+	cond_m %eax
+	cond_m %ecx, %edx
+	.purgem cond_m
+	.macro cond_m
+	hlt
+	.endm
+	cond_m
