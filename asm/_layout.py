@@ -406,6 +406,7 @@ class Pass:
         self.estimating = previous is None
         self.frag = self.region = 0
         self.section = ".text"
+        self.in_bss = False
         self.frag_sections: dict[int, str] = {0: ".text"}
         self.env: dict[str, Val] = {}
         self.grew = self.guessed = self.unsettled = self.guess_here = False
@@ -461,6 +462,7 @@ class Pass:
 
     def enter_section(self, name: str) -> None:
         self.section = name
+        self.in_bss = _sections.is_bss(name)
         self.new_frag(after_alignment=True)
 
     def in_other_section(self, val: Val) -> bool:
@@ -511,7 +513,7 @@ class Pass:
                     raise err.locate(self.stmt.lineno, self.stmt.line) from None
                 self.unsettled, chunk, self.addr = True, b"", start
                 self.item_addrs[first_item:] = [start] * len(statement.items)
-            if chunk.strip(b"\0") and _sections.is_bss(self.section):
+            if self.in_bss and chunk.strip(b"\0"):
                 raise SourceError(
                     f"non-zero bytes in {self.section}", self.stmt.lineno, self.stmt.line
                 )
