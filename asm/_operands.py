@@ -22,6 +22,7 @@ REGISTERS = frozenset(
     + [f"dr{n}" for n in range(8)]
     + [f"mm{n}" for n in range(8)]
     + [f"xmm{n}" for n in range(8)]
+    + [f"ymm{n}" for n in range(8)]
     + ["st"]
     + [f"st({n})" for n in range(8)]
 )
