@@ -22,7 +22,8 @@ _SHORT_ONLY = {
     "jecxz": b"\xe3", "jcxz": b"\x67\xe3", "loop": b"\xe2",
     "loope": b"\xe1", "loopz": b"\xe1", "loopne": b"\xe0", "loopnz": b"\xe0",
 }  # fmt: skip
-FAR = {"ljmp": b"\xea", "lcall": b"\x9a"}
+FAR = {"ljmp": b"\xea", "lcall": b"\x9a", "ljmpl": b"\xea", "lcalll": b"\x9a"}
+FAR |= {"ljmpw": b"\x66\xea", "lcallw": b"\x66\x9a"}
 BRANCHES = frozenset(_NEAR) | frozenset(_SHORT_ONLY)
 
 
@@ -57,7 +58,13 @@ def short_only(mnemonic: str) -> bool:
     return mnemonic in _SHORT_ONLY
 
 
+def far_offset_bits(mnemonic: str) -> int:
+    """`ljmpw`/`lcallw` take a 16-bit offset (after a 0x66 prefix), the others 32 bits."""
+    return 16 if mnemonic.endswith("w") else 32
+
+
 def far(mnemonic: str, selector: int, offset: int) -> bytes:
-    """`ljmp $sel, $off` / `lcall $sel, $off`: opcode, 32-bit offset, 16-bit selector."""
-    offset_bytes = (offset & 0xFFFFFFFF).to_bytes(4, "little")
+    """`ljmp $sel, $off` / `lcall $sel, $off`: opcode, offset, 16-bit selector."""
+    size = far_offset_bits(mnemonic) // 8
+    offset_bytes = (offset & ((1 << size * 8) - 1)).to_bytes(size, "little")
     return FAR[mnemonic] + offset_bytes + selector.to_bytes(2, "little")

@@ -210,7 +210,10 @@ def encode(
                 report(f"value {hex_number(val.value)} does not fit in {late[slot]} bits")
             if late[slot] == 8:
                 numbers[slot] = hex_number(_BYTE_PROBES[0])
-    code = bytearray(template(_render(mnemonic, operands, numbers), prefixes))
+    try:
+        code = bytearray(template(_render(mnemonic, operands, numbers), prefixes))
+    except SourceError as err:
+        raise _name_late_values(err, operands, numbers, late) from None
     for slot, bits in late.items():
         if bits == 8:
             at = _byte_position(code, mnemonic, operands, numbers, slot, prefixes)
@@ -218,6 +221,25 @@ def encode(
         else:
             _patch(code, slot, bits, vals[slot].value)
     return bytes(code)
+
+
+def _name_late_values(err: SourceError, operands, numbers, late) -> SourceError:
+    """An error about the canonical text shows the symbols written, not the
+    placeholders that stood for them (`$start`, not `$0x5a`)."""
+    message = err.message
+    for slot in late:
+        message = message.replace(numbers[slot], _written(operands[slot].expr), 1)
+    return SourceError(message)
+
+
+def _written(node) -> str:
+    """The symbols of an expression as the source wrote them."""
+    if isinstance(node, tuple) and node[0] == "sym":
+        return node[2]
+    if isinstance(node, tuple):
+        names = [_written(part) for part in node[1:] if isinstance(part, tuple)]
+        return "+".join(name for name in names if name) or "expression"
+    return ""
 
 
 def _byte_position(code, mnemonic, operands, numbers, slot: int, prefixes) -> int:

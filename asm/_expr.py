@@ -50,11 +50,14 @@ class Val(NamedTuple):
     sect counts the section base in the value: 0 for an absolute number, 1 for an
     address inside the image (a label), anything else cannot be encoded.
     terms lists what GNU as could not fold at parse time; empty means constant.
+    named marks a number that is a symbol's value (a define, a `.set`): GNU as
+    takes `ext - label` as a pc-relative value, but refuses `5 - label`.
     """
 
     value: int
     sect: int = 0
     terms: tuple = ()
+    named: bool = False
 
     @property
     def const(self) -> bool:
@@ -66,8 +69,24 @@ def wrap64(value: int) -> int:
     return ((value + (1 << 63)) & _MASK64) - (1 << 63)
 
 
+GOT_SYMBOL = "_GLOBAL_OFFSET_TABLE_"
+
+
 def parse_expr(text: str, local: LocalResolver) -> Node:
-    """Parse an expression; numeric local labels (`1f`, `2b`) are resolved by `local`."""
+    """Parse an expression; numeric local labels (`1f`, `2b`) are resolved by `local`.
+
+    PIC forms become nodes of their own (see asm/_pic.py): `x@GOTOFF` ("gotoff", x),
+    `x@GOT` ("got", x), `x@PLT` just x, and `_GLOBAL_OFFSET_TABLE_[+-n]` ("gotpc", ...).
+    """
+    if "@" in text:
+        return _relocated(text, local)
+    node = _parse_plain(text, local)
+    if GOT_SYMBOL in text:
+        return _gotpc(node, text)
+    return node
+
+
+def _parse_plain(text: str, local: LocalResolver) -> Node:
     tokens = _tokenize(text)
     if not tokens:
         raise SourceError(f"missing expression in '{text.strip()}'")
@@ -94,20 +113,46 @@ def _tokenize(text: str) -> list[tuple[str, object]]:
 
 _RELOCATION = re.compile(r"@(\w+)")
 _TLS = frozenset("tlsgd tlsldm dtpoff ntpoff gotntpoff indntpoff tpoff tlsdesc tlscall".split())
+_PIC_KINDS = {"GOTOFF": "gotoff", "GOT": "got", "PLT": ""}
+
+
+def _relocated(text: str, local: LocalResolver) -> Node:
+    """`x@GOTOFF+4` and the like: GNU as (lex_got) takes the `@KIND` out of the text
+    and applies the relocation to the whole remaining expression."""
+    match = _RELOCATION.search(text)
+    if not match or "'" in text[: match.start()]:
+        return _parse_plain(text, local)
+    kind = match.group(1)
+    symbol = (text[: match.start()].split() or [""])[-1]
+    if kind not in _PIC_KINDS:
+        what = "TLS relocation" if kind.lower() in _TLS else "relocation"
+        raise SourceError(f"{what} '{symbol}@{kind}' is not supported in a flat image")
+    rest = text[: match.start()] + text[match.end() :]
+    if "@" in rest:
+        raise SourceError(f"more than one relocation in '{text.strip()}'")
+    node = _parse_plain(rest, local)
+    if GOT_SYMBOL in rest:
+        raise SourceError(f"'{GOT_SYMBOL}' with a relocation: '{text.strip()}'")
+    return (_PIC_KINDS[kind], node, f"{symbol}@{kind}") if _PIC_KINDS[kind] else node
+
+
+def _gotpc(node: Node, text: str) -> Node:
+    """`_GLOBAL_OFFSET_TABLE_` (plus or minus a number) is GNU as's R_386_GOTPC: the
+    table's distance from the instruction (or data) that holds it."""
+    sym = ("sym", GOT_SYMBOL, GOT_SYMBOL)
+    if node == sym or (
+        isinstance(node, tuple)
+        and node[:3] in (("bin", "+", sym), ("bin", "-", sym))
+        and isinstance(node[3], int)
+    ):
+        return ("gotpc", node)
+    raise SourceError(f"'{GOT_SYMBOL}' can only be used alone or plus a number: '{text.strip()}'")
 
 
 def _refuse_relocation(text: str, pos: int) -> None:
-    """`sym@GOTOFF`, `sym@PLT`, `x@ntpoff`: name the relocation GNU as would emit."""
-    match = _RELOCATION.match(text, pos)
-    if not match:
-        return
-    kind = match.group(1)
-    symbol = text[:pos].split()[-1] if text[:pos].split() else ""
-    what = "TLS relocation" if kind.lower() in _TLS else "PIC relocation"
-    raise SourceError(
-        f"{what} '{symbol}@{kind}' is not supported: the image is linked at one address "
-        "(build without -fpic, or with -fno-pie)"
-    )
+    """A stray `@` (after the relocation is taken out): name what it looks like."""
+    if _RELOCATION.match(text, pos):
+        raise SourceError(f"more than one relocation in '{text.strip()}'")
 
 
 def _token(match: re.Match) -> tuple[str, object]:
@@ -255,6 +300,12 @@ def evaluate(node: Node, lookup: Lookup, dot: Callable[[], Val]) -> Val:
         return dot()
     if kind == "un":
         return _unary(node[1], evaluate(node[2], lookup, dot))
+    if kind == "gotoff":
+        return _binary("-", evaluate(node[1], lookup, dot), lookup(GOT_SYMBOL, GOT_SYMBOL))
+    if kind == "gotpc":
+        return _binary("-", evaluate(node[1], lookup, dot), dot())
+    if kind == "got":
+        raise SourceError(f"'{node[2]}' is only supported as a memory operand's displacement")
     left = evaluate(node[2], lookup, dot)
     return _binary(node[1], left, evaluate(node[3], lookup, dot))
 
@@ -271,10 +322,15 @@ def _unary(op: str, val: Val) -> Val:
 def _binary(op: str, left: Val, right: Val) -> Val:
     if op in ("+", "-"):
         sign = 1 if op == "+" else -1
-        if sign < 0 and right.sect and not left.sect and not left.terms:
-            raise SourceError("invalid operands (*ABS* and .text sections) for '-'")
         value = wrap64(left.value + sign * right.value)
-        return Val(value, left.sect + sign * right.sect, _merge(left.terms, right.terms, sign))
+        if sign < 0 and right.sect and not left.sect and not left.terms:
+            if not left.named:
+                raise SourceError("invalid operands (*ABS* and .text sections) for '-'")
+            # pc-relative in GNU as: resolved late, so the field is full width
+            return Val(value, 0, (("?", 1),))
+        named = left.named or right.named
+        terms = _merge(left.terms, right.terms, sign)
+        return Val(value, left.sect + sign * right.sect, terms, named)
     _absolute(op, left)
     _absolute(op, right)
     return Val(wrap64(_ARITH[op](left.value, right.value)), 0, _opaque(left, right))

@@ -70,7 +70,8 @@ class Assign:
     expr: Node
 
     def emit(self, p: Pass) -> bytes:
-        p.env[self.name] = p.value(self.expr)
+        val = p.value(self.expr)
+        p.env[self.name] = val if val.sect else val._replace(named=True)
         return b""
 
 
@@ -299,6 +300,9 @@ class Far:
         if not 0 <= selector <= 0xFFFF:
             raise SourceError(f"far selector {hex_number(selector)} does not fit in 16 bits")
         offset = relocatable(p.value(self.offset)).value
-        if not fits(offset, 32):
-            p.report(f"far offset {hex_number(offset)} does not fit in 32 bits")
+        bits = _branch.far_offset_bits(self.mnemonic)
+        if bits == 16 and not 0 <= offset <= 0xFFFF:
+            p.report(f"16-bit jump out of range: '{self.mnemonic}' to {hex_number(offset)}")
+        elif not fits(offset, bits):
+            p.report(f"far offset {hex_number(offset)} does not fit in {bits} bits")
         return _branch.far(self.mnemonic, selector, offset)

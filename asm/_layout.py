@@ -15,10 +15,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 
-from . import _attributes, _branch, _sections, _strings
+from . import _attributes, _branch, _pic, _sections, _strings
 from ._encode import PREFIXES, check_instruction
 from ._errors import SourceError
-from ._expr import Node, Val, evaluate, parse_expr, unescape
+from ._expr import GOT_SYMBOL, Node, Val, evaluate, parse_expr, unescape
 from ._items import (
     MAX_IMAGE,
     Align,
@@ -83,14 +83,29 @@ class Program:
         self.place_override: tuple[str, int] | None = None
         self.label_sections: dict[str, str] = {}
         self.must_define: set[str] = set()
+        self.got = _pic.Got()
         statements = [self.classify_located(stmt) for stmt in stmts]
         if stmts:
+            statements += self.linker_sections(stmts[-1])
             try:
                 self.unwind.finish()
                 self.check_visibility()
             except SourceError as err:
                 raise err.locate(stmts[-1].lineno, stmts[-1].line) from None
         self.statements = self.lay_out_sections(statements)
+
+    def linker_sections(self, last: Stmt) -> list[Statement]:
+        """The GOT sections PIC code needs (see _pic.py), after everything else."""
+        try:
+            made = self.got.sections(self.label)
+        except SourceError as err:
+            raise err.locate(last.lineno, last.line) from None
+        where = Stmt(last.lineno, "", "")
+        for place, items in made:
+            for item in items:
+                if isinstance(item, Label):
+                    self.label_sections[item.name] = place[0]
+        return [Statement(where, items, False, place) for place, items in made]
 
     def check_visibility(self) -> None:
         """ld refuses a hidden (or protected, internal) symbol that nothing defines."""
@@ -164,7 +179,10 @@ class Program:
         return f"{number}{LOCAL_MARK}{count + (direction == 'f')}"
 
     def expr(self, text: str) -> Node:
-        return parse_expr(text, self.local)
+        node = parse_expr(text, self.local)
+        if "@" in text or GOT_SYMBOL in text:
+            self.got.note(node)
+        return node
 
     def body(self, text: str) -> list:
         match = ASSIGN.match(text)
@@ -240,6 +258,13 @@ class Program:
         if not _MNEMONIC.fullmatch(word):
             raise SourceError(f"no such instruction: '{word}'")
         operands = [parse_operand(piece, self.local) for piece in split_operands(args)]
+        if "@" in args or GOT_SYMBOL in args:
+            for operand in operands:
+                self.got.note(operand.expr)
+            _pic.check_operands(word, operands)
+            operands, relaxed = _pic.got_instruction(word, operands, prefixes, self)
+            if relaxed:
+                return [relaxed]
         special = None if prefixes else _branch_item(word, operands)
         if special:
             return [special]
@@ -276,7 +301,10 @@ def _implicit_star(word: str, operands: list) -> list:
 def _data(program: Program, word: str, args: list[str]) -> list:
     width = {".byte": 1, ".word": 2, ".short": 2, ".value": 2, ".2byte": 2, ".long": 4,
              ".int": 4, ".4byte": 4, ".quad": 8, ".8byte": 8}[word]  # fmt: skip
-    return [Data(width, [program.expr(arg) for arg in args])] if args else []
+    exprs = [program.expr(arg) for arg in args]
+    if width != 4 and any("gotpc" in _pic.kinds(expr) for expr in exprs):
+        raise SourceError(f"'{GOT_SYMBOL}' in '{word}' is not supported (only in .long)")
+    return [Data(width, exprs)] if args else []
 
 
 def _ascii(program: Program, word: str, args: list[str]) -> list:
@@ -378,6 +406,7 @@ class Pass:
         self.estimating = previous is None
         self.frag = self.region = 0
         self.section = ".text"
+        self.in_bss = False
         self.frag_sections: dict[int, str] = {0: ".text"}
         self.env: dict[str, Val] = {}
         self.grew = self.guessed = self.unsettled = self.guess_here = False
@@ -391,7 +420,7 @@ class Pass:
         if name in self.env:
             return self.env[name]
         if name in self.program.defines:
-            return Val(self.program.defines[name])
+            return Val(self.program.defines[name], named=True)
         forward = ((f"s:{name}", 1),)
         if name in self.prev:
             old = self.prev[name]
@@ -401,11 +430,6 @@ class Pass:
             return self.guess(Val(self.addr, 1, forward))
         if name in self.program.sets:
             return self.guess(Val(0, 0, forward))
-        if name == "_GLOBAL_OFFSET_TABLE_":
-            raise SourceError(
-                "PIC code ('_GLOBAL_OFFSET_TABLE_') is not supported: the image is linked "
-                "at one address (build without -fpic, or with -fno-pie)"
-            )
         raise SourceError(f"undefined symbol '{written}'")
 
     def guess(self, val: Val) -> Val:
@@ -438,6 +462,7 @@ class Pass:
 
     def enter_section(self, name: str) -> None:
         self.section = name
+        self.in_bss = _sections.is_bss(name)
         self.new_frag(after_alignment=True)
 
     def in_other_section(self, val: Val) -> bool:
@@ -488,7 +513,7 @@ class Pass:
                     raise err.locate(self.stmt.lineno, self.stmt.line) from None
                 self.unsettled, chunk, self.addr = True, b"", start
                 self.item_addrs[first_item:] = [start] * len(statement.items)
-            if chunk.strip(b"\0") and _sections.is_bss(self.section):
+            if self.in_bss and chunk.strip(b"\0"):
                 raise SourceError(
                     f"non-zero bytes in {self.section}", self.stmt.lineno, self.stmt.line
                 )

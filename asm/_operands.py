@@ -18,10 +18,11 @@ SEGMENTS = frozenset("es cs ss ds fs gs".split())
 REGISTERS = frozenset(
     _GPR.split()
     + list(SEGMENTS)
-    + [f"cr{n}" for n in (0, 2, 3, 4)]
+    + [f"cr{n}" for n in range(5)]
     + [f"dr{n}" for n in range(8)]
     + [f"mm{n}" for n in range(8)]
     + [f"xmm{n}" for n in range(8)]
+    + [f"ymm{n}" for n in range(8)]
     + ["st"]
     + [f"st({n})" for n in range(8)]
 )
@@ -128,6 +129,8 @@ def register(text: str) -> str:
     """Validated lower-case register name from `%name`."""
     match = _REGISTER.fullmatch(text.strip())
     name = re.sub(r"\s", "", match.group(1)).lower() if match else text.strip()
+    if re.fullmatch(r"db[0-7]", name):
+        name = "dr" + name[2]  # GNU as's other spelling of the debug registers
     if name not in REGISTERS:
         raise SourceError(f"bad register name '{text.strip()}'")
     return name

@@ -3,9 +3,10 @@
 The image is what `ld -Ttext ORIGIN` with GNU ld's default script makes of one
 object: `.text` (with `.text.*` in order of first use, `.text.unlikely`,
 `.text.exit`, `.text.startup` and `.text.hot` first), then `.rodata*`, `.data*`,
-`.bss*` and common symbols; each input section aligned to the largest alignment
-requested in it. Subsections (`.text 1`, `.subsection 2`) follow each other inside
-their section. `.note.GNU-stack` holds nothing and is dropped.
+the linker's `.got` and `.got.plt` (PIC code, see _pic.py), `.bss*` and common
+symbols; each input section aligned to the largest alignment requested in it.
+Subsections (`.text 1`, `.subsection 2`) follow each other inside their section.
+`.note.GNU-stack` holds nothing and is dropped.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ _TEXT_FIRST = (".text.unlikely", ".text.exit", ".text.startup", ".text.hot")
 _NAME = re.compile(r'"([^"]+)"|([A-Za-z_.][\w.$-]*)', re.A)
 NOTE = ".note.GNU-stack"
 COMMON = ".bss\x00common"
+LINKER_MADE = {".got": 3, ".got.plt": 4}
 
 
 def rank(name: str) -> tuple[int, int]:
@@ -31,18 +33,20 @@ def rank(name: str) -> tuple[int, int]:
         return 1, 0
     if name == ".data" or name.startswith((".data.", ".data1")):
         return 2, 0
+    if name in LINKER_MADE:
+        return LINKER_MADE[name], 0
     if name == ".bss" or name.startswith(".bss."):
-        return 3, 0
+        return 5, 0
     if name == COMMON:
-        return 3, 1
+        return 5, 1
     if name == NOTE:
-        return 4, 0
+        return 6, 0
     raise SourceError(f"section '{name}' is not part of the image (only .text, .rodata, "
                       ".data, .bss and their .NAME variants are)")  # fmt: skip
 
 
 def is_bss(name: str) -> bool:
-    return rank(name)[0] == 3
+    return rank(name)[0] == 5
 
 
 class Sections:
@@ -55,6 +59,8 @@ class Sections:
         self.first_use: dict[str, int] = {".text": 0}
 
     def switch(self, name: str, subsection: int = 0) -> None:
+        if name in LINKER_MADE:
+            raise SourceError(f"section '{name}' is made by the linker, not by the source")
         rank(name)  # refuses what the image cannot hold
         self.first_use.setdefault(name, len(self.first_use))
         self.previous, self.current = self.current, (name, subsection)

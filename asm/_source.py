@@ -33,6 +33,15 @@ _PARAM = re.compile(r"([A-Za-z_.][\w.$]*)(?:\s*:\s*(req|vararg))?(?:\s*=\s*(.*))
 _BLOCKS = {".macro": (".macro",), ".rept": (".rept", ".irp", ".irpc")}
 _BLOCKS[".irp"] = _BLOCKS[".irpc"] = _BLOCKS[".rept"]
 _ENDS = {".macro": ".endm", ".rept": ".endr", ".irp": ".endr", ".irpc": ".endr"}
+_COMPARISONS = {
+    ".if": lambda v: v != 0, ".ifne": lambda v: v != 0, ".ifeq": lambda v: v == 0,
+    ".ifgt": lambda v: v > 0, ".ifge": lambda v: v >= 0,
+    ".iflt": lambda v: v < 0, ".ifle": lambda v: v <= 0,
+}  # fmt: skip
+_IFS = frozenset(
+    (*_COMPARISONS, ".ifdef", ".ifndef", ".ifnotdef", ".ifb", ".ifnb", ".ifc", ".ifnc")
+)
+_CONDITIONALS = _IFS | {".else", ".elseif", ".endif"}
 
 
 @dataclass(frozen=True)
@@ -161,10 +170,52 @@ class _Expander:
         self.depth = 0  # macro and repeat bodies being expanded
         self.macro_depth = 0  # of which macro bodies (where `.exitm` is allowed)
         self.exiting = False  # set by `.exitm` until the innermost macro body is left
+        self.defined: set[str] = set()  # labels and symbols seen so far (for .ifdef)
+        # One frame per open `.if`: [enclosing frames active, a branch taken, this branch on]
+        self.conditions: list[list[bool]] = []
 
     def run(self, stmts: list[Stmt]) -> list[Stmt]:
         self.feed(stmts)
+        if self.conditions:
+            last = stmts[-1]
+            raise SourceError("end of file inside a conditional ('.if' without '.endif')",
+                              last.lineno, last.line)  # fmt: skip
         return self.out
+
+    def active(self) -> bool:
+        return not self.conditions or (self.conditions[-1][0] and self.conditions[-1][2])
+
+    def conditional(self, word: str, args: str) -> None:
+        """`.if`/`.ifdef`/... `.elseif`/`.else`/`.endif`, evaluated while reading as in
+        GNU as: a skipped branch is not even parsed (only nested `.if`s are counted)."""
+        if word in _IFS:
+            outer = self.active()
+            taken = outer and self.condition(word, args)
+            self.conditions.append([outer, taken, taken])
+            return
+        if not self.conditions:
+            raise SourceError(f"'{word}' without '.if'")
+        frame = self.conditions[-1]
+        if word == ".endif":
+            self.conditions.pop()
+        elif word == ".else":
+            frame[2], frame[1] = not frame[1], True
+        else:  # .elseif
+            frame[2] = frame[0] and not frame[1] and self.condition(".if", args)
+            frame[1] = frame[1] or frame[2]
+
+    def condition(self, word: str, args: str) -> bool:
+        if word in _COMPARISONS:
+            return _COMPARISONS[word](self.constant(args))
+        if word in (".ifdef", ".ifndef", ".ifnotdef"):
+            name = args.strip()
+            if not SYMBOL.fullmatch(name):
+                raise SourceError(f"'{word}' expects a symbol name, got '{name}'")
+            return (name in self.defined or name in self.consts) == (word == ".ifdef")
+        if word in (".ifb", ".ifnb"):
+            return (not args.strip()) == (word == ".ifb")
+        left, _, right = args.partition(",")
+        return (_unquote(left) == _unquote(right)) == (word == ".ifc")
 
     def feed(self, stmts: list[Stmt] | tuple[Stmt, ...]) -> None:
         index = 0
@@ -180,6 +231,12 @@ class _Expander:
         stmt = stmts[index]
         labels, rest = split_labels(stmt.text)
         word, args = first_word(rest)
+        if word in _CONDITIONALS:
+            self.conditional(word, args)
+            return index + 1
+        if not self.active():
+            return index + 1
+        self.defined.update(labels)
         if word in _BLOCKS:
             end = _block_end(stmts, index, word)
             self.block(word, args, stmts[index + 1 : end])
@@ -190,6 +247,11 @@ class _Expander:
             if not self.macro_depth:
                 raise SourceError("'.exitm' outside a macro")
             self.exiting = True
+            return index + 1
+        if word == ".purgem":
+            if args.strip().lower() not in self.macros:
+                raise SourceError(f".purgem of undefined macro '{args.strip()}'")
+            del self.macros[args.strip().lower()]
             return index + 1
         if word in self.macros:
             if labels:
@@ -268,6 +330,7 @@ class _Expander:
             name, expr = match.groups()
         else:
             return
+        self.defined.add(name.strip())
         try:
             self.consts[name.strip()] = self.constant(expr)
         except SourceError:
@@ -285,6 +348,12 @@ class _Expander:
             raise SourceError("count must be an absolute expression")
 
         return evaluate(parse_expr(text, absolute_only), lookup, absolute_only).value
+
+
+def _unquote(text: str) -> str:
+    """An argument of `.ifc`: blanks around it dropped, one pair of quotes removed."""
+    text = text.strip()
+    return text[1:-1] if len(text) > 1 and text[0] == text[-1] == "'" else text
 
 
 def _block_end(stmts, index: int, word: str) -> int:

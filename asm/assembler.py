@@ -169,7 +169,11 @@ def _assemble(source: str, origin: int, filename: str, defines: dict[str, int]) 
         if chunk or statement.labelled
     )
     names = program.labels | program.sets
-    symbols = {name: final.env[name].value for name in sorted(names) if LOCAL_MARK not in name}
+    symbols = {
+        name: final.env[name].value
+        for name in sorted(names)
+        if LOCAL_MARK not in name and "@" not in name
+    }
     return Image(origin, code, symbols, frozenset(program.globals), lines)
 
 

@@ -192,6 +192,8 @@ IMAGE_SCRIPT = """SECTIONS {{
     *(.text.startup .text.startup.*) *(.text.hot .text.hot.*) *(.text .text.*) }}
   .rodata : {{ *(.rodata .rodata.*) }}
   .data : {{ *(.data .data.* .data1) }}
+  .got : {{ *(.got) *(.igot) }}
+  .got.plt : {{ *(.got.plt) *(.igot.plt) }}
   .bss : {{ *(.bss .bss.*) *(COMMON) }}
   /DISCARD/ : {{ *(*) }}
 }}

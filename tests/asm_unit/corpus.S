@@ -372,6 +372,13 @@ movl %ebx, %cr3
 movl %cr2, %eax
 movl %cr4, %ecx
 movl %dr7, %eax
+movl %cr1, %edx
+movl %db7, %eax
+movl %eax, %db0
+mov %db6, %ecx
+mov %esi, %dr3
+movl %ebx, %cr4
+movl %cr4, %ebx
 inb $0x60, %al
 inb %dx, %al
 inl %dx, %eax
@@ -475,6 +482,12 @@ call %eax
 jmp %ebx
 ljmp $0x60, $0x1234
 lcall $0x60, $0x12345678
+ljmpl $8, $far_start
+	far_start: nop
+ljmpw $0x10, $0x1234
+lcallw $0x10, $0xfffe
+lcalll $0x60, $0x10
+ljmp $8, $schedule
 ljmp *(%eax)
 lcall *4(%ebx)
 
@@ -1008,3 +1021,54 @@ lt_a: shll $(lt_c-lt_b), %eax
 nop
 	/ a GNU as i386 line comment
 	nop
+
+## ---- an external symbol minus a label: pc-relative in GNU as, full-width field
+pcrel_a: movl $do_exit-pcrel_a, %eax
+pcrel_b: pushl $schedule-pcrel_b
+pcrel_c: .long do_exit-pcrel_c, schedule-.
+.set pcrel_k, 7
+	pcrel_d: pushl $pcrel_k-pcrel_d
+
+## ---- conditionals and .purgem, evaluated while reading
+.set cond_k, 3
+	.if cond_k > 2
+	movl $1, %eax
+	.else
+	movl $2, %eax
+	.endif
+	.ifdef cond_k
+	incl %eax
+	.endif
+	.ifndef cond_nothing
+	decl %ebx
+	.if 0
+	.bogus directive never parsed
+	.elseif cond_k == 3
+	notl %ecx
+	.else
+	negl %ecx
+	.endif
+	.endif
+	.ifeq cond_k - 3
+	nop
+	.endif
+	.iflt cond_k - 4
+	cld
+	.endif
+.macro cond_m a, b
+	.ifb \b
+	pushl \a
+	.else
+	addl \a, \b
+	.endif
+	.ifc \a,%eax
+	std
+	.endif
+	.endm
+	cond_m %eax
+	cond_m %ecx, %edx
+	.purgem cond_m
+	.macro cond_m
+	hlt
+	.endm
+	cond_m

@@ -40,6 +40,9 @@ def test_error_fields_and_message_format():
         (".cfi_startproc\nnop\n", 2, "missing .cfi_endproc"),
         (".loc 1 2\n", 1, "unassigned file number 1"),
         (".org 0x100\n", 1, "unsupported directive '.org'"),
+        ("nop\n.if 1\nnop\n", 3, "'.if' without '.endif'"),
+        (".else\n", 1, "'.else' without '.if'"),
+        (".purgem nothing\n", 1, ".purgem of undefined macro 'nothing'"),
         ("a: nop\na: nop\n", 2, "symbol 'a' is already defined"),
         (".set x, 1\nx: nop\n", 2, "symbol 'x' is already defined"),
         ("movl $1/0, %eax\n", 1, "division by zero"),
@@ -67,6 +70,9 @@ def test_error_fields_and_message_format():
         ("jecxz 1f\n.skip 200\n1: nop\n", 1, "out of rel8 reach"),
         ("movl 4(%esp), %fs\n", 1, "operand type mismatch"),
         ("movsb %fs:(%esi), %gs:(%edi)\n", 1, "must use '%es' segment"),
+        ("movl $start, %cr0\nstart: nop\n", 1, "'movl $start, %cr0'"),
+        ("ljmpw $8, $0x12345\n", 1, "16-bit jump out of range: 'ljmpw' to 0x12345"),
+        ("1: movl $5-1b, %eax\n", 1, "invalid operands (*ABS* and .text sections)"),
     ],
 )
 def test_error_is_located(source, line, message):

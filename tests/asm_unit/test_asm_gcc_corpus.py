@@ -26,8 +26,12 @@ PIC = ("-fno-pie", "-fpic")
 # Freestanding: no stack protector (it calls __stack_chk_fail), no CET notes.
 BASE_FLAGS = ("-m32", "-S", "-ffreestanding", "-fno-stack-protector", "-fcf-protection=none")
 HAVE_GCC = shutil.which("gcc") is not None
-# Measured when this test was written (164 of 216; every refusal is -fpic code).
-MIN_SHARE = 0.75
+# Vector code for a few files: SSE2 at -O3, and AVX2 (VEX, %ymm) for Haswell.
+VECTOR_FILES = ("memcpy.c", "memset.c", "sse_add.c", "varargs_sum.c", "globals.c", "x87.c")
+VECTOR_FLAGS = (("-O3", "-msse2"), ("-O3", "-march=haswell"))
+# The issue's bar; 216 of 216 assemble byte-identically since PIC code is resolved
+# inside the image (asm/_pic.py).
+MIN_SHARE = 0.95
 
 
 def c_files() -> list[Path]:
@@ -44,16 +48,20 @@ def compile_c(path: Path, flags: tuple[str, ...]) -> str:
 
 
 @pytest.fixture(scope="module")
-def outputs() -> dict[tuple[str, str, str], str]:
-    """(file, -O, pic flag) -> gcc's assembly."""
+def outputs() -> dict[tuple[str, ...], str]:
+    """(file, flags...) -> gcc's assembly."""
     if not HAVE_GCC:
         pytest.skip("gcc not installed: no C corpus")
-    jobs = [(path, opt, pic) for path in c_files() for opt in OPTIMISATIONS for pic in PIC]
+    jobs = [(path, (opt, pic)) for path in c_files() for opt in OPTIMISATIONS for pic in PIC]
+    jobs += [
+        (C_DIR / name, (*flags, pic))
+        for name in VECTOR_FILES
+        for flags in VECTOR_FLAGS
+        for pic in PIC
+    ]
     with ThreadPoolExecutor(max_workers=2) as pool:
-        texts = pool.map(lambda job: compile_c(job[0], (job[1], job[2])), jobs)
-        return {
-            (path.name, opt, pic): text for (path, opt, pic), text in zip(jobs, texts, strict=True)
-        }
+        texts = pool.map(lambda job: compile_c(*job), jobs)
+        return {(path.name, *flags): text for (path, flags), text in zip(jobs, texts, strict=True)}
 
 
 def test_corpus_has_thirty_c_files():

@@ -2,7 +2,9 @@
 called from a `#@ run bare` assembly test, their results checked.
 
 Switch tables (.rodata), strings (.rodata.str), globals (.data, .bss, .comm) and
-recursion all have to be laid out and resolved as GNU ld would for these to pass.
+recursion all have to be laid out and resolved as GNU ld would for these to pass;
+the -fpic builds also need the pc thunk, `_GLOBAL_OFFSET_TABLE_`, `@GOTOFF`
+switch tables and `@GOT` loads resolved inside the image (asm/_pic.py).
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ RUNS = (
     ("gcd.c", "pushl $84\n\tpushl $36\n\tcall gcd\n\taddl $8, %esp", 12),
     ("u64_mul.c", "pushl $0\n\tpushl $0x10000\n\tpushl $0\n\tpushl $0x30000\n\tcall mul64\n"
      "\taddl $16, %esp\n\tmovl %edx, %eax", 3),
+    ("funcptr.c", "pushl $7\n\tpushl $1\n\tcall apply\n\taddl $8, %esp", 49),
 )  # fmt: skip
 
 
-def asm_test_source(name: str, body: str, expected: int, opt: str) -> str:
-    source = compile_c(C_DIR / name, (opt, "-fno-pie"))
-    entry = "call_" + name.replace(".", "_") + opt.replace("-", "_")
+def asm_test_source(name: str, body: str, expected: int, opt: str, pic: str) -> str:
+    source = compile_c(C_DIR / name, (opt, pic))
+    entry = "call_" + name.replace(".", "_") + (opt + pic).replace("-", "_")
     return (
         f"#@ test {entry}\n#@ run bare {entry}\n#@ expect exit == {expected}\n{source}\n"
         f"\t.text\n\t.globl {entry}\n{entry}:\n\t{body}\n\tret\n"
@@ -40,9 +43,10 @@ def test_gcc_functions_run_and_return_the_right_value(tmp_path):
     count = 0
     for name, body, expected in RUNS:
         for opt in ("-O0", "-O2", "-Os"):
-            path = tmp_path / f"{name[:-2]}{opt}.S"
-            path.write_text(asm_test_source(name, body, expected, opt))
-            count += 1
+            for pic in ("-fno-pie", "-fpic"):
+                path = tmp_path / f"{name[:-2]}{opt}{pic}.S"
+                path.write_text(asm_test_source(name, body, expected, opt, pic))
+                count += 1
     done = subprocess.run(
         [sys.executable, "-m", "kthreadd_emu.cli", "asmtest", str(tmp_path)],
         capture_output=True,
