@@ -23,6 +23,7 @@ from kthreadd_emu.asmtest.runner import (
 )
 from kthreadd_emu.asmtest.runner import write_junit as junit
 from kthreadd_emu.errors import MAX_BUDGET, UsageError, complain, parse_int, shown
+from kthreadd_emu.progress import progress_bar
 
 
 def add_parser(sub) -> None:
@@ -53,24 +54,31 @@ def run(args) -> int:
         raise UsageError(f"no assembly tests in {' '.join(args.paths)}")
     runner, results = Runner(budget), []
     start = time.perf_counter()
-    for path in files:
-        for result in runner.run_path(path):
-            results.append(result)
-            if result.name == FILE_ERROR and not result.line:
-                complain("asmtest", result.lines[0])  # cannot be read: not found, not text
-            elif result.name == FILE_ERROR:
-                # A mistake in the file (bad assembly, no tests): file:line and the line.
-                print("\n".join(result.lines), file=sys.stderr, flush=True)
-            elif result.status != "pass" or not args.quiet:
-                print(format_result(result), flush=True)
-            if args.debug and result.status == "fail":
-                print(summary(results, time.perf_counter() - start), flush=True)
-                return debug_failure(runner, result, args)
+    # Over many files, a bar on a terminal (stderr); nothing extra when piped.
+    with progress_bar("test files", len(files)) as bar:
+        for path in files:
+            for result in runner.run_path(path):
+                results.append(result)
+                report_result(result, args.quiet)
+                if args.debug and result.status == "fail":
+                    print(summary(results, time.perf_counter() - start), flush=True)
+                    return debug_failure(runner, result, args)
+            bar.advance()
     seconds = time.perf_counter() - start
     print(summary(results, seconds))
     if args.junit:
         junit(results, args.junit, seconds)
     return 0 if all(r.status == "pass" for r in results) else 1
+
+
+def report_result(result, quiet: bool) -> None:
+    if result.name == FILE_ERROR and not result.line:
+        complain("asmtest", result.lines[0])  # cannot be read: not found, not text
+    elif result.name == FILE_ERROR:
+        # A mistake in the file (bad assembly, no tests): file:line and the line.
+        print("\n".join(result.lines), file=sys.stderr, flush=True)
+    elif result.status != "pass" or not quiet:
+        print(format_result(result), flush=True)
 
 
 def debug_failure(runner, result, args) -> int:
