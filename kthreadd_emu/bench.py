@@ -83,6 +83,12 @@ def record_cost_ratio(ncpus: int, repeats: int) -> float:
     return min(recorded) / min(plain)
 
 
+def stack_svg_cold_start() -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        cmd = [sys.executable, "-m", "kthreadd_emu.cli", "stack", "--pid", "2"]
+        subprocess.run([*cmd, "--svg", str(Path(tmp) / "k.svg")], check=True)
+
+
 def ps_cold_start() -> None:
     cmd = [sys.executable, "-m", "kthreadd_emu.cli", "ps", "--cpus", "3"]
     subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
@@ -214,6 +220,7 @@ def run_benchmarks(quick: bool = False, bar=NULL) -> dict:
     rss = stage("resident memory, 256 CPUs", rss_256_cpus_mb)
     recording = stage("recording a 256-CPU boot", lambda: record_cost_ratio(256, repeats))
     cold = stage("ps cold start", lambda: best_time(ps_cold_start))
+    svg = stage("stack --svg cold start", lambda: best_time(stack_svg_cold_start))
     asmtests = stage("assembly tests", lambda: asmtests_per_s(100 if quick else 1000))
     debugger = stage("the debugger", lambda: debugger_figures(quick))
     return {
@@ -232,10 +239,11 @@ def run_benchmarks(quick: bool = False, bar=NULL) -> dict:
         "rss_256_cpus_mb": rss,
         "record_256_cpus_cost_ratio": recording,
         "ps_cpus3_cold_start_s": cold,
+        "stack_svg_cold_start_s": svg,
         "asmtests_per_s": asmtests,
         "asm_source_bytes_per_s": stage("assembler", asm_source_bytes_per_s),
         **debugger,
     }
 
 
-BENCH_STAGES = 11
+BENCH_STAGES = 12

@@ -3,7 +3,6 @@ ptregs and walk --json, and against a stored reference rendering."""
 
 import json
 import re
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -119,16 +118,13 @@ def test_svg_into_a_missing_folder_is_one_line(tmp_path, capsys):
     assert len(err.splitlines()) == 1
 
 
-def test_stack_svg_takes_under_half_a_second(tmp_path):
-    """The whole command in-process (boot included); drawing alone is a few ms."""
-    main(["stack", "--pid", "2", "--svg", str(tmp_path / "warm.svg")])  # imports, caches
-    start = time.perf_counter()
+def test_stack_svg_from_the_cli_is_well_formed(tmp_path):
+    """The whole command in-process, boot included (its speed is in `bench`:
+    stack_svg_cold_s; the suite never times)."""
     assert main(["stack", "--pid", "2", "--svg", str(tmp_path / "k.svg")]) == 0
-    assert time.perf_counter() - start < 0.5
+    ET.parse(tmp_path / "k.svg")
     kern = booted_kernel(3)
-    start = time.perf_counter()
     ET.fromstring(to_svg([task_stack_picture(kern, pick_task(kern, 2))]))
-    assert time.perf_counter() - start < 0.05
 
 
 @pytest.mark.parametrize("pid", ["1", "3"])
