@@ -63,7 +63,7 @@ def run(cases: int, seed: int) -> int:
     out = bytearray()
     session = Session(target, out.extend)
     for _ in range(cases):
-        session.running = False  # a resume on the settled machine waits: stop it here
+        session.running = False  # a resume only sets the engine's mode (nothing runs here)
         session.receive(wire_case(rng))
         check_replies(bytes(out))
         out.clear()
