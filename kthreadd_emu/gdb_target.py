@@ -14,10 +14,15 @@ Run control, in the engine's style: ``serve(server)`` runs the machine under
 the engine; at every stop the engine calls ``_engine_stopped`` inside the
 emulator's hook, which sends the stop reply and runs the packet loop
 (``server.serve_stopped``) until gdb resumes (``c``/``s``/``vCont``: an engine
-``cont`` or ``stepi``), detaches or kills.  A step of one thread steps the
-machine until that thread has run an instruction (the other CPUs are not held:
-the machine runs its CPUs in turn).  An idle machine (every CPU in cpu_idle)
-waits for work, as an idle kernel does, until Ctrl-C.
+``cont`` or ``stepi``), detaches or kills.  A step of a thread that is on a
+CPU stops after that CPU's next instruction (after a context switch there, the
+stop names the thread switched to, as a step on QEMU's CPU threads does); a
+step of a switched-out thread stops after its first instruction once it runs
+again; ``vCont;s`` without a thread, after the machine's next instruction.
+The other CPUs are not held (the machine runs its CPUs in turn).  An idle
+machine (every CPU in cpu_idle) waits for work, as an idle kernel does, until
+Ctrl-C; a step there ends at once where it was (cpu_idle is Python: there is
+no instruction to step).
 """
 
 import struct
@@ -59,7 +64,8 @@ class KernelTarget(Target):
         self._stop = self.stop_on_cpu(0)
         self._stopped_cb = None  # the session waiting for a stop reply
         self._interrupted = threading.Event()  # Ctrl-C since the last resume
-        self._step_tid: int | None = None  # stepping this thread
+        self._stepping = False
+        self._step_on: tuple | None = None  # ("cpu", n) or ("thread", tid); None: any
         self._breaks: dict[tuple, int] = {}  # (Z kind, addr, length) -> engine breakpoint
         self._forget()
 
@@ -197,20 +203,19 @@ class KernelTarget(Target):
         if not steps and not any(a.kind == "c" for a in actions):
             stopped(replace(self._stop, signal=0))  # only "t": nothing runs
             return
-        self._step_tid = None
-        if steps:
-            tid = steps[0].tid or self._stop.tid
-            task, _ = self._task(tid)
+        self._stepping, self._step_on = bool(steps), None
+        if steps and steps[0].tid is not None:
+            task, _ = self._task(steps[0].tid)
             cpu = self.running_cpu(task)
+            self._step_on = ("thread", steps[0].tid) if cpu is None else ("cpu", cpu)
             if cpu is not None:
                 self.engine.select_cpu(cpu)
-            self._step_tid = tid
         self._stopped_cb = stopped
         self._interrupted.clear()
         self._run_on()
 
     def _run_on(self) -> None:
-        if self._step_tid is not None:
+        if self._stepping:
             self.engine.stepi()
         else:
             self.engine.cont()
@@ -243,6 +248,8 @@ class KernelTarget(Target):
         """The gdb stop for an engine stop, or None to run on."""
         tid = thread_id(stop.pid, stop.cpu)
         interrupted = self._interrupted.is_set()
+        if stop.reason == "idle" and self._stepping and not interrupted:
+            return Stop(tid, core=stop.cpu)  # the idle loop runs no instruction to step
         if stop.reason == "idle" and not interrupted:
             if not self._interrupted.wait(IDLE_WAIT):
                 self._run_on()
@@ -250,8 +257,12 @@ class KernelTarget(Target):
             interrupted = True
         if stop.reason == "signal" or (interrupted and stop.reason in ("idle", "step")):
             return Stop(tid, SIGINT, core=stop.cpu)
-        if stop.reason == "step" and self._step_tid not in (None, tid):
-            self.engine.stepi()  # another thread ran an instruction: not ours yet
+        if stop.reason == "step" and self._step_on not in (
+            None,
+            ("cpu", stop.cpu),
+            ("thread", tid),
+        ):
+            self.engine.stepi()  # another CPU (or thread) ran an instruction: not ours yet
             return None
         if stop.reason == "breakpoint" and stop.breakpoint is not None:
             reason = BREAK_REASONS.get(self._break_kind(stop.breakpoint.number))
@@ -268,7 +279,8 @@ class KernelTarget(Target):
         for number in self._breaks.values():
             self.engine.delete(number)
         self._breaks.clear()
-        self._stopped_cb = self._step_tid = None
+        self._stopped_cb = self._step_on = None
+        self._stepping = False
         self._interrupted.clear()
         self.engine.cont()
 

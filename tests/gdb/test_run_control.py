@@ -67,8 +67,8 @@ class Args:
     cpus, profile, seed, load, run_line = "2", "rhel6", None, None, None
 
 
-def transcript(*requests) -> list[tuple[bytes, bytes]]:
-    target = KernelTarget(make_kernel(Args()))
+def transcript(*requests, kern=None) -> list[tuple[bytes, bytes]]:
+    target = KernelTarget(kern or make_kernel(Args()))
     server = Scripted([b"+" + pkt(b"QStartNoAckMode"), b"+", *requests])
     target.serve(server)
     assert not server.requests, "the machine stopped before the script ended"
@@ -153,4 +153,15 @@ def test_interrupt_right_after_continue_and_vcont_stop_only():
         (pkt(b"c") + b"\x03", pkt(b"T02thread:1;core:0;")),
         (pkt(b"vCont;t:1"), pkt(b"T00thread:1;core:0;")),
         (pkt(b"vCont;s:9999"), pkt(b"E02")),
+    ]
+
+
+def test_a_step_on_an_idle_machine_ends_at_once_where_it_was():
+    kern = booted_kernel(1)
+    eip = le(kern.machine.cpus[0].read("eip"))
+    log = transcript(pkt(b"p8"), pkt(b"vCont;s:1"), pkt(b"p8"), kern=kern)
+    assert log == [
+        (pkt(b"p8"), pkt(eip)),
+        (pkt(b"vCont;s:1"), pkt(b"T05thread:1;core:0;")),
+        (pkt(b"p8"), pkt(eip)),
     ]
