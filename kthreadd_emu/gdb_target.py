@@ -34,7 +34,7 @@ from debugger.ps import task_state_char
 from debugger.tasks import all_tasks, sleeping_registers
 from emu.memory import BadAddress
 from emu.segment import GDT_ENTRIES
-from gdbstub.server import KILLED, RESUMED
+from gdbstub.server import KILLED
 from gdbstub.target import EFAULT, EINVAL, ENOENT, SIGINT, SIGSEGV, Stop, Target, TargetError
 from gdbstub.tdesc import GENERAL
 from kernel_model.percpu import per_cpu
@@ -239,9 +239,10 @@ class KernelTarget(Target):
         outcome = self.server.serve_stopped(self)
         if outcome == KILLED:
             raise QuitDebugger
-        if outcome == RESUMED and self._interrupted.is_set():
-            # Ctrl-C came while we were still stopped (the engine ignores it then):
-            # stop after one instruction and report SIGINT.
+        if self._interrupted.is_set():
+            # Ctrl-C (or a next client after a detach) came while we were still
+            # stopped, which the engine ignores: stop after one instruction and
+            # report SIGINT.
             self.engine.stepi()
 
     def _report(self, stop) -> Stop | None:

@@ -165,3 +165,30 @@ def test_a_step_on_an_idle_machine_ends_at_once_where_it_was():
         (pkt(b"vCont;s:1"), pkt(b"T05thread:1;core:0;")),
         (pkt(b"p8"), pkt(eip)),
     ]
+
+
+def test_engine_interrupt_is_ignored_while_stopped_and_stops_a_run():
+    """What the stub relies on: Ctrl-C at a stop is dropped (the run that follows
+    is not cut short); during a run it stops before the next instruction."""
+    from debugger.engine import Debugger, QuitDebugger
+    from kernel_model.kernel import Kernel
+
+    reasons = []
+
+    def on_stop(stop):
+        reasons.append(stop.reason)
+        if len(reasons) == 1:
+            dbg.interrupt()  # stopped: ignored
+            dbg.break_at("kernel_thread_helper")
+        elif len(reasons) == 2:
+            dbg.delete()
+            kern.register_trace("sched_process_fork", lambda parent, child: dbg.interrupt())
+        else:
+            raise QuitDebugger
+        dbg.cont()
+
+    kern = Kernel(1)
+    dbg = Debugger(kern, on_stop)
+    dbg.timeline = None
+    dbg.start()
+    assert reasons == ["start", "breakpoint", "signal"]
