@@ -32,7 +32,7 @@ Interface (the shell and the gdb stub use only this):
     .until(spec=None), .advance(spec)
     .reverse_stepi(n=1), .reverse_nexti(n=1), .reverse_continue(),
     .reverse_finish()
-    .interrupt()                            from a signal handler
+    .interrupt()                            from a signal handler or another thread
     State (while stopped)
     .selected_cpu, .select_cpu(n), .selected_task, .select_task(pid)
     .registers(pid=None) -> dict            live for a running task, as Linux
@@ -578,7 +578,10 @@ class Debugger:
         self.cont()
 
     def interrupt(self) -> None:
-        self._interrupted = True
+        """Ctrl-C: stop before the next instruction.  Safe from another thread (one
+        flag, read by the code hook); a no-op while stopped (in on_stop)."""
+        if not self._stopping:
+            self._interrupted = True
 
     # -- going back ---------------------------------------------------------------
 

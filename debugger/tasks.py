@@ -62,8 +62,10 @@ def task_registers(kern, task) -> dict:
 
 def all_tasks(kern) -> list:
     """(task, cpu) for each CPU's idle task (pid 0, CPU order), then every task of the
-    task list (for_each_process, which the idle tasks are not on, as in Linux)."""
-    idle = [(kern.task(q.idle), q.cpu) for q in kern.rq]
+    task list (for_each_process, which the idle tasks are not on, as in Linux).
+    Before boot only CPU 0 has its idle task (init_task); the others get theirs
+    as they come up."""
+    idle = [(kern.task(q.idle), q.cpu) for q in kern.rq if q.idle]
     return idle + [(p, task_cpu(kern, p)) for p in for_each_process(kern)]
 
 

@@ -24,7 +24,7 @@ from gdbstub.tdesc import BY_NUMBER, TARGET_XML, decode_registers, encode_regist
 REPLY_CHUNK = 2048  # thread lists and qXfer answers are cut to this many bytes
 SUPPORTED = (
     f"PacketSize={PACKET_SIZE:x};qXfer:features:read+;qXfer:exec-file:read+;"
-    "vContSupported+;swbreak+;hwbreak+;QStartNoAckMode+"
+    "qXfer:threads:read+;vContSupported+;swbreak+;hwbreak+;QStartNoAckMode+"
 ).encode()
 WATCH_REASONS = {2: "watch", 3: "rwatch", 4: "awatch"}
 
@@ -68,6 +68,10 @@ def stop_reply(stop: Stop) -> bytes:
     return b"".join(parts)
 
 
+def xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def xfer_chunk(data: bytes, args: bytes) -> bytes:
     """A qXfer read's ``OFFSET,LENGTH`` slice: ``m`` more to come, ``l`` the last."""
     offset, length = addr_length(args)
@@ -89,6 +93,7 @@ class Session:
         self.g_thread = self.c_thread = 0
         self.last_reply = b""
         self._thread_list: list[int] = []
+        self._threads_xml = b""
 
     # -- the byte stream ------------------------------------------------------
 
@@ -178,6 +183,11 @@ class Session:
             if path is None:
                 return error(ENOENT)
             return xfer_chunk(path.encode(), p.rsplit(b":", 1)[1])
+        if p.startswith(b"qXfer:threads:read::"):
+            args = p[len(b"qXfer:threads:read::") :]
+            if addr_length(args)[0] == 0:
+                self._threads_xml = self._thread_xml()  # a fresh list from offset 0
+            return xfer_chunk(self._threads_xml, args)
         if p == b"qfThreadInfo":
             self._thread_list = list(self.target.threads())
             return self._next_threads()
@@ -217,6 +227,18 @@ class Session:
         else:
             self.c_thread = tid
         return b"OK"
+
+    def _thread_xml(self) -> bytes:
+        """qXfer:threads: every thread with its CPU and its extra info in one
+        document (gdb then needs no qThreadExtraInfo per thread)."""
+        lines = ['<?xml version="1.0"?>', "<threads>"]
+        for tid in self.target.threads():
+            core = self.target.thread_core(tid)
+            attrs = f' id="{tid:x}"' + ("" if core is None else f' core="{core}"')
+            extra = xml_escape(self.target.thread_extra_info(tid))
+            lines.append(f"<thread{attrs}>{extra}</thread>")
+        lines.append("</threads>")
+        return ("\n".join(lines) + "\n").encode()
 
     def _next_threads(self) -> bytes:
         if not self._thread_list:

@@ -116,6 +116,8 @@ class GdbServer:
     def _drop(self, conn) -> None:
         with self.lock:
             if self.session_conn is conn:
+                if self.session.closed is None:  # it vanished: nothing it inserted stays
+                    self.session.target.detach()
                 self.session = self.session_conn = None
             if self.client is conn:
                 self.client, self.client_gone = None, False

@@ -56,6 +56,10 @@ class Target:
     def thread_extra_info(self, tid: int) -> str:
         raise NotImplementedError
 
+    def thread_core(self, tid: int) -> int | None:
+        """The CPU the thread is on (qXfer:threads' core), None if unknown."""
+        return None
+
     def current_stop(self) -> Stop:
         """Why the target is stopped now (the ``?`` reply)."""
         raise NotImplementedError
@@ -88,7 +92,8 @@ class Target:
         raise NotImplementedError
 
     def detach(self) -> None:
-        """The client leaves; the target goes on without it."""
+        """The client leaves (D, or its connection ended): what it inserted goes,
+        the target goes on without it."""
 
     def kill(self) -> None:
         """The client asked to kill the target."""

@@ -189,6 +189,45 @@ def debugger_figures(quick: bool) -> dict:
     }
 
 
+def gdb_stub_stepi_per_s(count: int) -> float:
+    """Single steps through the gdb stub, a client on a TCP socket of 127.0.0.1 in
+    this process: ``vCont;s`` (the machine's next instruction, on any thread) and
+    its stop reply, ``count`` times, from before the
+    boot of an 8-CPU machine (the machine runs in a thread of its own, as in
+    kthreadd-emu gdbserver)."""
+    import socket
+    import threading
+
+    from gdbstub.server import GdbServer
+    from kthreadd_emu.gdb_target import KernelTarget
+    from kthreadd_emu.scenario import record_fork_frames
+
+    kern = Kernel(8)
+    record_fork_frames(kern)
+    target, server = KernelTarget(kern), GdbServer("127.0.0.1", 0)
+    machine = threading.Thread(target=target.serve, args=(server,), daemon=True)
+    machine.start()
+    with socket.create_connection(server.address, timeout=30) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+        def ask(request: bytes) -> bytes:
+            sock.sendall(request)
+            reply = b""
+            while len(reply) < 3 or reply[-3:-2] != b"#":
+                reply += sock.recv(4096)
+            return reply
+
+        ask(b"+$QStartNoAckMode#b0")
+        sock.sendall(b"+")
+        start = time.perf_counter()
+        for _ in range(count):
+            assert ask(b"$vCont;s#b8").startswith(b"$T05thread:")
+        seconds = time.perf_counter() - start
+        sock.sendall(b"$k#6b")
+    machine.join(30)
+    return count / seconds
+
+
 def run_benchmarks(quick: bool = False, bar=NULL) -> dict:
     """Every figure; ``bar`` (a kthreadd_emu.progress bar) advances once per stage."""
     n = 300 if quick else 3000
@@ -223,6 +262,7 @@ def run_benchmarks(quick: bool = False, bar=NULL) -> dict:
     svg = stage("stack --svg cold start", lambda: best_time(stack_svg_cold_start))
     asmtests = stage("assembly tests", lambda: asmtests_per_s(100 if quick else 1000))
     debugger = stage("the debugger", lambda: debugger_figures(quick))
+    stepi = stage("gdb stub stepi", lambda: gdb_stub_stepi_per_s(300 if quick else 3000))
     return {
         "unicorn_round_trips_per_s": 1 / round_trip,
         "kernel_thread_lifecycles_per_s": 1 / lifecycle,
@@ -243,7 +283,8 @@ def run_benchmarks(quick: bool = False, bar=NULL) -> dict:
         "asmtests_per_s": asmtests,
         "asm_source_bytes_per_s": stage("assembler", asm_source_bytes_per_s),
         **debugger,
+        "gdb_stub_stepi_per_s": stepi,
     }
 
 
-BENCH_STAGES = 12
+BENCH_STAGES = 13

@@ -1,4 +1,5 @@
-"""The emulated kernel as a gdb target: every task is a gdb thread.
+"""The emulated kernel as a gdb target: every task is a gdb thread, run control
+is the debugger's engine (debugger/engine.py).
 
 Thread ids: a task's id is its pid + 1, so 0 stays gdb's "any" and CPU 0's
 idle task (init_task, pid 0) is thread 1.  The other CPUs' idle tasks also
@@ -9,25 +10,42 @@ Registers are debugger/tasks.py's: live for a task that is some CPU's current
 task, as Linux saved them (KGDB's reconstruction) for a switched-out one.
 Memory is the machine's RAM; an address outside it is EFAULT.
 
-Run control goes through the debugger's engine (debugger/engine.py).  Without
-one (``engine=None``) the target is the settled machine a boot leaves: every
-CPU idle, nothing to run, so ``continue`` waits, as an idle kernel does, until
-Ctrl-C; stepping and breakpoints need the engine and are refused.
+Run control, in the engine's style: ``serve(server)`` runs the machine under
+the engine; at every stop the engine calls ``_engine_stopped`` inside the
+emulator's hook, which sends the stop reply and runs the packet loop
+(``server.serve_stopped``) until gdb resumes (``c``/``s``/``vCont``: an engine
+``cont`` or ``stepi``), detaches or kills.  A step of a thread that is on a
+CPU stops after that CPU's next instruction (after a context switch there, the
+stop names the thread switched to, as a step on QEMU's CPU threads does); a
+step of a switched-out thread stops after its first instruction once it runs
+again; ``vCont;s`` without a thread, after the machine's next instruction.
+The other CPUs are not held (the machine runs its CPUs in turn).  An idle
+machine (every CPU in cpu_idle) waits for work, as an idle kernel does, until
+Ctrl-C; a step there ends at once where it was (cpu_idle is Python: there is
+no instruction to step).
 """
 
 import struct
 import threading
+from dataclasses import replace
 
+from debugger.engine import Debugger, DebuggerError, QuitDebugger
 from debugger.ps import task_state_char
-from debugger.tasks import all_tasks, task_registers
+from debugger.tasks import all_tasks, sleeping_registers
 from emu.memory import BadAddress
 from emu.segment import GDT_ENTRIES
-from gdbstub.target import EFAULT, EINVAL, ENOENT, SIGINT, Stop, Target, TargetError
+from gdbstub.server import KILLED
+from gdbstub.target import EFAULT, EINVAL, ENOENT, SIGINT, SIGSEGV, Stop, Target, TargetError
+from gdbstub.tdesc import GENERAL
 from kernel_model.percpu import per_cpu
 from kernel_model.pid import PID_MAX_DEFAULT
+from kernel_model.process_32 import task_pt_regs
 
 IDLE_TID_BASE = PID_MAX_DEFAULT + 1
-NO_ENGINE = "needs the debugger's engine (debugger/engine.py), which this build does not have yet"
+IDLE_WAIT = 0.05  # seconds an idle machine sleeps between looks for work or Ctrl-C
+WATCH_KINDS = {2: "write", 3: "read", 4: "access"}
+WATCH_REASONS = {"watchpoint": "watch", "rwatch": "rwatch", "awatch": "awatch"}
+BREAK_REASONS = {0: "swbreak", 1: "hwbreak"}
 
 
 def thread_id(pid: int, cpu: int) -> int:
@@ -36,14 +54,26 @@ def thread_id(pid: int, cpu: int) -> int:
 
 
 class KernelTarget(Target):
-    def __init__(self, kern, engine=None, exec_path: str | None = None, monitor=None):
-        self.kern, self.engine = kern, engine
+    def __init__(self, kern, exec_path: str | None = None, monitor=None):
+        self.kern = kern
+        self.engine = Debugger(kern, self._engine_stopped)
+        self.engine.timeline = None  # the stub does not go back: no fork() checkpoints
         self.exec_path = exec_path
         self.monitor_command = monitor
-        self._table: dict[int, tuple] | None = None  # tid -> (task, cpu), rebuilt per stop
-        self._stop = Stop(1, core=0)
-        self._stopped_cb = None
-        self._interrupted = threading.Event()
+        self.server = None
+        self._stop = self.stop_on_cpu(0)
+        self._stopped_cb = None  # the session waiting for a stop reply
+        self._interrupted = threading.Event()  # Ctrl-C since the last resume
+        self._stepping = False
+        self._step_on: tuple | None = None  # ("cpu", n) or ("thread", tid); None: any
+        self._breaks: dict[tuple, int] = {}  # (Z kind, addr, length) -> engine breakpoint
+        self._forget()
+
+    def _forget(self) -> None:
+        """The machine moved (or was written): what was read of it is stale."""
+        self._table: dict[int, tuple] | None = None  # tid -> (task, cpu)
+        self._running: dict[int, int] | None = None  # task address -> the CPU it is on
+        self._regs: dict[int, dict] = {}
 
     # -- threads ----------------------------------------------------------------
 
@@ -58,6 +88,13 @@ class KernelTarget(Target):
             raise TargetError(f"no thread {tid}", ENOENT)
         return entry
 
+    def running_cpu(self, task) -> int | None:
+        """The CPU whose current task ``task`` is (one look at every CPU per stop)."""
+        if self._running is None:
+            kern = self.kern
+            self._running = {kern.current_addr(c): c for c in range(len(kern.machine.cpus))}
+        return self._running.get(task.addr)
+
     def threads(self) -> list[int]:
         return list(self.table())
 
@@ -70,6 +107,9 @@ class KernelTarget(Target):
         comm = task.comm.decode(errors="replace")
         return f"{comm} pid {task.pid} {task_state_char(task)} cpu{cpu}"
 
+    def thread_core(self, tid: int) -> int | None:
+        return self._task(tid)[1]
+
     def current_stop(self) -> Stop:
         return self._stop
 
@@ -81,11 +121,36 @@ class KernelTarget(Target):
     # -- registers and memory -----------------------------------------------------
 
     def registers(self, tid: int) -> dict:
-        task, _ = self._task(tid)
-        return task_registers(self.kern, task)
+        """debugger/tasks.py's task_registers, with the running CPUs looked up once
+        per stop and each thread's registers kept until the machine moves."""
+        regs = self._regs.get(tid)
+        if regs is None:
+            task, _ = self._task(tid)
+            cpu = self.running_cpu(task)
+            live = self.kern.machine.cpus[cpu] if cpu is not None else None
+            regs = sleeping_registers(self.kern, task) if live is None else live.regs()
+            regs["orig_eax"] = task_pt_regs(self.kern, task).orig_ax
+            self._regs[tid] = regs
+        return regs
 
     def write_registers(self, tid: int, values: dict) -> None:
-        raise TargetError("writing registers " + NO_ENGINE, EINVAL)
+        """The live registers of the CPU the thread runs on: general registers only
+        (a segment register or orig_eax that would change is refused; the x87
+        registers, which the machine does not have, are ignored)."""
+        task, _ = self._task(tid)
+        cpu = self.running_cpu(task)
+        if cpu is None:
+            raise TargetError(f"thread {tid} is switched out: its registers are what "
+                              "Linux saved, not a CPU's", EINVAL)  # fmt: skip
+        now = self.registers(tid)
+        for name, value in values.items():
+            if name not in GENERAL and name in now and value != now[name]:
+                raise TargetError(f"{name} cannot be written (general registers only)", EINVAL)
+        live = self.kern.machine.cpus[cpu]
+        for name in GENERAL:
+            if name in values and values[name] != now[name]:
+                live.write(name, values[name] & 0xFFFFFFFF)
+        self._forget()
 
     def read_memory(self, addr: int, length: int) -> bytes:
         try:
@@ -95,43 +160,130 @@ class KernelTarget(Target):
 
     def write_memory(self, addr: int, data: bytes) -> None:
         try:
-            self.kern.mem.write(addr, data)
-        except BadAddress as err:
+            self.engine.write_memory(addr, data)  # stores into code are coherent
+        except DebuggerError as err:
             raise TargetError(str(err), EFAULT) from None
-        self.kern.machine.forget_code(addr, addr + len(data))  # stores into code are coherent
+        self._forget()
+
+    # -- breakpoints ----------------------------------------------------------------
+
+    def insert_breakpoint(self, kind: int, addr: int, length: int) -> None:
+        """Z0/Z1: an engine breakpoint; Z2/Z3/Z4: an engine watchpoint."""
+        key = (kind, addr, length)
+        if key in self._breaks:
+            return  # gdb inserts again what is there: one is enough
+        try:
+            if kind in BREAK_REASONS:
+                bp = self.engine.break_at(addr)
+            else:
+                bp = self.engine.watch(addr, length, WATCH_KINDS[kind])
+        except DebuggerError as err:
+            raise TargetError(str(err), EINVAL) from None
+        self._breaks[key] = bp.number
+
+    def remove_breakpoint(self, kind: int, addr: int, length: int) -> None:
+        number = self._breaks.pop((kind, addr, length), None)
+        if number is not None:
+            self.engine.delete(number)
+
+    def _break_kind(self, number: int) -> int | None:
+        return next((key[0] for key, n in self._breaks.items() if n == number), None)
 
     # -- run control ------------------------------------------------------------
 
-    def insert_breakpoint(self, kind: int, addr: int, length: int) -> None:
-        raise TargetError("breakpoints " + NO_ENGINE, EINVAL)
-
-    def remove_breakpoint(self, kind: int, addr: int, length: int) -> None:
-        raise TargetError("breakpoints " + NO_ENGINE, EINVAL)
+    def serve(self, server) -> None:
+        """Run the machine under the engine, talking with gdb at every stop, until
+        gdb kills it."""
+        self.server = server
+        self.engine.start()
 
     def resume(self, actions, stopped) -> None:
-        if any(a.kind == "s" for a in actions):
-            raise TargetError("stepping " + NO_ENGINE, EINVAL)
-        self._table = None
+        """An engine cont or stepi; the stop reply goes out at the next stop."""
+        steps = [a for a in actions if a.kind == "s"]
+        if not steps and not any(a.kind == "c" for a in actions):
+            stopped(replace(self._stop, signal=0))  # only "t": nothing runs
+            return
+        self._stepping, self._step_on = bool(steps), None
+        if steps and steps[0].tid is not None:
+            task, _ = self._task(steps[0].tid)
+            cpu = self.running_cpu(task)
+            self._step_on = ("thread", steps[0].tid) if cpu is None else ("cpu", cpu)
+            if cpu is not None:
+                self.engine.select_cpu(cpu)
         self._stopped_cb = stopped
         self._interrupted.clear()
+        self._run_on()
+
+    def _run_on(self) -> None:
+        if self._stepping:
+            self.engine.stepi()
+        else:
+            self.engine.cont()
 
     def interrupt(self) -> None:
+        """Ctrl-C, from the server's reader thread: the engine stops at its next
+        instruction (an idle machine at its next look)."""
         self._interrupted.set()
+        self.engine.interrupt()
 
-    def wait(self) -> None:
-        """The settled machine runs (idles) until interrupted; then it stops where
-        CPU 0 is, with SIGINT, and the client that resumed it hears of it."""
-        self._interrupted.wait()
-        self._interrupted.clear()
-        self._stop = self.stop_on_cpu(0, signal=SIGINT)
+    def _engine_stopped(self, stop) -> None:
+        """The engine's on_stop: report the stop and serve gdb, or run on."""
+        self._forget()
+        report = self._report(stop)
+        if report is None:
+            return  # ran on: an idle machine waits, a step of another thread goes on
+        self._stop = report
         callback, self._stopped_cb = self._stopped_cb, None
         if callback is not None:
-            callback(self._stop)
+            callback(report)
+        outcome = self.server.serve_stopped(self)
+        if outcome == KILLED:
+            raise QuitDebugger
+        if self._interrupted.is_set():
+            # Ctrl-C (or a next client after a detach) came while we were still
+            # stopped, which the engine ignores: stop after one instruction and
+            # report SIGINT.
+            self.engine.stepi()
+
+    def _report(self, stop) -> Stop | None:
+        """The gdb stop for an engine stop, or None to run on."""
+        tid = thread_id(stop.pid, stop.cpu)
+        interrupted = self._interrupted.is_set()
+        if stop.reason == "idle" and self._stepping and not interrupted:
+            return Stop(tid, core=stop.cpu)  # the idle loop runs no instruction to step
+        if stop.reason == "idle" and not interrupted:
+            if not self._interrupted.wait(IDLE_WAIT):
+                self._run_on()
+                return None
+            interrupted = True
+        if stop.reason == "signal" or (interrupted and stop.reason in ("idle", "step")):
+            return Stop(tid, SIGINT, core=stop.cpu)
+        if stop.reason == "step" and self._step_on not in (
+            None,
+            ("cpu", stop.cpu),
+            ("thread", tid),
+        ):
+            self.engine.stepi()  # another CPU (or thread) ran an instruction: not ours yet
+            return None
+        if stop.reason == "breakpoint" and stop.breakpoint is not None:
+            reason = BREAK_REASONS.get(self._break_kind(stop.breakpoint.number))
+            return Stop(tid, reason=reason, core=stop.cpu)
+        if stop.reason == "watchpoint":
+            reason = WATCH_REASONS[stop.breakpoint.kind]
+            return Stop(tid, reason=reason, address=stop.watch[0], core=stop.cpu)
+        if stop.reason == "fault":
+            return Stop(tid, SIGSEGV, core=stop.cpu)
+        return Stop(tid, core=stop.cpu)
 
     def detach(self) -> None:
-        self._table = None
-        self._stopped_cb = None
+        """The client left: its breakpoints go, the machine runs on without it."""
+        for number in self._breaks.values():
+            self.engine.delete(number)
+        self._breaks.clear()
+        self._stopped_cb = self._step_on = None
+        self._stepping = False
         self._interrupted.clear()
+        self.engine.cont()
 
     def exec_file(self) -> str | None:
         return self.exec_path

@@ -6,25 +6,30 @@ import sys
 from pathlib import Path
 
 from debugger.ps import ps_auxf
-from gdbstub.server import KILLED, GdbServer
+from gdbstub.server import GdbServer
+from kthreadd_emu.commands.debug import make_kernel
 from kthreadd_emu.commands.elf import booted_for_gdb
 from kthreadd_emu.commands.ps import add_machine_options
 from kthreadd_emu.errors import UsageError, parse_int
 from kthreadd_emu.gdb_elf import kernel_elf
 from kthreadd_emu.gdb_target import KernelTarget
 from kthreadd_emu.record import RecordError, check_output_path, write_atomically
+from kthreadd_emu.scenario import record_fork_frames
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "gdbserver",
         help="boot, then serve gdb over TCP (every kernel task is a gdb thread)",
-        description="Boot the machine and wait for gdb (target remote HOST:PORT).  Every "
-        "task is a thread (id = pid + 1) with its own registers.  One client at a time.",
+        description="Wait for gdb (target remote HOST:PORT) with the machine stopped "
+        "before boot (continue boots it), or booted and idle (--booted).  Every task is a "
+        "thread (id = pid + 1) with its own registers.  One client at a time.",
     )
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default loopback)")
     p.add_argument("--port", default="1234", help="TCP port, 0 for any free one (default 1234)")
     add_machine_options(p)
+    p.add_argument("--booted", action="store_true",
+                   help="boot first (until every CPU is idle), then wait for gdb")  # fmt: skip
     p.add_argument("--load", metavar="FILE.S", help="an assembly file loaded after the kernel")
     p.add_argument("--run", dest="run_line", metavar="LINE", help="an assembly test's run line")
     p.add_argument("--elf", metavar="FILE", help="also write the kernel's ELF file there "
@@ -35,7 +40,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     port = parse_int(args.port, "--port", 0, 65535)
     if args.run_line is not None:
-        raise UsageError("--run needs the debugger's engine (debugger/engine.py): not built yet")
+        raise UsageError("--run is not supported by gdbserver yet")
     loopback = is_loopback(args.host)
     elf_path = None
     if args.elf is not None:
@@ -44,7 +49,7 @@ def run(args) -> int:
             check_output_path(elf_path)
         except RecordError as err:
             raise UsageError(str(err)) from None
-    kern = booted_for_gdb(args)
+    kern = booted_for_gdb(args) if args.booted else unbooted_for_gdb(args)
     if elf_path is not None:
         write_atomically(elf_path, kernel_elf(kern))
     target = KernelTarget(kern, exec_path=elf_path and str(elf_path), monitor=monitor(kern))
@@ -55,9 +60,17 @@ def run(args) -> int:
     host, bound = server.address
     print(f"gdbserver: {len(target.threads())} threads on {len(kern.machine.cpus)} CPUs; "
           f"listening on {host}:{bound}", flush=True)  # fmt: skip
-    while server.serve_stopped(target) != KILLED:
-        target.wait()
+    target.serve(server)
     return 0
+
+
+def unbooted_for_gdb(args):
+    """The machine stopped before boot, as `kthreadd-emu debug` has it (the engine
+    boots it on the first continue), keeping each child's fork frame for
+    ``monitor ptregs``."""
+    kern = make_kernel(args)
+    record_fork_frames(kern)
+    return kern
 
 
 def is_loopback(host: str) -> bool:

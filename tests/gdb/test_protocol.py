@@ -39,8 +39,8 @@ def wire():
 
 def test_handshake_transcript(wire):
     assert wire(b"+$qSupported:multiprocess+;swbreak+#1b") == (
-        b"+$PacketSize=4000;qXfer:features:read+;qXfer:exec-file:read+;vContSupported+;"
-        b"swbreak+;hwbreak+;QStartNoAckMode+#a8"
+        b"+$PacketSize=4000;qXfer:features:read+;qXfer:exec-file:read+;qXfer:threads:read+;"
+        b"vContSupported+;swbreak+;hwbreak+;QStartNoAckMode+#0f"
     )
     assert wire(b"+$QStartNoAckMode#b0") == b"+$OK#9a"
     assert wire(b"+") == b""
@@ -72,6 +72,17 @@ def test_threads_and_extra_info(wire):
     assert wire(pkt(b"T3")) == b"+$OK#9a"
     assert wire(pkt(b"T2")) == b"+$E02#a7"
     assert wire(pkt(b"Hg2")) == b"+$E02#a7"
+
+
+def test_thread_list_as_one_xml_document(wire):
+    xml = (
+        b'l<?xml version="1.0"?>\n<threads>\n'
+        b'<thread id="1">swapper pid 0 R cpu0</thread>\n'
+        b'<thread id="3">kthreadd pid 2 S cpu0</thread>\n</threads>\n'
+    )
+    assert wire(pkt(b"qXfer:threads:read::0,fff")) == b"+" + pkt(xml)
+    assert wire(pkt(b"qXfer:threads:read::a,4")) == b"+" + pkt(b"m" + xml[11:15])
+    assert wire(pkt(b"qXfer:threads:read::0,zz")) == b"+$E16#ac"
 
 
 def test_registers_of_a_selected_thread(wire):

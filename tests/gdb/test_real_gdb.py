@@ -2,31 +2,23 @@
 of 127.0.0.1 (skipped, with the reason, where gdb is not installed)."""
 
 import re
-import shutil
-import subprocess
-import sys
 
 import pytest
+from gdbrun import Server, needs_gdb
 
 from debugger.ps import snapshot
 from debugger.tasks import sleeping_registers
 from kernel_model.task import find_task_by_pid
 from kthreadd_emu.scenario import booted_kernel
 
-GDB = shutil.which("gdb")
-pytestmark = pytest.mark.skipif(GDB is None, reason="gdb is not installed (apt-get install gdb)")
+pytestmark = needs_gdb
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    elf = tmp_path_factory.mktemp("gdb") / "kernel.elf"
-    cmd = [sys.executable, "-m", "kthreadd_emu.cli", "gdbserver", "--port", "0", "--cpus", "2"]
-    proc = subprocess.Popen([*cmd, "--elf", str(elf)], stdout=subprocess.PIPE, text=True)
-    line = proc.stdout.readline()
-    port = int(re.search(r":(\d+)$", line.strip()).group(1))
-    yield port, elf
-    proc.kill()
-    proc.wait(10)
+    srv = Server(tmp_path_factory.mktemp("gdb") / "kernel.elf", "--cpus", "2", "--booted")
+    yield srv
+    srv.stop()
 
 
 @pytest.fixture(scope="module")
@@ -36,12 +28,7 @@ def same_machine():
 
 
 def gdb(server, *commands) -> str:
-    port, elf = server
-    args = [GDB, "-nx", "-batch", str(elf), "-ex", f"target remote 127.0.0.1:{port}"]
-    for c in (*commands, "detach"):
-        args += ["-ex", c]
-    proc = subprocess.run(args, capture_output=True, text=True, timeout=60)
-    return proc.stdout + proc.stderr
+    return server.gdb(*commands)
 
 
 def gdb_thread_number(output: str, extra: str) -> int:
@@ -99,7 +86,7 @@ def test_monitor_commands(server):
 def test_a_second_gdb_is_refused_while_one_is_attached(server):
     import socket
 
-    first = socket.create_connection(("127.0.0.1", server[0]), timeout=10)
+    first = socket.create_connection(("127.0.0.1", server.port), timeout=10)
     first.sendall(b"+$?#3f")
     reply = b""
     while b"#" not in reply or len(reply) < reply.index(b"#") + 3:

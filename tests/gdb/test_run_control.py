@@ -1,0 +1,194 @@
+"""Run control through the stub, as wire transcripts: a real machine under the
+debugger's engine (kthreadd_emu/gdb_target.py), stopped before boot, and a
+scripted client in memory in place of the TCP server (no sockets, no sleeps).
+Replies are spelled out with checksums computed here, not by the stub."""
+
+import struct
+
+import pytest
+
+from gdbstub.handlers import Session
+from gdbstub.server import KILLED, RESUMED
+from kernel_model.process_32 import task_pt_regs
+from kernel_model.task import find_task_by_pid
+from kthreadd_emu.commands.debug import make_kernel
+from kthreadd_emu.gdb_target import KernelTarget
+from kthreadd_emu.scenario import booted_kernel
+
+
+def pkt(payload: bytes) -> bytes:
+    return b"$" + payload + b"#%02x" % (sum(payload) & 0xFF)
+
+
+def le(value: int) -> bytes:
+    return struct.pack("<I", value).hex().encode()
+
+
+class Scripted:
+    """In place of gdbstub.server.GdbServer: at each stop, the next requests go to
+    one Session; a resuming one returns to the machine.  ``log`` holds each
+    request with everything the stub sent for it (a resume's stop reply included)."""
+
+    def __init__(self, requests):
+        self.requests = list(requests)
+        self.log: list[tuple[bytes, bytes]] = []
+        self.out = bytearray()
+        self.session = None
+
+    def serve_stopped(self, target) -> str:
+        if self.session is None:
+            self.session = Session(target, self.out.extend)
+        if self.log and self.out:  # the stop reply of the last resume
+            self.log[-1] = (self.log[-1][0], self.log[-1][1] + bytes(self.out))
+        self.out.clear()
+        while self.requests:
+            request = self.requests.pop(0)
+            self.session.receive(request)
+            self.log.append((request, bytes(self.out)))
+            self.out.clear()
+            if self.session.running:
+                return RESUMED
+        return KILLED
+
+
+@pytest.fixture(scope="module")
+def addresses():
+    """Symbols and a pt_regs slot of the same (deterministic) machine, booted here."""
+    kern = booted_kernel(2)
+    kthreadd = find_task_by_pid(kern, 2)
+    return {
+        "helper": kern.symbols["kernel_thread_helper"],
+        "kernel_init": kern.symbols["kernel_init"],
+        "kthreadd_ax": task_pt_regs(kern, kthreadd).addr + 24,
+    }
+
+
+class Args:
+    cpus, profile, seed, load, run_line = "2", "rhel6", None, None, None
+
+
+def transcript(*requests, kern=None) -> list[tuple[bytes, bytes]]:
+    target = KernelTarget(kern or make_kernel(Args()))
+    server = Scripted([b"+" + pkt(b"QStartNoAckMode"), b"+", *requests])
+    target.serve(server)
+    assert not server.requests, "the machine stopped before the script ended"
+    return server.log[2:]
+
+
+def test_breakpoint_continue_registers_and_four_steps(addresses):
+    helper, kernel_init = addresses["helper"], addresses["kernel_init"]
+    log = transcript(
+        pkt(b"?"),
+        pkt(b"Z0,%x,1" % helper),
+        pkt(b"Z0,%x,1" % helper),  # again: still one breakpoint
+        pkt(b"c"),
+        pkt(b"p3"),  # ebx: the thread function
+        pkt(b"p9"),  # eflags
+        *[pkt(b"vCont;s:2")] * 4,
+        pkt(b"p8"),  # eip
+        pkt(b"p0"),  # eax: the argument
+        pkt(b"z0,%x,1" % helper),
+    )
+    assert log == [
+        (pkt(b"?"), pkt(b"T05thread:1;core:0;")),  # before boot: init_task on CPU 0
+        (pkt(b"Z0,%x,1" % helper), pkt(b"OK")),
+        (pkt(b"Z0,%x,1" % helper), pkt(b"OK")),
+        (pkt(b"c"), pkt(b"T05swbreak:;thread:2;core:0;")),  # pid 1 is being born
+        (pkt(b"p3"), pkt(le(kernel_init))),
+        (pkt(b"p9"), pkt(le(0x286))),
+        *[(pkt(b"vCont;s:2"), pkt(b"T05thread:2;core:0;"))] * 4,
+        (pkt(b"p8"), pkt(le(kernel_init))),
+        (pkt(b"p0"), pkt(le(0))),
+        (pkt(b"z0,%x,1" % helper), pkt(b"OK")),
+    ]
+
+
+def test_register_writes_segments_refused_and_continue_at_an_address(addresses):
+    helper = addresses["helper"]
+    log = transcript(
+        pkt(b"Z0,%x,1" % helper),
+        pkt(b"c"),
+        pkt(b"P0=%s" % le(0x1234)),  # eax
+        pkt(b"p0"),
+        pkt(b"Pa=%s" % le(0x10)),  # cs: refused
+        pkt(b"Pa=%s" % le(0x60)),  # cs as it is: nothing changes, allowed
+        pkt(b"p4"),  # esp at the helper
+        pkt(b"Z0,%x,1" % (helper + 5)),  # call *%ebx
+        pkt(b"c%x" % (helper + 4)),  # skip pushl $0 and movl %edx,%eax
+        pkt(b"p4"),
+        pkt(b"p0"),
+    )
+    esp = int.from_bytes(bytes.fromhex(log[6][1][1:9].decode()), "little")
+    assert log[2:6] == [
+        (pkt(b"P0=%s" % le(0x1234)), pkt(b"OK")),
+        (pkt(b"p0"), pkt(le(0x1234))),
+        (pkt(b"Pa=%s" % le(0x10)), pkt(b"E16")),
+        (pkt(b"Pa=%s" % le(0x60)), pkt(b"OK")),
+    ]
+    assert log[8] == (pkt(b"c%x" % (helper + 4)), pkt(b"T05swbreak:;thread:2;core:0;"))
+    # Only push %edx ran: one word below the helper's esp, and eax kept what P wrote.
+    assert log[9:] == [(pkt(b"p4"), pkt(le(esp - 4))), (pkt(b"p0"), pkt(le(0x1234)))]
+
+
+def test_write_watchpoint_guest_store_then_python_store(addresses):
+    slot = addresses["kthreadd_ax"]
+    log = transcript(
+        pkt(b"Z2,%x,4" % slot), pkt(b"c"), pkt(b"p4"), pkt(b"c"), pkt(b"z2,%x,4" % slot)
+    )
+    assert log == [
+        (pkt(b"Z2,%x,4" % slot), pkt(b"OK")),
+        # switch_to's pushfl, on kthreadd's stack, over its (used) pt_regs: the
+        # stop is right after the store, and esp is the slot it wrote.
+        (pkt(b"c"), pkt(b"T05watch:%x;thread:3;core:0;" % slot)),
+        (pkt(b"p4"), pkt(le(slot))),
+        # kernel_thread (Python) builds a pt_regs there: reported at its next line.
+        (pkt(b"c"), pkt(b"T05watch:%x;thread:3;core:0;" % slot)),
+        (pkt(b"z2,%x,4" % slot), pkt(b"OK")),
+    ]
+
+
+def test_interrupt_right_after_continue_and_vcont_stop_only():
+    log = transcript(pkt(b"c") + b"\x03", pkt(b"vCont;t:1"), pkt(b"vCont;s:9999"))
+    assert log == [
+        (pkt(b"c") + b"\x03", pkt(b"T02thread:1;core:0;")),
+        (pkt(b"vCont;t:1"), pkt(b"T00thread:1;core:0;")),
+        (pkt(b"vCont;s:9999"), pkt(b"E02")),
+    ]
+
+
+def test_a_step_on_an_idle_machine_ends_at_once_where_it_was():
+    kern = booted_kernel(1)
+    eip = le(kern.machine.cpus[0].read("eip"))
+    log = transcript(pkt(b"p8"), pkt(b"vCont;s:1"), pkt(b"p8"), kern=kern)
+    assert log == [
+        (pkt(b"p8"), pkt(eip)),
+        (pkt(b"vCont;s:1"), pkt(b"T05thread:1;core:0;")),
+        (pkt(b"p8"), pkt(eip)),
+    ]
+
+
+def test_engine_interrupt_is_ignored_while_stopped_and_stops_a_run():
+    """What the stub relies on: Ctrl-C at a stop is dropped (the run that follows
+    is not cut short); during a run it stops before the next instruction."""
+    from debugger.engine import Debugger, QuitDebugger
+    from kernel_model.kernel import Kernel
+
+    reasons = []
+
+    def on_stop(stop):
+        reasons.append(stop.reason)
+        if len(reasons) == 1:
+            dbg.interrupt()  # stopped: ignored
+            dbg.break_at("kernel_thread_helper")
+        elif len(reasons) == 2:
+            dbg.delete()
+            kern.register_trace("sched_process_fork", lambda parent, child: dbg.interrupt())
+        else:
+            raise QuitDebugger
+        dbg.cont()
+
+    kern = Kernel(1)
+    dbg = Debugger(kern, on_stop)
+    dbg.timeline = None
+    dbg.start()
+    assert reasons == ["start", "breakpoint", "signal"]
