@@ -143,7 +143,7 @@ class Debugger:
         self._pending_watch = None
         self._stopping = False
         self.selected_cpu = 0
-        self.selected_task = None
+        self.selected_task = 0  # CPU 0's first task, until a stop selects one
         self.python_frame = None
         self.last_stop: Stop | None = None
         self.timeline = Timeline() if Timeline.available() else None

@@ -1,6 +1,7 @@
 """kthreadd-emu gdbserver: the GDB Remote Serial Protocol over TCP, every kernel
 task a gdb thread (gdbstub/, kthreadd_emu/gdb_target.py)."""
 
+import io
 import ipaddress
 import sys
 from pathlib import Path
@@ -52,7 +53,8 @@ def run(args) -> int:
     kern = booted_for_gdb(args) if args.booted else unbooted_for_gdb(args)
     if elf_path is not None:
         write_atomically(elf_path, kernel_elf(kern))
-    target = KernelTarget(kern, exec_path=elf_path and str(elf_path), monitor=monitor(kern))
+    target = KernelTarget(kern, exec_path=elf_path and str(elf_path))
+    target.monitor_command = monitor(kern, target.engine)
     server = GdbServer(args.host, port)
     if not loopback:
         warning = f"listening on {args.host}, not loopback: whoever reaches it owns the machine"
@@ -82,11 +84,21 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def monitor(kern):
-    """``monitor ps`` and ``monitor ptregs PID`` (``monitor info gdt`` is the target's)."""
+def monitor(kern, engine):
+    """``monitor ps``, ``monitor ptregs PID`` (``monitor info gdt`` is the target's),
+    and any other command of the debugger's shell (``monitor tasks``, ``monitor
+    info segments``, ``monitor x/4xw $esp``, ...), run on the same engine; run
+    control stays gdb's own."""
     from debugger.ptregs import as_show_regs
     from kernel_model.process_32 import task_pt_regs
     from kthreadd_emu.commands.ptregs import pick_task
+    from kthreadd_emu.debugshell import (
+        RESUMING,
+        CommandError,
+        Shell,
+        resolve_command,
+        split_command,
+    )
     from kthreadd_emu.scenario import fork_frame
 
     def command(line: str) -> str:
@@ -98,7 +110,14 @@ def monitor(kern):
             frame = task_pt_regs(kern, task)
             values = fork_frame(kern, task.pid) or frame.values()
             return "\n".join(as_show_regs(kern, task, frame.addr, values)) + "\n"
-        return f"unknown monitor command {line!r}: ps, ptregs PID, info gdt\n"
+        try:
+            if resolve_command(split_command(line)[0]) in RESUMING:
+                return f"monitor {line}: run control is gdb's own (continue, stepi, ...)\n"
+        except CommandError as err:
+            return f"{err}\n"
+        out = io.StringIO()
+        Shell(kern, lambda _kern, _on_stop: engine, out=out, err=out, batch=True).execute(line)
+        return out.getvalue()
 
     def guarded(line: str) -> str:
         try:

@@ -77,10 +77,16 @@ def test_symbols_disassembly_and_a_pt_regs(server, same_machine):
 
 
 def test_monitor_commands(server):
-    out = gdb(server, "monitor ps", "monitor info gdt", "monitor ptregs 2", "monitor nonsense")
+    out = gdb(
+        server, "monitor ps", "monitor info gdt", "monitor ptregs 2", "monitor nonsense",
+        "monitor info segments", "monitor p task(2)->comm", "monitor continue",
+    )  # fmt: skip
     assert "[kthreadd]" in out and "sel 0x00d8" in out
-    assert "EIP: 0060:[<" in out or "EIP:" in out
-    assert "unknown monitor command 'nonsense'" in out
+    assert "EIP: 0060:[<" in out
+    # Any other debugger command runs on the same engine; run control stays gdb's.
+    assert 'Undefined command: "nonsense"' in out
+    assert '$1 = "kthreadd"' in out and "cs  0x0060  index 12 (GDT)" in out
+    assert "monitor continue: run control is gdb's own" in out
 
 
 def test_a_second_gdb_is_refused_while_one_is_attached(server):
