@@ -95,3 +95,19 @@ def test_register_writes(server):
     )  # fmt: skip
     assert re.search(r"^eax\s+0x1234\s", out, re.M)
     assert "Could not write register" in out and re.search(r"^cs\s+0x60\s", out, re.M)
+
+
+def test_load_and_run_line_starts_the_users_routine(tmp_path):
+    """gdbserver --load FILE.S --run LINE: the assembly tests' machine with the run
+    line's thread ready; gdb breaks in the user's routine with its argument."""
+    source = tmp_path / "triple.S"
+    source.write_text("\t.globl triple\ntriple:\tleal (%eax,%eax,2), %eax\n\tret\n")
+    srv = Server(tmp_path / "k.elf", "--cpus", "3", "--load", str(source),
+                 "--run", "kthread triple arg=14")  # fmt: skip
+    try:
+        out = srv.gdb("break triple", "continue", "info registers eax eip", "stepi",
+                      "info registers eax")  # fmt: skip
+    finally:
+        srv.stop()
+    assert "Breakpoint 1, " in out and "in triple ()" in out
+    assert re.findall(r"^eax\s+(0x[0-9a-f]+)", out, re.M) == ["0xe", "0x2a"]
