@@ -56,6 +56,7 @@ _SECTION_WORDS = frozenset(
         ".subsection",
     )
 )
+_PORT_IO = re.compile(r"(?:in|out)s?[bwl]?")
 _BARE_STRING = frozenset(("stos", "movs", "lods", "scas", "cmps", "ins", "outs"))
 
 
@@ -273,6 +274,10 @@ class Program:
         if not _MNEMONIC.fullmatch(word):
             raise SourceError(f"no such instruction: '{word}'")
         operands = [parse_operand(piece, self.local) for piece in split_operands(args)]
+        if not _PORT_IO.fullmatch(word) and any(op.base == "dx" for op in operands):
+            raise SourceError(
+                f"'(%dx)' is only the port operand of in/out/ins/outs, not of '{word}'"
+            )
         if "@" in args or GOT_SYMBOL in args:
             for operand in operands:
                 self.got.note(operand.expr)

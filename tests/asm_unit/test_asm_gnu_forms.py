@@ -85,6 +85,12 @@ CASES = (
     (".skip -1, -128", ""),
     (".skip -1, 255", ""),
     (".skip 1, -255", "01"),
+    # found by `make fuzz`: (%dx) is only a port, an index must follow a comma
+    ("lock cmpxchgb %cl, (%dx)", None),
+    ("movl 4(%dx), %eax", None),
+    ("outsb (%esi), (%dx)", "6e"),
+    ("lock incl (%eax,)", None),
+    ("incl (%eax,%ebx,)", "ff0418"),
     # clang's .addrsig: GNU as 2.40 does not know it, so neither do we
     ("nop\n.addrsig", None),
     ("nop\n.addrsig_sym f", None),
