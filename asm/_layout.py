@@ -517,8 +517,10 @@ class Pass:
         """A value for a data or instruction field.  GNU as resolves `a - b` only when
         b is in a's section or is in the current one (a pc-relative value); any other
         subtracted label cannot be written (`$ext-1b` with `1:` in .data)."""
+        if all(coeff > 0 for _, coeff in relocatable(val).terms):
+            return val  # nothing subtracted: the common case, kept fast
         net: dict[str, int] = {}
-        for key, coeff in relocatable(val).terms:
+        for key, coeff in val.terms:
             section = self.term_section(key)
             if section is not None and section not in _sections.LINKER_MADE:
                 net[section] = net.get(section, 0) + coeff
