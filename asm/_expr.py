@@ -327,7 +327,7 @@ def _binary(op: str, left: Val, right: Val) -> Val:
             if not left.named:
                 raise SourceError("invalid operands (*ABS* and .text sections) for '-'")
             # pc-relative in GNU as: resolved late, so the field is full width
-            return Val(value, 0, (("?", 1),))
+            return Val(value, 0, _merge((("?", 1),), right.terms, -1))
         named = left.named or right.named
         terms = _merge(left.terms, right.terms, sign)
         return Val(value, left.sect + sign * right.sect, terms, named)

@@ -89,6 +89,7 @@ class SectionStart:
     def emit(self, p: Pass) -> bytes:
         p.enter_section(self.name)
         pad = (-p.addr) % self.alignment
+        p.section_start = p.addr + pad
         if not self.code:
             return bytes(pad)
         return b"\x66\x90" * (pad // 2) + b"\x90" * (pad % 2)
@@ -128,7 +129,7 @@ class Data:
         bits = self.width * 8
         for expr in self.exprs:
             p.addr = start + len(out)
-            val = relocatable(p.value(expr))
+            val = p.field(p.value(expr))
             if val.sect and self.width == 8:
                 raise SourceError("an address in .quad needs a 64-bit relocation (not in ELF32)")
             value = val.value
@@ -159,18 +160,55 @@ class Fill:
 
 @dataclass
 class Skip:
-    """`.skip`/`.space count, fill`."""
+    """`.skip`/`.space count, fill`.  A count GNU as cannot fold yet (labels defined
+    later, `.space end-start`) makes a variable fragment settled by relaxation; a
+    negative one is ignored, as GNU as ignores it with a warning."""
 
     count: Node
     fill: Node | None
 
     def emit(self, p: Pass) -> bytes:
-        count = p.constant(self.count, ".skip count")
+        val = p.value(self.count)
+        if val.sect:
+            raise SourceError(".skip count must be an absolute expression")
+        count = val.value
+        if val.terms:
+            p.new_frag(after_alignment=False)
+            count = max(count, 0)
         fill = p.constant(self.fill, ".skip fill") if self.fill is not None else 0
         if not fits(fill, 8):
             raise SourceError(f".skip fill value {hex_number(fill)} does not fit in a byte")
+        if count < 0 and not -0x80 <= fill <= 0xFF:
+            # GNU as takes this path as a sized fill and refuses the negative size.
+            raise SourceError(f"size value for .skip too large: {count & (1 << 64) - 1:x}")
         _check_size(count)
         return bytes([fill & 0xFF]) * max(count, 0)
+
+
+@dataclass
+class Org:
+    """`.org target, fill`: fill up to `target`, an offset from the start of the
+    current section or a label in it.  As in GNU as, `.org` never moves backwards
+    and fixes the address after it, as an alignment does."""
+
+    target: Node
+    fill: Node | None
+
+    def emit(self, p: Pass) -> bytes:
+        val = p.value(self.target)
+        # GNU as keeps the fill's low byte without a warning.
+        fill = p.constant(self.fill, ".org fill") if self.fill is not None else 0
+        if val.sect not in (0, 1) or p.in_other_section(val):
+            raise SourceError(f".org target is not in section '{p.section}'")
+        if any(key[2:] not in p.program.sets for key, _ in val.terms if key[:2] == "s:"):
+            raise SourceError(".org to a label defined after it is not supported")
+        target = val.value if val.sect else p.section_start + val.value
+        p.new_frag(after_alignment=True)
+        if target < p.addr:
+            p.report("attempt to move .org backwards")
+            return b""
+        _check_size(target - p.addr)
+        return bytes([fill & 0xFF]) * (target - p.addr)
 
 
 def _check_size(count: int) -> None:
@@ -228,7 +266,7 @@ class Insn:
     memo: tuple | None = field(default=None, repr=False, compare=False)
 
     def emit(self, p: Pass) -> bytes:
-        vals = [None if op.expr is None else relocatable(p.value(op.expr)) for op in self.operands]
+        vals = [None if op.expr is None else p.field(p.value(op.expr)) for op in self.operands]
         if self.memo is not None and self.memo[0] == vals:
             code, reports = self.memo[1], self.memo[2]
         else:

@@ -30,9 +30,11 @@ from ._items import (
     Fill,
     Insn,
     Label,
+    Org,
     Raw,
     SectionStart,
     Skip,
+    relocatable,
 )
 from ._operands import parse_operand, split_operands
 from ._source import ASSIGN, SYMBOL, Stmt, first_word, split_labels
@@ -54,6 +56,7 @@ _SECTION_WORDS = frozenset(
         ".subsection",
     )
 )
+_PORT_IO = re.compile(r"(?:in|out)s?[bwl]?")
 _BARE_STRING = frozenset(("stos", "movs", "lods", "scas", "cmps", "ins", "outs"))
 
 
@@ -74,6 +77,11 @@ class Program:
         self.defines = defines
         self.labels: set[str] = set()
         self.sets: set[str] = set()
+        self.fixed: set[str] = set()  # `.equiv` symbols: never redefined
+        # Per (section, subsection): how many statements put something there, and
+        # where each label was defined, so that `a:` twice at one spot is allowed.
+        self.filled: dict[tuple[str, int], int] = {}
+        self.label_spots: dict[str, tuple[tuple[str, int], int]] = {}
         self.globals: set[str] = set()
         self.local_counts: dict[str, int] = {}
         self.frag_regions: dict[int, int] = {0: 0}
@@ -150,12 +158,14 @@ class Program:
             labels, rest = split_labels(stmt.text)
             place = self.sections.current
             items = [Label(self.label(name)) for name in labels]
-            for name in labels:
-                self.label_sections[name] = place[0]
+            for item in items:
+                self.label_sections[item.name] = place[0]
             if rest:
                 items += self.body(rest)
             if self.place_override:
                 place, self.place_override = self.place_override, None
+            if any(not isinstance(item, _NO_FRAGMENT) for item in items):
+                self.filled[place] = self.filled.get(place, 0) + 1
             return Statement(stmt, items, bool(labels), place)
         except SourceError as err:
             raise err.locate(stmt.lineno, stmt.line) from None
@@ -165,9 +175,13 @@ class Program:
             number = str(int(name))
             self.local_counts[number] = self.local_counts.get(number, 0) + 1
             return f"{number}{LOCAL_MARK}{self.local_counts[number]}"
-        if name in self.labels or name in self.sets or name in self.defines:
+        spot = (self.sections.current, self.filled.get(self.sections.current, 0))
+        if name in self.labels and self.label_spots[name] == spot:
+            return name  # GNU as allows it where nothing lies between (same frag, offset)
+        if name in self.labels or name in self.fixed or name in self.defines:
             raise SourceError(f"symbol '{name}' is already defined")
-        self.labels.add(name)
+        self.labels.add(name)  # after `.set`/`=`, the name becomes this label from here
+        self.label_spots[name] = spot
         return name
 
     def local(self, number: str, direction: str) -> str:
@@ -201,6 +215,8 @@ class Program:
             raise SourceError(f"symbol '{name}' is already defined")
         node = self.expr(expr)
         self.sets.add(name)
+        if how == ".equiv":
+            self.fixed.add(name)
         return Assign(name, node)
 
     def directive(self, word: str, args: str) -> list:
@@ -258,6 +274,10 @@ class Program:
         if not _MNEMONIC.fullmatch(word):
             raise SourceError(f"no such instruction: '{word}'")
         operands = [parse_operand(piece, self.local) for piece in split_operands(args)]
+        if not _PORT_IO.fullmatch(word) and any(op.base == "dx" for op in operands):
+            raise SourceError(
+                f"'(%dx)' is only the port operand of in/out/ins/outs, not of '{word}'"
+            )
         if "@" in args or GOT_SYMBOL in args:
             for operand in operands:
                 self.got.note(operand.expr)
@@ -277,6 +297,10 @@ class Program:
             word, operands, prefix_bytes = reduced[0], [], prefix_bytes + reduced[1]
         check_instruction(prefixes, word, operands)
         return [Insn(word, operands, prefix_bytes)]
+
+
+# Items that leave GNU as's current fragment and offset as they are.
+_NO_FRAGMENT = (Label, Assign, Check)
 
 
 def _branch_item(word: str, operands: list) -> Branch | Far | None:
@@ -341,6 +365,12 @@ def _fill(program: Program, word: str, args: list[str]) -> list:
     return [Fill(program.expr(args[0]), size, _optional(program, args, 2))]
 
 
+def _org(program: Program, word: str, args: list[str]) -> list:
+    if not args or len(args) > 2:
+        raise SourceError(".org takes 1 or 2 arguments")
+    return [Org(program.expr(args[0]), _optional(program, args, 1))]
+
+
 def _skip(program: Program, word: str, args: list[str]) -> list:
     if not args or len(args) > 2:
         raise SourceError(f"{word} takes 1 or 2 arguments")
@@ -389,7 +419,7 @@ _DIRECTIVES.update(
                   _symbol_attribute)
 )  # fmt: skip
 _DIRECTIVES.update({".type": _type, ".size": _size})
-_DIRECTIVES.update({".fill": _fill, ".skip": _skip, ".space": _skip, ".zero": _skip})
+_DIRECTIVES.update({".org": _org, ".fill": _fill, ".skip": _skip, ".space": _skip, ".zero": _skip})
 
 
 class Pass:
@@ -406,6 +436,7 @@ class Pass:
         self.estimating = previous is None
         self.frag = self.region = 0
         self.section = ".text"
+        self.section_start = origin
         self.in_bss = False
         self.frag_sections: dict[int, str] = {0: ".text"}
         self.env: dict[str, Val] = {}
@@ -465,19 +496,41 @@ class Pass:
         self.in_bss = _sections.is_bss(name)
         self.new_frag(after_alignment=True)
 
+    def term_section(self, key: str) -> str | None:
+        """The section of a label term of a value (None for anything else)."""
+        if key[0] == "f":
+            return self.frag_sections.get(int(key[1:]))
+        if key[:2] == "s:":
+            return self.program.label_sections.get(key[2:])
+        return None
+
     def in_other_section(self, val: Val) -> bool:
         """Whether a value names a label of another section: GNU as leaves that to a
         relocation, so a branch to it is never relaxed to the short form."""
         for key, _ in val.terms:
-            if key[0] == "f":
-                section = self.frag_sections.get(int(key[1:]))
-            elif key[:2] == "s:":
-                section = self.program.label_sections.get(key[2:])
-            else:
-                continue
+            section = self.term_section(key)
             if section is not None and section != self.section:
                 return True
         return False
+
+    def field(self, val: Val) -> Val:
+        """A value for a data or instruction field.  GNU as resolves `a - b` only when
+        b is in a's section or is in the current one (a pc-relative value); any other
+        subtracted label cannot be written (`$ext-1b` with `1:` in .data)."""
+        if all(coeff > 0 for _, coeff in relocatable(val).terms):
+            return val  # nothing subtracted: the common case, kept fast
+        net: dict[str, int] = {}
+        for key, coeff in val.terms:
+            section = self.term_section(key)
+            if section is not None and section not in _sections.LINKER_MADE:
+                net[section] = net.get(section, 0) + coeff
+        for section, count in net.items():
+            if count < 0 and section != self.section:
+                raise SourceError(
+                    f"can't resolve a label of {_sections.shown(section)} subtracted "
+                    f"in {_sections.shown(self.section)}"
+                )
+        return val
 
     def branch_target(self, node: Node) -> Val:
         self.forward_frags = []

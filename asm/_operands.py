@@ -147,9 +147,9 @@ def _memory(text: str, seg: str, star: bool, local: LocalResolver) -> Operand:
     base = _address_register(parts[0]) if parts[0] else ""
     index = _address_register(parts[1]) if len(parts) > 1 and parts[1] else ""
     scale = _scale(parts[2]) if len(parts) > 2 else 1
-    if not (base or index) or (len(parts) > 2 and not index):
-        raise SourceError(f"bad memory operand '{text}'")
-    if not _valid_address(base, index, parts[2] if len(parts) > 2 else ""):
+    if not (base or index) or (len(parts) > 1 and not index and (len(parts) > 2 or base)):
+        raise SourceError(f"bad memory operand '{text}'")  # `(%eax,)`: GNU wants an index
+    if base == "dx" and disp or not _valid_address(base, index, parts[2] if len(parts) > 2 else ""):
         raise SourceError(f"'{text}' is not a valid base/index expression")
     expr = parse_expr(disp, local) if disp else None
     return Operand("mem", expr=expr, seg=seg, base=base, index=index, scale=scale, star=star)

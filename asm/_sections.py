@@ -45,6 +45,11 @@ def rank(name: str) -> tuple[int, int]:
                       ".data, .bss and their .NAME variants are)")  # fmt: skip
 
 
+def shown(name: str) -> str:
+    """A section's name in a message (common symbols have no section of their own)."""
+    return "COMMON" if name == COMMON else name
+
+
 def is_bss(name: str) -> bool:
     return rank(name)[0] == 5
 

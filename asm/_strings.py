@@ -21,6 +21,9 @@ _SIZE_OF_REGISTER = {"al": "b", "ax": "w", "eax": "l"}
 _SEGMENT_BYTE = {"es": 0x26, "cs": 0x2E, "ss": 0x36, "fs": 0x64, "gs": 0x65}
 _ADDRESS16 = {"si", "di", "bx"}
 _TWO_OPERANDS = frozenset(("movs", "cmps", "ins", "outs"))
+# Where GNU as's templates allow the accumulator: lods and scas after the memory
+# operand, stos before it; movs and cmps take none (and neither takes it alone).
+_ACCUMULATOR_AT = {"lods": 1, "scas": 1, "stos": 0}
 
 
 def split_mnemonic(mnemonic: str) -> tuple[str, str] | None:
@@ -42,6 +45,7 @@ def reduce(mnemonic: str, operands: Sequence[Operand]) -> tuple[str, tuple[int, 
     stem, size = split
     if not 1 <= len(operands) <= 2 or (stem in _TWO_OPERANDS and len(operands) != 2):
         raise SourceError(f"number of operands mismatch for '{mnemonic}'")
+    _check_forms(mnemonic, stem, size, operands)
     prefixes = []
     for index, operand in enumerate(operands):
         if operand.kind != "mem" or operand.base == "dx":
@@ -62,6 +66,23 @@ def reduce(mnemonic: str, operands: Sequence[Operand]) -> tuple[str, tuple[int, 
     if stem == "xlat":
         return "xlat", tuple(prefixes)
     return stem + (size or "l"), tuple(prefixes)
+
+
+def _check_forms(mnemonic: str, stem: str, size: str, operands: Sequence[Operand]) -> None:
+    """Refuse what GNU as's templates do not hold: the accumulator alone or on the
+    wrong side (`scas %eax`, `stos (%edi), %al`), two memory operands where one is
+    the accumulator's, and `lods` from a bare address (`lodsb do_exit`)."""
+    if stem not in _ACCUMULATOR_AT:
+        if stem in ("movs", "cmps") and any(op.kind != "mem" for op in operands):
+            raise SourceError(f"operand size mismatch for '{mnemonic}'")
+        return
+    where = _ACCUMULATOR_AT[stem] if len(operands) == 2 else None
+    for index, operand in enumerate(operands):
+        if (operand.kind == "mem") == (index == where):
+            raise SourceError(f"operand size mismatch for '{stem}'")
+    if stem == "lods" and not operands[0].addressed:
+        what = "invalid instruction suffix" if size else "operand mismatch"
+        raise SourceError(f"{what} for 'lods' from a bare address")
 
 
 def _all_string_operands(operands: Sequence[Operand]) -> bool:
