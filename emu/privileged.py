@@ -39,7 +39,9 @@ REFUSED = {
 _CONTROL_WRITE = ("%cr", "%dr")
 # Stores whose next instruction is not simply the following one (a call's push,
 # a repeated string store): restarting after them would change what they do.
-_NOT_SEQUENTIAL = ("call", "rep", "int", "enter", "push", "stos", "movs")
+_NOT_SEQUENTIAL = ("call", "rep", "int", "enter")
+# Where a translation block ends: what follows a control transfer is translated apart.
+_ENDS_BLOCK = ("j", "call", "ret", "iret", "int", "hlt", "loop", "sysenter", "lcall", "ljmp")
 
 
 def refusal(mnemonic: str, operands: str) -> str | None:
@@ -122,16 +124,26 @@ class PrivilegedCode:
             self._consider(insn)
 
     def _coherent(self, uc, address: int, size: int) -> None:
-        """Drop the translations of the bytes being written and, for a plain
-        store, restart after it: the rest of the current translation block may
-        hold the stale instruction (Unicorn misses a write into its own block).
-        EIP is exact in a memory hook; writing it completes the store first."""
+        """Drop the translations of the bytes being written; if they are part of
+        the straight-line code still ahead in the current translation block
+        (which Unicorn would run stale), restart after the store.  A store into
+        data that merely sits in the text region (a counter after a ``ret``)
+        needs no restart, and gets none: restarting after a flag-setting store
+        (``lock decl``) would lose the flags it just set.  EIP is exact in a
+        memory hook; writing it completes the store first."""
         m = self.machine
         uc.ctl_remove_cache(address, address + size)
         eip = m.loaded.read("eip")
-        insn = disassemble(m.mem.read(eip, 16), eip, 1)
-        if insn and not insn[0].text.startswith(_NOT_SEQUENTIAL):
-            m.loaded.write("eip", eip + insn[0].size)
+        ahead = disassemble(m.mem.read(eip, 64), eip, 16)
+        if not ahead or ahead[0].text.startswith(_NOT_SEQUENTIAL):
+            return
+        end = eip
+        for insn in ahead:
+            end = insn.addr + insn.size
+            if insn.addr > eip and insn.text.startswith(_ENDS_BLOCK):
+                break
+        if address < end and address + size > eip + ahead[0].size:
+            m.loaded.write("eip", eip + ahead[0].size)
 
     def save(self) -> dict:
         return {addr: outcome for addr, (outcome, _) in self.sites.items()}
