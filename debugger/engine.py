@@ -145,6 +145,9 @@ class Debugger:
         self.selected_cpu = 0
         self.selected_task = None
         self.python_frame = None
+        self._stopped_task = None  # the current task of the stop's CPU, while stopped
+        self._names: dict[int, str] = {}  # pc -> the symbol a stop's line names
+        self._names_key = None
         self.last_stop: Stop | None = None
         self.timeline = Timeline() if Timeline.available() else None
         self.ui_state = (
@@ -257,7 +260,9 @@ class Debugger:
             return  # the UI's own reads must not stop again
         self._mode = ("cont",)
         self.selected_cpu = cpu.index
-        self.selected_task = self.kern.current(cpu.index).pid
+        task = self.kern.current(cpu.index)
+        self.selected_task = task.pid
+        self._stopped_task = (task.pid, task)  # every view finds it by pid: skip the task list
         stop = Stop(reason, cpu.index, self.selected_task, pc, python, **details)
         stop.python_frame = self.python_frame
         stop.message = self._message_for(stop)
@@ -267,6 +272,7 @@ class Debugger:
             self.on_stop(stop)
         finally:
             self._stopping = False
+            self._stopped_task = None
             self.python_frame = None
             self._log_mark = len(self.kern.log)
         self._arm_python()
@@ -276,14 +282,14 @@ class Debugger:
         where = (
             f"{stop.python[2]} () at {_short(stop.python[0])}:{stop.python[1]}"
             if stop.python
-            else f"{stop.pc:#010x} in {self.kern.symbols.describe(stop.pc).split('+')[0]} ()"
+            else f"{stop.pc:#010x} in {self._name(stop.pc)} ()"
         )
+        if stop.reason == "step":
+            return where
         head = {
             "breakpoint": f"Breakpoint {stop.breakpoint.number if stop.breakpoint else '?'}, ",
             "signal": "Program received signal SIGINT, Interrupt.\n",
             "history": "No more reverse-execution history.\n",
-            "idle": "",
-            "start": "",
         }.get(stop.reason, "")
         if stop.reason == "watchpoint":
             bp, (addr, old, new) = stop.breakpoint, stop.watch
@@ -304,6 +310,17 @@ class Debugger:
         if stop.reason == "fault":
             return "\n".join([*stop.text, f"The kernel oopsed at {where}."])
         return head + where
+
+    def _name(self, pc: int) -> str:
+        """The symbol covering ``pc`` (or its hex), cached: every stepi names one."""
+        symbols = self.kern.symbols
+        key = (id(symbols.by_name), len(symbols.by_name))  # a table added to or replaced
+        if self._names_key != key:
+            self._names, self._names_key = {}, key
+        name = self._names.get(pc)
+        if name is None:
+            name = self._names[pc] = symbols.describe(pc).split("+")[0]
+        return name
 
     # -- Python kernel code ------------------------------------------------------
 
@@ -730,6 +747,9 @@ class Debugger:
         self.selected_task = pid
 
     def _task(self, pid: int):
+        stopped = self._stopped_task
+        if stopped is not None and pid == stopped[0] and pid:  # pid 0: init_task, not this idle
+            return stopped[1]
         try:
             return find_task(self.kern, pid)
         except TaskError:

@@ -5,7 +5,9 @@ one line on stderr after which the session goes on; ``--batch`` remembers
 that something failed for the exit status."""
 
 import os
+import re
 import sys
+from collections import deque
 from dataclasses import dataclass, field
 
 from debugger import examine as xm
@@ -77,14 +79,17 @@ class Lines:
     over the session) hands over what is still pending."""
 
     def __init__(self, pending, more=()):
-        self.pending, self.more = list(pending), iter(more)
+        self.pending, self.more = deque(pending), iter(more)
+        self.waiting = None  # called before waiting for a line (the shell flushes its output)
 
     def __iter__(self):
         return self
 
     def __next__(self) -> str:
         if self.pending:
-            return self.pending.pop(0)
+            return self.pending.popleft()
+        if self.waiting is not None:
+            self.waiting()
         return next(self.more)
 
 
@@ -163,9 +168,10 @@ class Shell:
     # -- output ---------------------------------------------------------------
 
     def say(self, *lines: str) -> None:
-        for line in lines:
-            print(line, file=self.out)
-        self.out.flush()
+        """Lines on the output; flushed before the next line of input is waited
+        for, before an error, and before going back in time (a fork)."""
+        if lines:
+            self.out.write("\n".join(lines) + "\n")
 
     def complain(self, message: str) -> None:
         self.s.failed = True
@@ -179,6 +185,7 @@ class Shell:
         """Read and run ``lines`` (an iterator of commands) until they end or quit;
         returns the exit status."""
         self.lines = lines if isinstance(lines, Lines) else Lines([], lines)
+        self.lines.waiting = self.out.flush
         try:
             if self.engine is not None:
                 self.engine.ui_state = (self.save_ui, self.restore_ui)
@@ -188,6 +195,8 @@ class Shell:
                 self.command_loop()
         except Quit:
             pass
+        finally:
+            self.out.flush()
         return 1 if self.batch and self.s.failed else 0
 
     def save_ui(self):
@@ -198,7 +207,7 @@ class Shell:
 
     def restore_ui(self, state) -> None:
         pending, history, defines, last_resume, context_on, failed = state
-        self.lines.pending = pending
+        self.lines.pending = deque(pending)
         self.s.history, self.s.defines, self.s.last_resume = history, defines, last_resume
         self.s.context_on, self.s.failed = context_on, failed
 
@@ -208,9 +217,13 @@ class Shell:
         message = getattr(stop, "message", None) or str(stop)
         if message:
             self.say(message)
-        if self.s.context_on and getattr(stop, "reason", None) != "start":
-            self.show_context()
-        self.s.before = self.regs()
+        # The registers at this stop, to mark those the next stop changes: read
+        # only while the context view (which shows the marks) is on.
+        before = None
+        if self.s.context_on:
+            shown = getattr(stop, "reason", None) != "start"
+            before = self.show_context() if shown else self.regs()
+        self.s.before = before
         if not self.command_loop():
             raise self._quit()
 
@@ -513,10 +526,12 @@ class Shell:
     def cmd_context(self, rest, depth):
         self.show_context()
 
-    def show_context(self):
+    def show_context(self) -> dict:
+        """Show the context view; returns the registers it showed."""
         regs = self.regs()
         lines = context(self.kern, self.dis, regs, self.s.before, self.cpu, self.task())
         self.say(*style(lines, self.colour))
+        return regs
 
     def cmd_set(self, rest, depth):
         words = rest.split()
@@ -643,13 +658,13 @@ COMMANDS = sorted(
 )  # fmt: skip
 
 
+_COMMAND_WORD = re.compile(r"([^\s/]*)(.*)", re.S)
+
+
 def split_command(text: str) -> tuple[str, str]:
     """``x/4xw $esp`` -> (``x``, ``/4xw $esp``); ``p/x 1`` -> (``p``, ``/x 1``)."""
-    text = text.strip()
-    end = 0
-    while end < len(text) and not text[end].isspace() and text[end] != "/":
-        end += 1
-    return text[:end], text[end:].strip() if text[end : end + 1] != "/" else text[end:]
+    word, rest = _COMMAND_WORD.match(text.strip()).groups()
+    return word, rest if rest.startswith("/") else rest.strip()
 
 
 def resolve_command(word: str, strict: bool = False) -> str | None:
