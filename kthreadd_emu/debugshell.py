@@ -502,15 +502,10 @@ class Shell:
         self.say(*PTREGS_FORMATS[fmt](self.kern, task, frame.addr, frame.values()))
 
     def cmd_list(self, rest, depth):
-        """The Python source around the line stopped at (gdb's 10 lines; `list`
-        again goes on).  Guest code has no line table here yet: one line says so."""
-        stop = self.s.stop
-        python = getattr(stop, "python", None)
-        if python is None:
-            pc = self.regs()["eip"]
-            raise CommandError(f"No source line for {pc:#x} "
-                               f"({self.kern.symbols.describe(pc)}): use disassemble")  # fmt: skip
-        file, line, _ = python
+        """The source around where the selected task is (gdb's 10 lines; `list`
+        again goes on): the Python line stopped at, or the ``.S`` line EIP was
+        assembled from (the machine's line table of each loaded image)."""
+        file, line = self.source_position()
         first = self.s.list_next if self.s.list_at == (file, line) else max(line - 5, 1)
         try:
             with open(file, encoding="utf-8") as f:
@@ -522,6 +517,18 @@ class Shell:
         shown = source[first - 1 : first + 9]
         self.say(*(f"{first + i}\t{text}" for i, text in enumerate(shown)))
         self.s.list_at, self.s.list_next = (file, line), first + len(shown)
+
+    def source_position(self) -> tuple[str, int]:
+        stop = self.s.stop
+        python = getattr(stop, "python", None)
+        if python is not None and getattr(stop, "pid", None) == self.pid:
+            return python[:2]
+        pc = self.regs()["eip"]
+        where = self.kern.machine.source_line(pc)
+        if where is None:
+            raise CommandError(f"No source line for {pc:#x} "
+                               f"({self.kern.symbols.describe(pc)}): use disassemble")  # fmt: skip
+        return where[:2]
 
     def cmd_context(self, rest, depth):
         self.show_context()

@@ -75,13 +75,36 @@ def test_list_and_info_threads(tmp_path):
     status, out, err = kemu(tmp_path, "debug", "--cpus", "2",
                             commands=["break copy_thread", "continue", "list", "list",
                                       "delete", "continue", "thread 2", "info threads",
-                                      "list"])  # fmt: skip
-    assert status == 1 and err.strip().startswith("No source line for 0xc")  # the last list
+                                      "echo --\\n", "list", "cpu 0", "list"])  # fmt: skip
+    # CPU 0's idle task is in Python (cpu_idle, at py_ret): no .S line there.
+    assert (
+        status == 1 and err.strip() == "No source line for 0xc0200000 (py_ret+0x0): use disassemble"
+    )
+    python, guest = out.split("--\n")
     source = (ROOT / "kernel_model" / "process_32.py").read_text().splitlines()
     line = int(re.search(r"copy_thread \(\) at kernel_model/process_32.py:(\d+)", out).group(1))
-    listed = re.findall(r"^(\d+)\t(.*)$", out, re.M)
+    listed = re.findall(r"^(\d+)\t(.*)$", python, re.M)
     assert [int(n) for n, _ in listed] == list(range(line - 5, line + 15))
     assert all(source[int(n) - 1] == text for n, text in listed)
     assert re.search(r"^  Id\s+Target Id\s+Frame $", out, re.M)
     row = r"^\* 2\s+Thread 2 \(kthreadd pid 2 S cpu\d\)\s+0xc[0-9a-f]+ in switch_to \(\)$"
     assert re.search(row, out, re.M)
+    # kthreadd sleeps where switch_to resumes it (thread.ip, the `1:` after the jmp
+    # to __switch_to): the kernel's own entry_32.S around that line.
+    entry = (ROOT / "asm" / "entry_32.S").read_text().splitlines()
+    resume = entry.index("1:\tpopl %ebp") + 1
+    listed = re.findall(r"^(\d+)\t(.*)$", guest, re.M)
+    assert [int(n) for n, _ in listed] == list(range(resume - 5, resume + 5))
+    assert all(entry[int(n) - 1] == text for n, text in listed)
+
+
+def test_list_in_a_loaded_file(tmp_path):
+    spin = tmp_path / "spin.S"
+    spin.write_text("\t.globl spin\nspin:\tincl %eax\n\tjmp spin\n" + "\tnop\n" * 20)
+    status, out, err = kemu(tmp_path, "debug", "--load", str(spin), "--run", "kthread spin",
+                            commands=["break spin", "continue", "stepi", "list", "list",
+                                      "list", "list"])  # fmt: skip
+    assert status == 1 and err.strip() == f"Line number 24 out of range; {spin} has 23 lines."
+    listed = re.findall(r"^(\d+)\t(.*)$", out, re.M)
+    assert listed[:3] == [("1", "\t.globl spin"), ("2", "spin:\tincl %eax"), ("3", "\tjmp spin")]
+    assert [int(n) for n, _ in listed] == list(range(1, 24))
