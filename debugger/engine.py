@@ -259,6 +259,7 @@ class Debugger:
         if self._stopping:
             return  # the UI's own reads must not stop again
         self._mode = ("cont",)
+        self._interrupted = False  # a Ctrl-C that came while stopping: this stop is it
         self.selected_cpu = cpu.index
         task = self.kern.current(cpu.index)
         self.selected_task = task.pid

@@ -6,8 +6,12 @@ that something failed for the exit status."""
 
 import os
 import re
+import signal
 import sys
+import termios
+import threading
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from debugger import examine as xm
@@ -105,6 +109,7 @@ class Shell:
         self.colour = not batch and use_colour(out)
         self.lines = None  # the line source, set by run()
         self.recorder = None  # `record start` makes one
+        self._running = False  # the machine runs (on_stop returned), for Ctrl-C
 
     # -- selection and state (through the engine when there is one) ---------
 
@@ -186,6 +191,7 @@ class Shell:
         returns the exit status."""
         self.lines = lines if isinstance(lines, Lines) else Lines([], lines)
         self.lines.waiting = self.out.flush
+        sigint = self._catch_sigint()
         try:
             if self.engine is not None:
                 self.engine.ui_state = (self.save_ui, self.restore_ui)
@@ -197,7 +203,23 @@ class Shell:
             pass
         finally:
             self.out.flush()
+            if sigint is not None:
+                signal.signal(signal.SIGINT, sigint)
         return 1 if self.batch and self.s.failed else 0
+
+    def _catch_sigint(self):
+        """Ctrl-C while the machine runs stops it at the next instruction (gdb's
+        SIGINT stop, the machine consistent); while a command runs it drops the
+        command.  Returns the handler it replaced (None: not the main thread)."""
+        if self.engine is None or threading.current_thread() is not threading.main_thread():
+            return None
+        return signal.signal(signal.SIGINT, self._on_sigint)
+
+    def _on_sigint(self, _signum, _frame) -> None:
+        if self._running:
+            self.engine.interrupt()
+        else:
+            raise KeyboardInterrupt
 
     def save_ui(self):
         """What a checkpoint taking over the session needs (picklable)."""
@@ -213,6 +235,7 @@ class Shell:
 
     def on_stop(self, stop) -> None:
         """The engine stopped: show where, then read commands until one resumes."""
+        self._running = False
         self.s.stop, self.s.list_at = stop, None
         message = getattr(stop, "message", None) or str(stop)
         if message:
@@ -226,6 +249,7 @@ class Shell:
         self.s.before = before
         if not self.command_loop():
             raise self._quit()
+        self._running = True
 
     def _quit(self):
         if self.engine is None:
@@ -718,12 +742,38 @@ def terminal_lines(shell: Shell):
     session = PromptSession(completer=WordCompleter(words, WORD=True), complete_while_typing=False)
     while True:
         try:
-            yield session.prompt(PROMPT)
+            with keys_as_input(sys.stdin.fileno()):
+                line = session.prompt(PROMPT)
         except KeyboardInterrupt:
             print("Quit", file=shell.err, flush=True)
         except EOFError:
             print("quit", file=shell.out, flush=True)
             return
+        else:
+            yield line
+
+
+@contextmanager
+def keys_as_input(fd: int):
+    """Ctrl-C and Ctrl-D are keys for the prompt, not the terminal's SIGINT and
+    end-of-file, from before the prompt is shown: prompt_toolkit (on a dumb
+    terminal) writes the prompt before it switches the terminal to raw mode,
+    and a Ctrl-C typed in between was a signal landing anywhere, a Ctrl-D an
+    end-of-file the switch turned into a NUL byte."""
+    try:
+        saved = termios.tcgetattr(fd)
+    except termios.error:
+        saved = None
+    if saved is not None:
+        raw = [*saved[:6], list(saved[6])]
+        raw[3] &= ~(termios.ECHO | termios.ICANON | termios.IEXTEN | termios.ISIG)
+        raw[6][termios.VMIN], raw[6][termios.VTIME] = 1, 0
+        termios.tcsetattr(fd, termios.TCSANOW, raw)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            termios.tcsetattr(fd, termios.TCSANOW, saved)
 
 
 def plain_lines(stream, echo_prompt: bool):
