@@ -110,6 +110,7 @@ class Shell:
         self.lines = None  # the line source, set by run()
         self.recorder = None  # `record start` makes one
         self._running = False  # the machine runs (on_stop returned), for Ctrl-C
+        self._line_step = False  # the last resume was step/next: show the line reached
 
     # -- selection and state (through the engine when there is one) ---------
 
@@ -240,6 +241,10 @@ class Shell:
         message = getattr(stop, "message", None) or str(stop)
         if message:
             self.say(message)
+        if self._line_step and getattr(stop, "reason", None) == "step" and not stop.python:
+            where = self.kern.machine.source_line(stop.pc)
+            if where is not None:
+                self.say(f"{where[1]}\t{where[2]}")  # gdb's line after a step in source
         # The registers at this stop, to mark those the next stop changes: read
         # only while the context view (which shows the marks) is on.
         before = None
@@ -293,6 +298,7 @@ class Shell:
         name = resolve_command(word)
         if name in RESUMING:
             self.s.last_resume = text
+            self._line_step = name in ("step", "next")
             return self.resume(name, rest)
         if name == "define":
             self.define(rest)

@@ -108,3 +108,62 @@ def test_list_in_a_loaded_file(tmp_path):
     listed = re.findall(r"^(\d+)\t(.*)$", out, re.M)
     assert listed[:3] == [("1", "\t.globl spin"), ("2", "spin:\tincl %eax"), ("3", "\tjmp spin")]
     assert [int(n) for n, _ in listed] == list(range(1, 24))
+
+
+CALLS = """\
+\t.globl caller
+caller:
+\tmovl $1, %eax
+\tcall helper
+\taddl $2, %eax ; addl $3, %eax
+\tmovl $7, %ecx
+\tret
+helper:
+\tpushl %ebx
+\tmovl $10, %ebx
+\tpopl %ebx
+\tret
+"""
+
+
+def source_lines(out):
+    """The `LINE\\tTEXT` lines a line step printed, as (line, text)."""
+    return [(int(n), text) for n, text in re.findall(r"^(\d+)\t(.*)$", out, re.M)]
+
+
+def test_step_and_next_go_by_source_lines_in_guest_code(tmp_path):
+    calls = tmp_path / "calls.S"
+    calls.write_text(CALLS)
+    run = ("debug", "--load", str(calls), "--run", "kthread caller")
+    status, out, err = kemu(tmp_path, *run,
+                            commands=["break caller", "continue", "next", "next", "i r eax",
+                                      "next", "i r eax"])  # fmt: skip
+    assert status == 0, err
+    # next runs over helper's call and both statements of line 5, one line at a time.
+    assert source_lines(out) == [(4, "call helper"), (5, "addl $2, %eax"), (6, "movl $7, %ecx")]
+    assert re.findall(r"^eax\s+0x(\d)\s", out, re.M) == ["1", "6"]
+    status, out, err = kemu(tmp_path, *run,
+                            commands=["break caller", "continue", "step", "step", "step", "bt",
+                                      "step", "step", "step"])  # fmt: skip
+    assert status == 0, err
+    # step enters helper and comes back to the line after the call.
+    assert [n for n, _ in source_lines(out)] == [4, 9, 10, 11, 12, 5]
+    assert re.search(r"^#0\s+0x[0-9a-f]+ in helper\+0x1 \(\)\n#1\s+0x[0-9a-f]+ in caller\+0xa",
+                     out, re.M)  # fmt: skip
+    assert re.findall(r"^0x[0-9a-f]+ in (\w+) \(\)$", out, re.M)[-1] == "caller"
+
+
+def test_line_steps_in_entry_32_cross_into_python_and_back(tmp_path):
+    """ret_from_fork: next to the call of schedule_tail, step into its Python
+    (not the calling convention's glue), finish back to the line after the call."""
+    status, out, err = kemu(tmp_path, "debug",
+                            commands=["break ret_from_fork", "continue", "next", "step",
+                                      "finish", "next"])  # fmt: skip
+    assert status == 0, err
+    entry = (ROOT / "asm" / "entry_32.S").read_text().splitlines()
+    call = entry.index("\tcall schedule_tail") + 1
+    assert source_lines(out) == [(call, "call schedule_tail"), (call + 3, "andl %esp, %ebp")]
+    assert re.search(r"^schedule_tail \(\) at kernel_model/sched.py:\d+$", out, re.M)
+    assert "runtime.py" not in out
+    assert re.search(r"^Run till exit from #0  schedule_tail \(\).*\n0x[0-9a-f]+ in ret_from_fork",
+                     out, re.M)  # fmt: skip
