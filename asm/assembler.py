@@ -20,7 +20,7 @@ import struct
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from ._errors import SourceError
@@ -67,6 +67,7 @@ class Image:
     symbols: dict[str, int]
     globals: frozenset[str]
     lines: tuple[Line, ...]
+    filename: str = "<input>"  # as assemble() was given it: where `lines` come from
 
 
 def assemble(
@@ -94,7 +95,7 @@ def assemble(
             if len(_cache) > _CACHE_SIZE:
                 _cache.popitem(last=False)
     # A fresh symbols dict: a caller editing it must not change what the cache returns.
-    return Image(image.origin, image.code, dict(image.symbols), image.globals, image.lines)
+    return replace(image, symbols=dict(image.symbols))
 
 
 def assemble_file(
@@ -174,7 +175,7 @@ def _assemble(source: str, origin: int, filename: str, defines: dict[str, int]) 
         for name in sorted(names)
         if LOCAL_MARK not in name and "@" not in name
     }
-    return Image(origin, code, symbols, frozenset(program.globals), lines)
+    return Image(origin, code, symbols, frozenset(program.globals), lines, filename)
 
 
 def _check_inputs(origin: int, defines: dict[str, int]) -> None:

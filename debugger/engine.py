@@ -145,6 +145,9 @@ class Debugger:
         self.selected_cpu = 0
         self.selected_task = 0  # CPU 0's first task, until a stop selects one
         self.python_frame = None
+        self._stopped_task = None  # the current task of the stop's CPU, while stopped
+        self._names: dict[int, str] = {}  # pc -> the symbol a stop's line names
+        self._names_key = None
         self.last_stop: Stop | None = None
         self.timeline = Timeline() if Timeline.available() else None
         self.ui_state = (
@@ -173,6 +176,7 @@ class Debugger:
         m.call_observers.append(self._on_python_call)
         self.kern.register_trace("oops", self._on_oops)
         self._thunks = (m.map.thunks, m.map.thunks + m.map.thunks_size)
+        self._exported = set(m.python_functions.values())  # what guest code calls in Python
         self._in_insn = False
         self._log_mark = len(self.kern.log)
 
@@ -215,12 +219,53 @@ class Debugger:
             self._stop(cpu, "step", addr)
         elif kind == "return" and addr == mode[1] and cpu.read("esp") > mode[2]:
             self._stop(cpu, "step", addr)
-        elif kind in _STOP_AT_GUEST and addr not in self.machine.python_functions:
+        elif (
+            kind in _STOP_AT_GUEST
+            and addr not in self.machine.python_functions
+            and (len(mode) == 1 or self._left_line(cpu, addr, mode[1]))
+        ):
+            self._stop(cpu, "step", addr)
+        elif kind == "linenext" and self._next_line(cpu, addr, mode):
             self._stop(cpu, "step", addr)
         elif addr in self._guest_bps:
             self._check_breakpoints(cpu, addr)
         self.icount += 1
         self._in_insn = False
+
+    def _line_key(self):
+        """Where a line step starts: (cpu, task, file, line) of the selected CPU's
+        EIP, or None where there is no line (Python, no line table)."""
+        if self.python_frame is not None:
+            return None
+        cpu = self.machine.cpus[self.selected_cpu]
+        where = self.machine.source_line(cpu.read("eip"))
+        if where is None:
+            return None
+        return (cpu.index, self.kern.current_addr(cpu.index), where[0], where[1])
+
+    def _left_line(self, cpu, addr: int, key: tuple) -> bool:
+        """gdb's line step: has the stepping task reached another source line?
+        (Other CPUs and tasks running meanwhile do not count.)"""
+        if cpu.index != key[0] or self.kern.current_addr(cpu.index) != key[1]:
+            return False
+        where = self.machine.source_line(addr)
+        return where is None or (where[0], where[1]) != key[2:]
+
+    def _next_line(self, cpu, addr: int, mode: tuple) -> bool:
+        """Like _left_line, with guest calls made from the line run over."""
+        _, key, ret = mode
+        if cpu.index != key[0] or self.kern.current_addr(cpu.index) != key[1]:
+            return False
+        if ret is not None:
+            if addr != ret[0] or cpu.read("esp") <= ret[1]:
+                return False
+            self._mode = ("linenext", key, None)  # back from the call
+        if not self._left_line(cpu, addr, key):
+            insn = self._insn(addr)
+            if insn.text.startswith("call"):
+                self._mode = ("linenext", key, (addr + insn.size, cpu.read("esp") - 4))
+            return False
+        return True
 
     def _check_breakpoints(self, cpu, addr: int) -> None:
         for bp in list(self._guest_bps.get(addr, ())):
@@ -256,8 +301,11 @@ class Debugger:
         if self._stopping:
             return  # the UI's own reads must not stop again
         self._mode = ("cont",)
+        self._interrupted = False  # a Ctrl-C that came while stopping: this stop is it
         self.selected_cpu = cpu.index
-        self.selected_task = self.kern.current(cpu.index).pid
+        task = self.kern.current(cpu.index)
+        self.selected_task = task.pid
+        self._stopped_task = (task.pid, task)  # every view finds it by pid: skip the task list
         stop = Stop(reason, cpu.index, self.selected_task, pc, python, **details)
         stop.python_frame = self.python_frame
         stop.message = self._message_for(stop)
@@ -267,6 +315,7 @@ class Debugger:
             self.on_stop(stop)
         finally:
             self._stopping = False
+            self._stopped_task = None
             self.python_frame = None
             self._log_mark = len(self.kern.log)
         self._arm_python()
@@ -276,14 +325,14 @@ class Debugger:
         where = (
             f"{stop.python[2]} () at {_short(stop.python[0])}:{stop.python[1]}"
             if stop.python
-            else f"{stop.pc:#010x} in {self.kern.symbols.describe(stop.pc).split('+')[0]} ()"
+            else f"{stop.pc:#010x} in {self._name(stop.pc)} ()"
         )
+        if stop.reason == "step":
+            return where
         head = {
             "breakpoint": f"Breakpoint {stop.breakpoint.number if stop.breakpoint else '?'}, ",
             "signal": "Program received signal SIGINT, Interrupt.\n",
             "history": "No more reverse-execution history.\n",
-            "idle": "",
-            "start": "",
         }.get(stop.reason, "")
         if stop.reason == "watchpoint":
             bp, (addr, old, new) = stop.breakpoint, stop.watch
@@ -305,6 +354,17 @@ class Debugger:
             return "\n".join([*stop.text, f"The kernel oopsed at {where}."])
         return head + where
 
+    def _name(self, pc: int) -> str:
+        """The symbol covering ``pc`` (or its hex), cached: every stepi names one."""
+        symbols = self.kern.symbols
+        key = (id(symbols.by_name), len(symbols.by_name))  # a table added to or replaced
+        if self._names_key != key:
+            self._names, self._names_key = {}, key
+        name = self._names.get(pc)
+        if name is None:
+            name = self._names[pc] = symbols.describe(pc).split("+")[0]
+        return name
+
     # -- Python kernel code ------------------------------------------------------
 
     def _arm_python(self) -> None:
@@ -316,14 +376,22 @@ class Debugger:
             sys.settrace(None)
 
     def _trace(self, frame, event, arg):
-        if not _in_model(frame):
-            return None
+        caller = frame.f_back
+        if not _in_model(frame) or caller is not None and caller.f_code in _LINE_STEP_CODE:
+            return None  # not the kernel's, or a line step's own read of the current task
         if event == "call":
             bps = self._py_bps.get(frame.f_code)
             # A fresh call (a resumed generator reports 'call' too, at its yield).
             if bps and frame.f_lineno == frame.f_code.co_firstlineno:
                 return self._first_line(bps)
-            wanted = self._mode[0].startswith("py") or self._watches()
+            if self._watches():
+                return self._trace
+            if caller is not None and caller.f_code.co_filename == RUNTIME_FILE:
+                # The glue's own helpers (current_addr, ...) are not steps into the
+                # kernel; the functions it runs for guest callers are.
+                wanted = frame.f_code.co_name in self._exported
+            else:
+                wanted = self._mode[0].startswith("py")
             return self._trace if wanted else None
         if event == "line":
             self._python_writes(frame)
@@ -370,6 +438,8 @@ class Debugger:
                 return
 
     def _python_line(self, frame) -> None:
+        if frame.f_code.co_filename == RUNTIME_FILE:
+            return  # the calling convention's glue is not a kernel line to stop at
         kind = self._mode[0]
         if kind == "pystep" or (kind in ("pynext", "pycaller") and frame is self._mode[1]):
             self._python_stop(frame, "step")
@@ -382,7 +452,12 @@ class Debugger:
         if self._mode[0] in ("pynext", "pyfinish") and frame is self._mode[1]:
             # Back to Python in the kernel: its next line; back to guest code: the
             # next guest instruction (after the thunk's ret).
-            self._mode = ("pycaller", caller) if caller and _in_model(caller) else ("guest",)
+            kernel = (
+                caller is not None
+                and _in_model(caller)
+                and caller.f_code.co_filename != RUNTIME_FILE
+            )
+            self._mode = ("pycaller", caller) if kernel else ("guest",)
 
     def _python_stop(self, frame, reason: str, **details) -> None:
         cpu = self.machine.cpus[self.kern.this_cpu]
@@ -544,16 +619,25 @@ class Debugger:
 
     def step(self) -> None:
         """One line: into a Python kernel function (its first line), the next line
-        of Python, or the next guest instruction, whichever comes first."""
-        self._mode = ("pystep",)
+        of Python, or, in guest code, the first instruction of another ``.S`` line
+        (the next instruction where there is no line table)."""
+        key = self._line_key()
+        self._mode = ("pystep",) if key is None else ("pystep", key)
 
     def next(self) -> None:
-        """The next line of this Python function (calls and sleeps run over), or
-        nexti in guest code."""
-        if self.python_frame is None:
+        """The next line of this Python function (calls and sleeps run over); in
+        guest code the next ``.S`` line with calls run over (nexti where there
+        is no line table)."""
+        if self.python_frame is not None:
+            self._mode = ("pynext", self.python_frame)
+            return
+        key = self._line_key()
+        if key is None:
             self.nexti()
         else:
-            self._mode = ("pynext", self.python_frame)
+            self._mode = ("linenext", key, None)
+            cpu = self.machine.cpus[self.selected_cpu]
+            self._next_line(cpu, cpu.read("eip"), self._mode)  # the call at EIP, if one
 
     def finish(self) -> None:
         """Run until the current function returns to its caller."""
@@ -733,6 +817,9 @@ class Debugger:
         self.selected_task = pid
 
     def _task(self, pid: int):
+        stopped = self._stopped_task
+        if stopped is not None and pid == stopped[0] and pid:  # pid 0: init_task, not this idle
+            return stopped[1]
         try:
             return find_task(self.kern, pid)
         except TaskError:
@@ -857,6 +944,9 @@ class Debugger:
             sys.settrace(None)
             if self.timeline is not None:
                 self.timeline.report_exit(self.exit_status)
+
+
+_LINE_STEP_CODE = (Debugger._left_line.__code__, Debugger._next_line.__code__)
 
 
 def _in_model(frame) -> bool:

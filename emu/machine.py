@@ -69,6 +69,7 @@ class Machine:
         self.map = memory_map or MemoryMap()
         self.mem = Memory(self.map)
         self.symbols = SymbolTable()
+        self.sources: tuple = ()  # per loaded image: (origin, end, file, line starts, lines)
         self.cpus = [CPU(self, i) for i in range(ncpus)]
         self.python_functions: dict[int, str] = {}
         self.pycall = None  # pycall(cpu, addr) -> True to stop the CPU
@@ -151,6 +152,26 @@ class Machine:
             # A label runs to the next label at a higher address (aliases share it).
             nxt = starts[bisect.bisect_right(starts, addr)]
             self.symbols.add(name, addr, nxt - addr, "asm")
+        self._add_source(image, end)
+
+    def source_line(self, addr: int):
+        """(file, line, text) of the source statement ``addr`` was assembled from
+        (gdb's line table), or None outside every loaded image's code."""
+        i = bisect.bisect_right(self.sources, (addr, float("inf"))) - 1
+        if i < 0 or addr >= self.sources[i][1]:
+            return None
+        _, _, filename, starts, rows = self.sources[i]
+        j = bisect.bisect_right(starts, addr) - 1
+        if j < 0 or addr >= rows[j].addr + rows[j].size:
+            return None
+        return filename, rows[j].lineno, rows[j].text
+
+    def _add_source(self, image, end: int) -> None:
+        rows = sorted((line for line in image.lines if line.size), key=lambda line: line.addr)
+        entry = (image.origin, end, image.filename, [r.addr for r in rows], rows)
+        # An image loaded over another (a test's file, again) replaces its lines.
+        kept = [s for s in self.sources if s[1] <= image.origin or s[0] >= end]
+        self.sources = tuple(sorted([*kept, entry], key=lambda s: s[0]))
 
     def forget_code(self, start: int, end: int) -> None:
         """Drop translations of [start, end): host-side writes are invisible to Unicorn."""
@@ -168,10 +189,11 @@ class Machine:
             extra,
             self.symbols.copy(),
             self.privileged.save(),
+            self.sources,
         )
 
     def restore(self, state) -> None:
-        saved_ram, contexts, extra, symbols, privileged = state
+        saved_ram, contexts, extra, symbols, privileged, self.sources = state
         for start, end in self.mem.restore(saved_ram):
             self.forget_code(start, end)  # only what changed: the rest stays translated
         self.loaded = None

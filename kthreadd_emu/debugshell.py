@@ -5,7 +5,13 @@ one line on stderr after which the session goes on; ``--batch`` remembers
 that something failed for the exit status."""
 
 import os
+import re
+import signal
 import sys
+import termios
+import threading
+from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from debugger import examine as xm
@@ -77,14 +83,17 @@ class Lines:
     over the session) hands over what is still pending."""
 
     def __init__(self, pending, more=()):
-        self.pending, self.more = list(pending), iter(more)
+        self.pending, self.more = deque(pending), iter(more)
+        self.waiting = None  # called before waiting for a line (the shell flushes its output)
 
     def __iter__(self):
         return self
 
     def __next__(self) -> str:
         if self.pending:
-            return self.pending.pop(0)
+            return self.pending.popleft()
+        if self.waiting is not None:
+            self.waiting()
         return next(self.more)
 
 
@@ -100,6 +109,8 @@ class Shell:
         self.colour = not batch and use_colour(out)
         self.lines = None  # the line source, set by run()
         self.recorder = None  # `record start` makes one
+        self._running = False  # the machine runs (on_stop returned), for Ctrl-C
+        self._line_step = False  # the last resume was step/next: show the line reached
 
     # -- selection and state (through the engine when there is one) ---------
 
@@ -163,9 +174,10 @@ class Shell:
     # -- output ---------------------------------------------------------------
 
     def say(self, *lines: str) -> None:
-        for line in lines:
-            print(line, file=self.out)
-        self.out.flush()
+        """Lines on the output; flushed before the next line of input is waited
+        for, before an error, and before going back in time (a fork)."""
+        if lines:
+            self.out.write("\n".join(lines) + "\n")
 
     def complain(self, message: str) -> None:
         self.s.failed = True
@@ -179,6 +191,8 @@ class Shell:
         """Read and run ``lines`` (an iterator of commands) until they end or quit;
         returns the exit status."""
         self.lines = lines if isinstance(lines, Lines) else Lines([], lines)
+        self.lines.waiting = self.out.flush
+        sigint = self._catch_sigint()
         try:
             if self.engine is not None:
                 self.engine.ui_state = (self.save_ui, self.restore_ui)
@@ -188,7 +202,25 @@ class Shell:
                 self.command_loop()
         except Quit:
             pass
+        finally:
+            self.out.flush()
+            if sigint is not None:
+                signal.signal(signal.SIGINT, sigint)
         return 1 if self.batch and self.s.failed else 0
+
+    def _catch_sigint(self):
+        """Ctrl-C while the machine runs stops it at the next instruction (gdb's
+        SIGINT stop, the machine consistent); while a command runs it drops the
+        command.  Returns the handler it replaced (None: not the main thread)."""
+        if self.engine is None or threading.current_thread() is not threading.main_thread():
+            return None
+        return signal.signal(signal.SIGINT, self._on_sigint)
+
+    def _on_sigint(self, _signum, _frame) -> None:
+        if self._running:
+            self.engine.interrupt()
+        else:
+            raise KeyboardInterrupt
 
     def save_ui(self):
         """What a checkpoint taking over the session needs (picklable)."""
@@ -198,21 +230,31 @@ class Shell:
 
     def restore_ui(self, state) -> None:
         pending, history, defines, last_resume, context_on, failed = state
-        self.lines.pending = pending
+        self.lines.pending = deque(pending)
         self.s.history, self.s.defines, self.s.last_resume = history, defines, last_resume
         self.s.context_on, self.s.failed = context_on, failed
 
     def on_stop(self, stop) -> None:
         """The engine stopped: show where, then read commands until one resumes."""
+        self._running = False
         self.s.stop, self.s.list_at = stop, None
         message = getattr(stop, "message", None) or str(stop)
         if message:
             self.say(message)
-        if self.s.context_on and getattr(stop, "reason", None) != "start":
-            self.show_context()
-        self.s.before = self.regs()
+        if self._line_step and getattr(stop, "reason", None) == "step" and not stop.python:
+            where = self.kern.machine.source_line(stop.pc)
+            if where is not None:
+                self.say(f"{where[1]}\t{where[2]}")  # gdb's line after a step in source
+        # The registers at this stop, to mark those the next stop changes: read
+        # only while the context view (which shows the marks) is on.
+        before = None
+        if self.s.context_on:
+            shown = getattr(stop, "reason", None) != "start"
+            before = self.show_context() if shown else self.regs()
+        self.s.before = before
         if not self.command_loop():
             raise self._quit()
+        self._running = True
 
     def _quit(self):
         if self.engine is None:
@@ -256,6 +298,7 @@ class Shell:
         name = resolve_command(word)
         if name in RESUMING:
             self.s.last_resume = text
+            self._line_step = name in ("step", "next")
             return self.resume(name, rest)
         if name == "define":
             self.define(rest)
@@ -489,15 +532,10 @@ class Shell:
         self.say(*PTREGS_FORMATS[fmt](self.kern, task, frame.addr, frame.values()))
 
     def cmd_list(self, rest, depth):
-        """The Python source around the line stopped at (gdb's 10 lines; `list`
-        again goes on).  Guest code has no line table here yet: one line says so."""
-        stop = self.s.stop
-        python = getattr(stop, "python", None)
-        if python is None:
-            pc = self.regs()["eip"]
-            raise CommandError(f"No source line for {pc:#x} "
-                               f"({self.kern.symbols.describe(pc)}): use disassemble")  # fmt: skip
-        file, line, _ = python
+        """The source around where the selected task is (gdb's 10 lines; `list`
+        again goes on): the Python line stopped at, or the ``.S`` line EIP was
+        assembled from (the machine's line table of each loaded image)."""
+        file, line = self.source_position()
         first = self.s.list_next if self.s.list_at == (file, line) else max(line - 5, 1)
         try:
             with open(file, encoding="utf-8") as f:
@@ -510,13 +548,27 @@ class Shell:
         self.say(*(f"{first + i}\t{text}" for i, text in enumerate(shown)))
         self.s.list_at, self.s.list_next = (file, line), first + len(shown)
 
+    def source_position(self) -> tuple[str, int]:
+        stop = self.s.stop
+        python = getattr(stop, "python", None)
+        if python is not None and getattr(stop, "pid", None) == self.pid:
+            return python[:2]
+        pc = self.regs()["eip"]
+        where = self.kern.machine.source_line(pc)
+        if where is None:
+            raise CommandError(f"No source line for {pc:#x} "
+                               f"({self.kern.symbols.describe(pc)}): use disassemble")  # fmt: skip
+        return where[:2]
+
     def cmd_context(self, rest, depth):
         self.show_context()
 
-    def show_context(self):
+    def show_context(self) -> dict:
+        """Show the context view; returns the registers it showed."""
         regs = self.regs()
         lines = context(self.kern, self.dis, regs, self.s.before, self.cpu, self.task())
         self.say(*style(lines, self.colour))
+        return regs
 
     def cmd_set(self, rest, depth):
         words = rest.split()
@@ -643,13 +695,13 @@ COMMANDS = sorted(
 )  # fmt: skip
 
 
+_COMMAND_WORD = re.compile(r"([^\s/]*)(.*)", re.S)
+
+
 def split_command(text: str) -> tuple[str, str]:
     """``x/4xw $esp`` -> (``x``, ``/4xw $esp``); ``p/x 1`` -> (``p``, ``/x 1``)."""
-    text = text.strip()
-    end = 0
-    while end < len(text) and not text[end].isspace() and text[end] != "/":
-        end += 1
-    return text[:end], text[end:].strip() if text[end : end + 1] != "/" else text[end:]
+    word, rest = _COMMAND_WORD.match(text.strip()).groups()
+    return word, rest if rest.startswith("/") else rest.strip()
 
 
 def resolve_command(word: str, strict: bool = False) -> str | None:
@@ -696,12 +748,38 @@ def terminal_lines(shell: Shell):
     session = PromptSession(completer=WordCompleter(words, WORD=True), complete_while_typing=False)
     while True:
         try:
-            yield session.prompt(PROMPT)
+            with keys_as_input(sys.stdin.fileno()):
+                line = session.prompt(PROMPT)
         except KeyboardInterrupt:
             print("Quit", file=shell.err, flush=True)
         except EOFError:
             print("quit", file=shell.out, flush=True)
             return
+        else:
+            yield line
+
+
+@contextmanager
+def keys_as_input(fd: int):
+    """Ctrl-C and Ctrl-D are keys for the prompt, not the terminal's SIGINT and
+    end-of-file, from before the prompt is shown: prompt_toolkit (on a dumb
+    terminal) writes the prompt before it switches the terminal to raw mode,
+    and a Ctrl-C typed in between was a signal landing anywhere, a Ctrl-D an
+    end-of-file the switch turned into a NUL byte."""
+    try:
+        saved = termios.tcgetattr(fd)
+    except termios.error:
+        saved = None
+    if saved is not None:
+        raw = [*saved[:6], list(saved[6])]
+        raw[3] &= ~(termios.ECHO | termios.ICANON | termios.IEXTEN | termios.ISIG)
+        raw[6][termios.VMIN], raw[6][termios.VTIME] = 1, 0
+        termios.tcsetattr(fd, termios.TCSANOW, raw)
+    try:
+        yield
+    finally:
+        if saved is not None:
+            termios.tcsetattr(fd, termios.TCSANOW, saved)
 
 
 def plain_lines(stream, echo_prompt: bool):
