@@ -56,6 +56,7 @@ from debugger.timeline import Timeline
 from emu.disasm import disassemble_one
 from emu.memory import PAGE_OFFSET, BadAddress
 from kernel_model.consts import THREAD_SIZE
+from kernel_model.kernel_errors import SoftLockup
 from kernel_model.main import rest_init
 from kernel_model.runtime import CallGuest, Idle, Relax
 
@@ -350,6 +351,8 @@ class Debugger:
             return "The machine is stopped before boot (continue boots it)."
         if stop.reason == "start":
             return "The machine is stopped before the run starts (continue runs it)."
+        if stop.reason == "lockup":
+            return "\n".join([*stop.text, f"The CPU is stopped at {where}."])
         if stop.reason == "fault":
             return "\n".join([*stop.text, f"The kernel oopsed at {where}."])
         return head + where
@@ -936,7 +939,13 @@ class Debugger:
         try:
             self._stop(cpu, "start", cpu.read("eip"))
             while True:
-                self.kern.run()
+                try:
+                    self.kern.run()
+                except SoftLockup as err:
+                    # The kernel's soft-lockup report: a stop, as an oops is.
+                    cpu = self.machine.loaded or self.machine.cpus[self.selected_cpu]
+                    self._stop(cpu, "lockup", cpu.read("eip"), text=[str(err)])
+                    continue
                 self._stop(self.machine.cpus[self.selected_cpu], "idle", 0)
         except QuitDebugger:
             return

@@ -94,3 +94,18 @@ def test_record_start_stop_save(batch, tmp_path):
         "usage: record start, then record save FILE [FORMAT]",
         "usage: record start | stop | save FILE [FORMAT]",
     ]
+
+
+def test_a_soft_lockup_is_a_stop_not_the_end(tmp_path, capsys):
+    """A thread that spins its whole budget is the kernel's soft-lockup report and
+    a stop: the registers can be read and the session goes on."""
+    spin = tmp_path / "spin.S"
+    spin.write_text("\t.globl spin\nspin:\tjmp spin\n")
+    script = tmp_path / "cmds.gdb"
+    script.write_text("set context off\ncontinue\ninfo registers eip\n")
+    argv = ["debug", "--cpus", "2", "--load", str(spin), "--run", "kthread spin budget=5000"]
+    status = cli.main([*argv, "-x", str(script), "--batch"])
+    out, err = capsys.readouterr()
+    assert status == 0, err
+    assert "BUG: soft lockup - CPU#" in out and "(spin+0x0)" in out
+    assert "<spin>" in out.splitlines()[-1]
