@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT / "tests" / "asm_unit"))
 from asm_gnu_ref import HAVE_GNU_AS, GnuAsError, gnu_verdict, gnu_verdicts  # noqa: E402
 
 from asm.assembler import AsmError, assemble  # noqa: E402
+from kthreadd_emu.progress import NULL, progress_bar  # noqa: E402
 
 CORPUS = ROOT / "tests" / "asm_unit" / "corpus.S"
 CASE_SECONDS = 2.0
@@ -388,16 +389,19 @@ class Outcome:
     failures: list[tuple[str, str]] = field(default_factory=list)
 
 
-def run(count: int, seed: int, differential: bool = HAVE_GNU_AS) -> Outcome:
-    """Check `count` generated sources; GNU as judges them too when `differential`."""
+def run(count: int, seed: int, differential: bool = HAVE_GNU_AS, bar=NULL) -> Outcome:
+    """Check `count` generated sources; GNU as judges them too when `differential`;
+    ``bar`` (kthreadd_emu.progress) advances by each batch."""
     outcome = Outcome()
     batch: list[str] = []
     for source in cases(count, seed, load_lines()):
         batch.append(source)
         if len(batch) == BATCH:
             _check_batch(batch, differential, outcome)
+            bar.advance(len(batch))
             batch = []
     _check_batch(batch, differential, outcome)
+    bar.advance(len(batch))
     return outcome
 
 
@@ -445,7 +449,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args(argv)
     started = time.perf_counter()
-    outcome = run(args.cases, args.seed)
+    # A bar on a terminal (stderr), nothing when piped.
+    with progress_bar("fuzz cases", args.cases) as bar:
+        outcome = run(args.cases, args.seed, bar=bar)
     for source, problem in outcome.failures[:20]:
         print(f"--- {problem}\n{source}")
     seconds = time.perf_counter() - started
