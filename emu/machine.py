@@ -39,7 +39,7 @@ from unicorn import (
     x86_const,
 )
 from unicorn.unicorn_const import UC_ERR_INSN_INVALID
-from unicorn.unicorn_py3.unicorn import uclib
+from unicorn.unicorn_py3.unicorn import HOOK_CODE_CFUNC, uc_hook_h, uclib
 
 from emu.cpu import CPU, UC_REG
 from emu.events import BudgetExhausted, Fault, PythonCall, PythonReturn, StopReason
@@ -94,11 +94,24 @@ class Machine:
         uc.ctl_set_exits([0])
         self.uc, self.uch = uc, uc._uch
         thunks_end = self.map.thunks + self.map.thunks_size - 1
-        uc.hook_add(UC_HOOK_CODE, self._on_thunk, None, self.map.thunks, thunks_end)
+        self._thunk_hook = self._hook_code_c(self._on_thunk_c, self.map.thunks, thunks_end)
         uc.hook_add(UC_HOOK_MEM_UNMAPPED, self._on_unmapped)
         uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
         self._reset = uc.context_save()  # the state every CPU powers on in
         self._size = self._reset.size
+
+    def _hook_code_c(self, callback, begin: int, end: int):
+        """A code hook given to the C library directly: the binding's wrapper
+        would add two Python calls to every hit.  Returns what must outlive it."""
+        fptr = HOOK_CODE_CFUNC(callback)
+        handle = uc_hook_h()
+        status = uclib.uc_hook_add(
+            self.uch, ctypes.byref(handle), UC_HOOK_CODE, fptr, None,
+            ctypes.c_uint64(begin), ctypes.c_uint64(end),
+        )  # fmt: skip
+        if status:
+            raise UcError(status)
+        return handle, fptr
 
     def context_of(self, cpu: CPU):
         """The saved context of a CPU that is not loaded (powered on if needed)."""
@@ -227,7 +240,16 @@ class Machine:
     def watch_writes(self, callback, begin: int, end: int) -> int:
         return self.hook_add(UC_HOOK_MEM_WRITE, callback, begin, end)
 
-    def _on_thunk(self, uc, addr, size, _):
+    def _on_thunk_c(self, _uch, addr, _size, _user):
+        # Called from C: an exception is kept for emu_start to raise, as the binding does.
+        try:
+            self._on_thunk(self.uc, addr)
+        except BaseException as err:  # noqa: BLE001 - emu_start raises it when it returns
+            if self.uc._hook_exception is None:
+                self.uc._hook_exception = err
+            self.uc.emu_stop()
+
+    def _on_thunk(self, uc, addr):
         cpu = self.loaded
         if addr == self.map.py_ret:
             if self.pyreturn(cpu):

@@ -34,14 +34,14 @@ real kernel for free; it has no counterpart file in Linux.
 """
 
 import inspect
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from emu.cpu import RegisterBatch
 from emu.events import BudgetExhausted, Fault, Halt, PythonCall, PythonReturn
-from emu.memory import BadAddress
+from emu.memory import PAGE_OFFSET, BadAddress
 from kernel_model.bug import bug_report
 from kernel_model.consts import X86_EFLAGS_IF
+from kernel_model.headers import task_struct
 
 CALLEE_SAVED = ("ebx", "esi", "edi", "ebp")
 
@@ -74,10 +74,14 @@ def guest_callable(nargs=0, asmlinkage=False, noreturn=False):
     return register
 
 
-@dataclass(frozen=True)
 class CallGuest:
-    addr: int
-    args: tuple = ()
+    """Run guest function ``addr`` with ``args`` (made for every call: a plain
+    class, a third of a frozen dataclass's cost)."""
+
+    __slots__ = ("addr", "args")
+
+    def __init__(self, addr: int, args: tuple = ()):
+        self.addr, self.args = addr, args
 
 
 class Idle:
@@ -107,6 +111,29 @@ class Frame:
     def __init__(self, gen, thunk=None, sp=None, noreturn=False):
         self.gen, self.thunk, self.entry_sp, self.sp = gen, thunk, sp, sp
         self.noreturn = noreturn
+
+
+class StackLocal:
+    """The context manager of Runtime.stack_local: the frame's stack pointer
+    moves down for the variable and back up when the block ends."""
+
+    __slots__ = ("runtime", "struct_type", "frame", "saved")
+
+    def __init__(self, runtime, struct_type):
+        self.runtime, self.struct_type = runtime, struct_type
+
+    def __enter__(self):
+        rt = self.runtime
+        cpu = rt.machine.cpus[rt.kern.this_cpu]
+        frame = self.frame = rt.top_frame(cpu.index)
+        if frame.sp is None:
+            rt.prologue(cpu, frame)
+        self.saved = frame.sp
+        frame.sp = (frame.sp - self.struct_type.SIZE) & ~3
+        return self.struct_type(rt.mem, frame.sp)
+
+    def __exit__(self, *exc):
+        self.frame.sp = self.saved
 
 
 # What a CPU does next, outside the emulator: run guest code from where its
@@ -162,6 +189,27 @@ class Runtime:
         self.calls = 0  # entries into Python from guest code (thunks and py_ret)
         self.machine.pycall = self.on_pycall
         self.machine.pyreturn = self.on_pyreturn
+        # get_current() per CPU, cached: the per-CPU current_task word is read
+        # as a word of RAM each time (guest __switch_to writes it), and the view
+        # made again only when the word changed.
+        self._words = memoryview(self.mem.buf).cast("I")
+        self._current_word: list[int] = []
+        self._current: list = [None] * ncpus
+
+    def current(self, cpu_index: int):
+        """get_current() of CPU ``cpu_index``: the task its current_task names."""
+        addr = self.current_addr(cpu_index)
+        p = self._current[cpu_index]
+        if p is None or p.addr != addr:
+            p = self._current[cpu_index] = task_struct(self.mem, addr)
+        return p
+
+    def current_addr(self, cpu_index: int) -> int:
+        """The word current_task of CPU ``cpu_index`` holds (no view, no bounds check:
+        the slot is in the per-CPU area, always in RAM)."""
+        if not self._current_word:
+            self._current_word = [(a - PAGE_OFFSET) >> 2 for a in self.kern._current_task]
+        return self._words[self._current_word[cpu_index]]
 
     def save(self) -> tuple:
         """The Python side of every task, with where each of its generators waits.
@@ -219,7 +267,7 @@ class Runtime:
         """Code hook at py_ret: a guest function called from Python returned."""
         self.calls += 1
         self.kern.this_cpu = cpu.index
-        frames = self.frames.get(self.kern.current_addr(cpu.index))
+        frames = self.frames.get(self.current_addr(cpu.index))
         if not frames:
             cpu.stop = Fault(
                 self.machine.map.py_ret,
@@ -252,7 +300,7 @@ class Runtime:
         kern = self.kern
         kern.this_cpu = cpu.index
         args = self._arguments(cpu, export)
-        frames = self.frames.setdefault(kern.current_addr(cpu.index), [])
+        frames = self.frames.setdefault(self.current_addr(cpu.index), [])
         frame = Frame(None, thunk=addr, noreturn=export.noreturn)
         frames.append(frame)
         result = export.func(kern, *args)
@@ -317,7 +365,7 @@ class Runtime:
         return self._serve(cpu, request)
 
     def _frame_returned(self, cpu, frame: Frame, result) -> bool:
-        self.frames[self.kern.current_addr(cpu.index)].pop()
+        self.frames[self.current_addr(cpu.index)].pop()
         if frame.thunk is not None:
             self._epilogue(cpu, frame, result)
             return self._over_events()
@@ -325,25 +373,16 @@ class Runtime:
         return True
 
     def top_frame(self, cpu_index: int) -> Frame:
-        return self.frames[self.kern.current_addr(cpu_index)][-1]
+        return self.frames[self.current_addr(cpu_index)][-1]
 
     def start_root(self, task, gen, sp: int) -> None:
         """Make ``gen`` the bottom Python frame of ``task`` with stack pointer ``sp``."""
         self.frames[task.addr] = [Frame(gen, None, sp)]
 
-    @contextmanager
-    def stack_local(self, struct_type):
-        """A local variable of ``struct_type`` on the current task's kernel stack."""
-        cpu = self.machine.cpus[self.kern.this_cpu]
-        frame = self.top_frame(cpu.index)
-        if frame.sp is None:
-            self.prologue(cpu, frame)
-        saved = frame.sp
-        frame.sp = (saved - struct_type.SIZE) & ~3
-        try:
-            yield struct_type(self.mem, frame.sp)
-        finally:
-            frame.sp = saved
+    def stack_local(self, struct_type) -> "StackLocal":
+        """A local variable of ``struct_type`` on the current task's kernel stack
+        (``with runtime.stack_local(T) as var:``)."""
+        return StackLocal(self, struct_type)
 
     # -- serving requests --------------------------------------------------
 

@@ -40,7 +40,7 @@ class rq:
 
 def current(kern):
     """get_current(): this CPU's per-CPU current_task."""
-    return kern.current(kern.this_cpu)
+    return kern.runtime.current(kern.this_cpu)
 
 
 def task_thread_info(kern, p):
