@@ -43,13 +43,11 @@ Interface (the shell and the gdb stub use only this):
     .python_frame -> frame | None           the Python frame stopped in, if any
 """
 
-import ctypes
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from unicorn import UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE
-from unicorn.unicorn_py3.unicorn import HOOK_CODE_CFUNC, uc_hook_h, uclib
+from unicorn import UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE
 
 from debugger.tasks import TaskError, find_task, task_registers
 from debugger.timeline import Timeline
@@ -162,18 +160,7 @@ class Debugger:
 
     def _attach(self) -> None:
         m = self.machine
-        self._fptr = HOOK_CODE_CFUNC(self._on_insn_c)
-        handle = uc_hook_h()
-        uclib.uc_hook_add(
-            m.uch,
-            ctypes.byref(handle),
-            UC_HOOK_CODE,
-            self._fptr,
-            None,
-            ctypes.c_uint64(PAGE_OFFSET),
-            ctypes.c_uint64(m.map.end - 1),
-        )
-        self._code_hook = handle
+        self._code_hook = m.hook_c(self._on_insn_c, PAGE_OFFSET, m.map.end - 1)
         m.call_observers.append(self._on_python_call)
         self.kern.register_trace("oops", self._on_oops)
         self._thunks = (m.map.thunks, m.map.thunks + m.map.thunks_size)

@@ -15,42 +15,11 @@ The hooks cost a Python callback per block, so they are installed only
 while a clock runs (``start``/``stop``): plain runs do not pay for them.
 """
 
-import ctypes
-
-from unicorn import UC_HOOK_BLOCK, UcError
-from unicorn.unicorn_py3.unicorn import HOOK_CODE_CFUNC, uc_hook_h, uclib
+from unicorn import UC_HOOK_BLOCK
 
 from emu.disasm import disassemble
 
 PYTHON_CALL_COST = 1000
-
-
-def attach_block_hook(machine, callback):
-    """Call ``callback(uch, address, size, user_data)`` at every block the machine's one
-    Unicorn starts (``machine.loaded`` says which CPU); returns what
-    ``detach_block_hook`` needs.  The hook goes to the C library directly: the
-    binding's wrapper would add two Python calls to every block."""
-    fptr = HOOK_CODE_CFUNC(callback)
-    handle = uc_hook_h()
-    status = uclib.uc_hook_add(
-        machine.uch,
-        ctypes.byref(handle),
-        UC_HOOK_BLOCK,
-        fptr,
-        None,
-        ctypes.c_uint64(1),
-        ctypes.c_uint64(0),
-    )
-    if status:
-        raise UcError(status)
-    return handle, fptr  # fptr must outlive the hook
-
-
-def detach_block_hook(machine, hook) -> None:
-    handle, _ = hook
-    status = uclib.uc_hook_del(machine.uch, handle)
-    if status:
-        raise UcError(status)
 
 
 class InstructionClock:
@@ -70,14 +39,14 @@ class InstructionClock:
     def start(self) -> None:
         if self.running:
             return
-        self._hooks = [attach_block_hook(self.machine, self._block_counter())]
+        self._hooks = [self.machine.hook_c(self._block_counter(), kind=UC_HOOK_BLOCK)]
         self.machine.call_observers.append(self._on_python_call)
 
     def stop(self) -> None:
         if not self.running:
             return
         for hook in self._hooks:
-            detach_block_hook(self.machine, hook)
+            self.machine.unhook_c(hook)
         self._hooks = []
         self.machine.call_observers.remove(self._on_python_call)
 

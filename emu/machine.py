@@ -94,24 +94,33 @@ class Machine:
         uc.ctl_set_exits([0])
         self.uc, self.uch = uc, uc._uch
         thunks_end = self.map.thunks + self.map.thunks_size - 1
-        self._thunk_hook = self._hook_code_c(self._on_thunk_c, self.map.thunks, thunks_end)
+        self._thunk_hook = self.hook_c(self._on_thunk_c, self.map.thunks, thunks_end)
         uc.hook_add(UC_HOOK_MEM_UNMAPPED, self._on_unmapped)
         uc.hook_add(UC_HOOK_INTR, self._on_interrupt)
         self._reset = uc.context_save()  # the state every CPU powers on in
         self._size = self._reset.size
 
-    def _hook_code_c(self, callback, begin: int, end: int):
-        """A code hook given to the C library directly: the binding's wrapper
-        would add two Python calls to every hit.  Returns what must outlive it."""
+    def hook_c(self, callback, begin: int = 1, end: int = 0, kind: int = UC_HOOK_CODE):
+        """A code (or block) hook given to the C library directly, for the hot paths:
+        the binding's wrapper would add two Python calls to every hit.
+        ``callback(uch, address, size, user_data)`` runs in C's call: an exception
+        must not escape it (store it in ``uc._hook_exception`` and stop, as the
+        binding does).  Returns what ``unhook_c`` needs (the callback must outlive
+        the hook)."""
         fptr = HOOK_CODE_CFUNC(callback)
         handle = uc_hook_h()
         status = uclib.uc_hook_add(
-            self.uch, ctypes.byref(handle), UC_HOOK_CODE, fptr, None,
+            self.uch, ctypes.byref(handle), kind, fptr, None,
             ctypes.c_uint64(begin), ctypes.c_uint64(end),
         )  # fmt: skip
         if status:
             raise UcError(status)
         return handle, fptr
+
+    def unhook_c(self, hook) -> None:
+        status = uclib.uc_hook_del(self.uch, hook[0])
+        if status:
+            raise UcError(status)
 
     def context_of(self, cpu: CPU):
         """The saved context of a CPU that is not loaded (powered on if needed)."""
