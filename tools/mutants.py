@@ -38,7 +38,7 @@ PYTEST = [
     *("-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"),
     "--ignore=tests/test_mutants_list.py",
 ]
-PACKAGES = ("asm", "emu", "kernel_model", "kthreadd_emu")
+PACKAGES = ("asm", "emu", "kernel_model", "debugger", "gdbstub", "kthreadd_emu")
 SKIP = shutil.ignore_patterns(
     ".venv", ".git", "__pycache__", ".pytest_cache", ".ruff_cache", "build", "*.egg-info"
 )
