@@ -227,12 +227,13 @@ class Kernel:
     # -- services ------------------------------------------------------------
 
     def current(self, cpu: int):
-        """get_current() of CPU ``cpu``: its per-CPU current_task."""
-        return task_struct(self.mem, self.mem.u32(self._current_task[cpu]))
+        """get_current() of CPU ``cpu``: its per-CPU current_task (the runtime's,
+        one home for it)."""
+        return self.runtime.current(cpu)
 
     def current_addr(self, cpu: int) -> int:
-        """The address of CPU ``cpu``'s current task (no view: the runtime's hot path)."""
-        return self.mem.u32(self._current_task[cpu])
+        """The address of CPU ``cpu``'s current task (no view)."""
+        return self.runtime.current_addr(cpu)
 
     def task(self, addr: int):
         return task_struct(self.mem, addr)
