@@ -28,7 +28,6 @@ from unicorn import (
     UC_HOOK_CODE,
     UC_HOOK_INTR,
     UC_HOOK_MEM_UNMAPPED,
-    UC_HOOK_MEM_WRITE,
     UC_MEM_FETCH_UNMAPPED,
     UC_MEM_READ_UNMAPPED,
     UC_MEM_WRITE_UNMAPPED,
@@ -245,9 +244,6 @@ class Machine:
 
     def hook_del(self, handle: int) -> None:
         self.uc.hook_del(handle)
-
-    def watch_writes(self, callback, begin: int, end: int) -> int:
-        return self.hook_add(UC_HOOK_MEM_WRITE, callback, begin, end)
 
     def _on_thunk_c(self, _uch, addr, _size, _user):
         # Called from C: an exception is kept for emu_start to raise, as the binding does.
