@@ -89,7 +89,7 @@ class Memory:
         # or resized under Unicorn (mem_map_ptr) or a struct view (from_address).
         self._pin = ctypes.c_char.from_buffer(self.buf)
         self.host_address = ctypes.addressof(self._pin)
-        # Struct views by type, then address, for the types view_cache() names.
+        # Struct views by type, then address (emu/structs.py makes and keeps them).
         self.views: dict[type, dict[int, object]] = {}
 
     def offset(self, addr: int, size: int = 1) -> int:
@@ -103,12 +103,6 @@ class Memory:
         """The fault of an access at ``addr`` that leaves RAM: like the CPU's, it
         names the first byte outside (``end`` when the access straddles it)."""
         return BadAddress(addr if not 0 <= addr - PAGE_OFFSET < self.ram_size else self.end)
-
-    def view_cache(self, struct_type) -> dict:
-        """The cache of ``struct_type`` views by address (made on first call):
-        from then on a view of one address is one object.  The owner of the
-        objects drops an entry when it frees one."""
-        return self.views.setdefault(struct_type, {})
 
     def contains(self, addr: int, size: int = 1) -> bool:
         return PAGE_OFFSET <= addr and addr + size <= self.map.end

@@ -16,10 +16,10 @@ to the NUL and are written NUL-padded, cut to count-1 bytes; ``bits``
 arrays (cpumask_t) are one Python int; ``bytes`` arrays read as bytes;
 a nested struct is a view of its own, made on first use and kept.
 
-Views of long-lived objects are cached by address when their Memory
-keeps a cache for the type (``Memory.view_cache``): a second view of the
-same task_struct is the same object.  A view is only a window on its
-address, so a cached view never goes stale, whatever RAM holds later.
+Views are cached by type and address in their Memory (``Memory.views``):
+a second view of the same task_struct is the same object.  A view is only
+a window on its address, so a cached view never goes stale, whatever RAM
+holds later: the next task in a freed slot is read through the same view.
 """
 
 import ctypes
@@ -62,7 +62,7 @@ class _ViewType(type(ctypes.LittleEndianStructure)):
     def __call__(cls, mem, addr):
         # A view is only a window on RAM, so one per (type, address) is always right:
         # kept, it saves making it again (the kernel touches the same structs over
-        # and over).  The allocators drop the views of what they free.
+        # and over).  A freed object's view serves the next one at its address.
         cache = mem.views.get(cls)
         if cache is None:
             cache = mem.views[cls] = {}

@@ -32,17 +32,18 @@ def INIT_LIST_HEAD(mem, head: int) -> None:
 
 
 def __list_add(mem, new: int, prev: int, nxt: int) -> None:
-    was_prev, was_next = list_head(mem, nxt).prev, list_head(mem, prev).next
+    next_node, prev_node = list_head(mem, nxt), list_head(mem, prev)
+    was_prev, was_next = next_node.prev, prev_node.next
     _check(was_prev == prev, "__list_add", 23, lambda: (
         f"list_add corruption. next->prev should be prev ({prev:08x}), "
         f"but was {was_prev:08x}. (next={nxt:08x})."))  # fmt: skip
     _check(was_next == nxt, "__list_add", 27, lambda: (
         f"list_add corruption. prev->next should be next ({nxt:08x}), "
         f"but was {was_next:08x}. (prev={prev:08x})."))  # fmt: skip
-    list_head(mem, nxt).prev = new
+    next_node.prev = new
     node = list_head(mem, new)
     node.next, node.prev = nxt, prev
-    list_head(mem, prev).next = new
+    prev_node.next = new
 
 
 def list_add_tail(mem, new: int, head: int) -> None:
@@ -51,16 +52,17 @@ def list_add_tail(mem, new: int, head: int) -> None:
 
 def list_del_init(mem, entry: int) -> None:
     node = list_head(mem, entry)
-    prev_next, next_prev = list_head(mem, node.prev).next, list_head(mem, node.next).prev
+    prev_node, next_node = list_head(mem, node.prev), list_head(mem, node.next)
+    prev_next, next_prev = prev_node.next, next_node.prev
     _check(prev_next == entry, "list_del", 46, lambda: (
         f"list_del corruption. prev->next should be {entry:08x}, "
         f"but was {prev_next:08x}"))  # fmt: skip
     _check(next_prev == entry, "list_del", 49, lambda: (
         f"list_del corruption. next->prev should be {entry:08x}, "
         f"but was {next_prev:08x}"))  # fmt: skip
-    list_head(mem, node.next).prev = node.prev
-    list_head(mem, node.prev).next = node.next
-    INIT_LIST_HEAD(mem, entry)
+    next_node.prev = node.prev
+    prev_node.next = node.next
+    node.next = node.prev = entry  # INIT_LIST_HEAD(entry)
 
 
 def list_empty(mem, head: int) -> bool:
@@ -72,11 +74,12 @@ def list_entries(mem, head: int, member_offset: int) -> list[int]:
     checked; a list that does not come back to its head is a corruption)."""
     out, prev, node = [], head, list_head(mem, head).next
     while node != head:
-        if list_head(mem, node).prev != prev or len(out) >= MAX_ENTRIES:
+        link = list_head(mem, node)
+        if link.prev != prev or len(out) >= MAX_ENTRIES:
             raise KernelBug(
                 f"list corruption. walking {head:08x}: {node:08x}->prev should be "
-                f"{prev:08x}, but was {list_head(mem, node).prev:08x}"
+                f"{prev:08x}, but was {link.prev:08x}"
             )
         out.append(node - member_offset)
-        prev, node = node, list_head(mem, node).next
+        prev, node = node, link.next
     return out

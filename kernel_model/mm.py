@@ -3,14 +3,15 @@ __get_free_pages for order 1) and the task_struct cache (kernel/fork.c's
 task_struct_cachep).
 
 Free lists are Python lists of addresses; what they hand out lives in
-emulated RAM.  Counters let tests check that nothing leaks.  Each pool
-also owns the cache of struct views of its blocks (Memory.view_cache of
-task_struct, and of the thread_info at the bottom of each stack): a
-block's view is dropped when the block is freed or a restore frees it.
+emulated RAM.  Counters let tests check that nothing leaks.  A block's
+struct view (Memory.view_cache of task_struct, and of the thread_info at
+the bottom of each stack) outlives the block: a view is only a window on
+its address, so the next object given that block is read through the same
+view, already made (at most one view per block: the cache is bounded).
 """
 
 from kernel_model.consts import THREAD_SIZE
-from kernel_model.headers import task_struct, thread_info
+from kernel_model.headers import task_struct
 
 
 class OutOfMemory(Exception):
@@ -20,13 +21,12 @@ class OutOfMemory(Exception):
 class Pool:
     """Fixed-size blocks carved from [base, end), lowest address first."""
 
-    def __init__(self, base: int, end: int, size: int, align: int, views: dict):
+    def __init__(self, base: int, end: int, size: int, align: int):
         first = -(-base // align) * align
         self.first, self.size = first, size
         self.free = list(range(first, end - size + 1, -(-size // align) * align))[::-1]
         self.total = len(self.free)
         self.allocated: set[int] = set()
-        self.views = views  # Memory.view_cache of the blocks' struct type
         self.fail_next = 0  # fault injection: fail this many allocations
 
     def alloc(self) -> int:
@@ -42,7 +42,6 @@ class Pool:
     def release(self, addr: int) -> None:
         self.allocated.remove(addr)
         self.free.append(addr)
-        self.views.pop(addr, None)
 
     def save(self) -> tuple:
         return list(self.free), set(self.allocated)
@@ -50,9 +49,6 @@ class Pool:
     def restore(self, saved) -> None:
         self.free, self.allocated = list(saved[0]), set(saved[1])
         self.fail_next = 0
-        # Blocks allocated since the snapshot are free again: keep views of live ones only.
-        for addr in [a for a in self.views if a not in self.allocated]:
-            del self.views[addr]
 
     @property
     def high_water(self) -> int:
@@ -67,7 +63,5 @@ class Pool:
 class MM:
     def __init__(self, mem):
         m = mem.map
-        self.stacks = Pool(m.pages, m.end, THREAD_SIZE, THREAD_SIZE, mem.view_cache(thread_info))
-        self.tasks = Pool(
-            m.slab, m.slab + m.slab_size, task_struct.SIZE, 64, mem.view_cache(task_struct)
-        )
+        self.stacks = Pool(m.pages, m.end, THREAD_SIZE, THREAD_SIZE)
+        self.tasks = Pool(m.slab, m.slab + m.slab_size, task_struct.SIZE, 64)

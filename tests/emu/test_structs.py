@@ -151,22 +151,17 @@ def test_the_last_struct_in_ram_works(mem):
     assert mem.u32(mem.end - 4) == 0x12345678 and last.p == 0x12345678
 
 
-def test_a_cached_type_gives_one_view_per_address(mem):
-    cache = mem.view_cache(outer)
+def test_each_type_gives_one_view_per_address(mem):
     a = outer(mem, mem.map.data)
-    assert outer(mem, mem.map.data) is a and cache == {a.addr: a}
-    assert inner(mem, mem.map.data) is inner(mem, mem.map.data)  # every type is cached
-    del cache[a.addr]  # the owner freed the object
-    b = outer(mem, mem.map.data)
-    assert b is not a and b == a
+    assert outer(mem, mem.map.data) is a and mem.views[outer] == {a.addr: a}
+    assert inner(mem, mem.map.data) is inner(mem, mem.map.data) is not a
     with pytest.raises(BadAddress):
         outer(mem, PAGE_OFFSET - 4)
-    assert list(cache) == [b.addr]
+    assert list(mem.views[outer]) == [a.addr]  # a refused address is not cached
 
 
 def test_each_memory_has_its_own_views():
     one, two = Memory(MemoryMap(ram_size=1 << 22)), Memory(MemoryMap(ram_size=1 << 22))
-    one.view_cache(outer)
     outer(one, one.map.data).b = 1
     outer(two, two.map.data).b = 2
     assert outer(one, one.map.data).b == 1 and outer(two, two.map.data).b == 2

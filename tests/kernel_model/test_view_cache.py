@@ -1,6 +1,7 @@
-"""The cache of task_struct and thread_info views (one view per live object,
-dropped when the object is freed) stays true across frees, reuse and
-snapshot restores."""
+"""The cache of task_struct and thread_info views (one view per slab slot
+or stack, kept when the object is freed: a window on its address) stays
+true across frees, reuse and snapshot restores, and never holds more than
+one view per block."""
 
 from kernel_model.consts import CLONE_FILES, CLONE_FS, EXIT_ZOMBIE, SIGCHLD
 from kernel_model.exit import do_wait, release_task
@@ -15,14 +16,19 @@ def cached(kern, struct_type) -> set[int]:
     return set(kern.mem.views.get(struct_type, {}))
 
 
-def assert_only_live_objects_cached(kern):
-    tasks = {p.addr for p in for_each_process(kern)}
-    assert cached(kern, task_struct) <= tasks | {kern.data.init_task.addr}
-    assert cached(kern, task_struct) - {kern.data.init_task.addr} <= kern.mm.tasks.allocated
-    assert cached(kern, thread_info) <= kern.mm.stacks.allocated | {kern.data.init_task.stack}
+def blocks(pool) -> set[int]:
+    return set(pool.free) | pool.allocated
 
 
-def test_a_task_has_one_view_and_loses_it_when_freed(demo, boot):
+def assert_one_view_per_block(kern):
+    """Views only of slab slots and stacks (and init_task's, which is static data)."""
+    assert cached(kern, task_struct) <= blocks(kern.mm.tasks) | {kern.data.init_task.addr}
+    assert cached(kern, thread_info) <= blocks(kern.mm.stacks) | {kern.data.init_task.stack}
+    for p in for_each_process(kern):
+        assert kern.task(p.addr) is p
+
+
+def test_a_task_has_one_view_and_its_slot_keeps_it_when_freed(demo, boot):
     kern, image = demo
     seen = {}
 
@@ -38,9 +44,9 @@ def test_a_task_has_one_view_and_loses_it_when_freed(demo, boot):
     child = seen["child"]
     assert seen["again"] is child and seen["cached"]
     assert child.addr not in kern.mm.tasks.allocated
-    assert child.addr not in cached(kern, task_struct)
-    assert seen["ti"].addr not in cached(kern, thread_info)
-    assert_only_live_objects_cached(kern)
+    assert kern.mem.views[task_struct][child.addr] is child
+    assert kern.mem.views[thread_info][seen["ti"].addr] is seen["ti"]
+    assert_one_view_per_block(kern)
 
 
 def test_a_freed_slot_reused_reads_the_new_task(demo, boot):
@@ -57,9 +63,10 @@ def test_a_freed_slot_reused_reads_the_new_task(demo, boot):
 
     boot(kern, main)
     first, second = views
-    assert first.addr == second.addr and first is not second
-    # The stale view is a window on the same bytes: it reads the new task.
-    assert first.pid == second.pid == pids[1] != pids[0]
+    # One view per slot: the second task is read through the first one's view.
+    assert first.addr == second.addr and first is second
+    assert second.pid == pids[1] != pids[0]
+    assert second.children.addr == second.addr + task_struct.OFFSETS["children"]
 
 
 def make_zombie(kern) -> int:
@@ -76,7 +83,7 @@ def make_zombie(kern) -> int:
     return pid
 
 
-def test_restore_forgets_views_of_tasks_created_since():
+def test_restore_keeps_one_view_per_slot():
     kern = booted_kernel(1)
     kern.run(max_events=SETTLE_EVENTS)
     snap = kern.snapshot()
@@ -92,17 +99,15 @@ def test_restore_forgets_views_of_tasks_created_since():
     assert fresh.addr in cached(kern, task_struct)
     kern.restore(snap)
     assert fresh.addr not in kern.mm.tasks.allocated
-    assert fresh.addr not in cached(kern, task_struct)
-    assert_only_live_objects_cached(kern)
+    assert_one_view_per_block(kern)
 
-    # The slot is handed out again: what the cache gives is the new task.
+    # The slot is handed out again: its view reads the new task.
     def create_again(k, out):
         made["again"] = yield from kthread_create(k, k.demo.symbols["answer"], 0, "again")
 
     run_in_thread(kern, create_again)
     again = kern.task(made["again"])
-    assert again.addr == fresh.addr and again is not fresh and kern.task(again.addr) is again
-    assert again.comm == fresh.comm == b"again"  # the old view is a window on the same bytes
+    assert again.addr == fresh.addr and again is fresh and again.comm == b"again"
 
 
 def test_restore_brings_back_a_task_freed_since():
@@ -118,9 +123,8 @@ def test_restore_brings_back_a_task_freed_since():
     run_in_thread(kern, reap)
     kern.run(max_events=SETTLE_EVENTS)
     assert find_task_by_pid(kern, pid) is None
-    assert zombie.addr not in cached(kern, task_struct)
+    assert zombie.addr not in kern.mm.tasks.allocated
     kern.restore(snap)
     back = find_task_by_pid(kern, pid)
-    assert back.addr == zombie.addr and kern.task(back.addr) is back
-    assert back is not zombie and back.exit_state == EXIT_ZOMBIE and back.pid == pid
-    assert_only_live_objects_cached(kern)
+    assert back is zombie and back.exit_state == EXIT_ZOMBIE and back.pid == pid
+    assert_one_view_per_block(kern)
