@@ -120,6 +120,11 @@ SEGMENT_TI_MASK = 0x4
 SEGMENT_LDT = 0x4
 
 # Scheduling (sched.h).
+# Why select_task_rq() is asked (include/linux/sched.h): the default domains
+# balance on fork but not on wake-up (SD_BALANCE_WAKE is off in SD_CPU_INIT).
+SD_BALANCE_FORK = 0x0008
+SD_BALANCE_WAKE = 0x0010
+
 SCHED_NORMAL = 0
 SCHED_FIFO = 1
 MAX_RT_PRIO = 100

@@ -18,7 +18,7 @@ from kernel_model.headers import thread_info
 from kernel_model.list import INIT_LIST_HEAD
 from kernel_model.percpu import per_cpu
 from kernel_model.ptrace import pt_regs
-from kernel_model.sched import cpu_idle, set_task_cpu, task_thread_info
+from kernel_model.sched import __set_task_cpu, cpu_idle, task_thread_info
 from kernel_model.task import stack_top
 
 
@@ -54,7 +54,7 @@ def init_idle(kern, idle, cpu: int) -> None:
     idle.state = 0
     idle.prio = idle.normal_prio = MAX_PRIO
     idle.cpus_allowed = 1 << cpu
-    set_task_cpu(kern, idle, cpu)
+    __set_task_cpu(kern, idle, cpu)
     kern.rq[cpu].idle = idle.addr
     per_cpu(kern, cpu).current_task = idle.addr
     # Set the preempt count outside the spinlocks: 0 without CONFIG_PREEMPT.

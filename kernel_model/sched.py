@@ -17,6 +17,7 @@ from kernel_model.consts import (
     NICE_0_PRIO,
     PF_THREAD_BOUND,
     SCHED_FIFO,
+    SD_BALANCE_WAKE,
     TASK_DEAD,
     TASK_RUNNING,
     TASK_UNINTERRUPTIBLE,
@@ -51,9 +52,14 @@ def task_cpu(kern, p) -> int:
     return task_thread_info(kern, p).cpu
 
 
-def set_task_cpu(kern, p, cpu: int) -> None:
-    kern.tracepoint("sched_migrate_task", p=p, dest_cpu=cpu)
+def __set_task_cpu(kern, p, cpu: int) -> None:
     task_thread_info(kern, p).cpu = cpu
+
+
+def set_task_cpu(kern, p, new_cpu: int) -> None:
+    """Move ``p`` (not queued) to ``new_cpu``: at fork, on a wake-up elsewhere."""
+    kern.tracepoint("sched_migrate_task", p=p, dest_cpu=new_cpu)
+    __set_task_cpu(kern, p, new_cpu)
 
 
 def clear_tsk_need_resched(kern, p) -> None:
@@ -75,11 +81,16 @@ def _first_cpu(mask: int) -> int:
     return (mask & -mask).bit_length() - 1
 
 
-def select_task_rq(kern, p) -> int:
-    """Where a woken task goes, among the online CPUs it may use: its own CPU if
-    free, else an idle one, else its own or the first.  With a scheduling seed, a
-    random one (idle ones first).  A task bound to a CPU not yet online stays
-    where kthread_bind put it (it is woken once that CPU is up)."""
+def select_task_rq(kern, p, sd_flag: int) -> int:
+    """Where ``p`` goes, among the online CPUs it may use (select_task_rq_fair).
+
+    A fork balances (SD_BALANCE_FORK): its own CPU if idle, else an idle one,
+    else its own or the first.  A wake-up does not (2.6.32's domains lack
+    SD_BALANCE_WAKE): the CPU it last ran on, if allowed.  Deviation:
+    wake_affine()'s pull towards the waker's CPU, a load estimate, is left out.
+    With a scheduling seed, a random CPU either way (idle ones first).  A task
+    bound to a CPU not yet online stays where kthread_bind put it (it is woken
+    once that CPU is up)."""
     allowed, cpu = p.cpus_allowed & cpu_online_mask(kern), task_cpu(kern, p)
     if not allowed:
         return cpu
@@ -89,7 +100,7 @@ def select_task_rq(kern, p) -> int:
     if kern.sched_rng is not None:
         pool = idle or allowed
         return kern.sched_rng.choice([c for c in range(len(kern.rq)) if pool >> c & 1])
-    if allowed >> cpu & 1 and (idle >> cpu & 1 or not idle):
+    if allowed >> cpu & 1 and (sd_flag == SD_BALANCE_WAKE or idle >> cpu & 1 or not idle):
         return cpu
     return _first_cpu(idle or allowed)
 
@@ -145,7 +156,9 @@ def set_cpus_allowed_ptr(kern, p, new_mask: int) -> int:
     q = kern.rq[task_cpu(kern, p)]  # a queued task waits on its own CPU's queue
     if not mask >> q.cpu & 1 and p.addr in q.queue:
         q.queue.remove(p.addr)
-        activate_task(kern, p, select_task_rq(kern, p))
+        cpu = select_task_rq(kern, p, SD_BALANCE_WAKE)
+        set_task_cpu(kern, p, cpu)
+        activate_task(kern, p, cpu)
     return 0
 
 
@@ -166,7 +179,7 @@ def task_nice(p) -> int:
 
 
 def activate_task(kern, p, cpu: int) -> None:
-    set_task_cpu(kern, p, cpu)
+    """Queue ``p`` on ``cpu``'s run queue (its task_cpu)."""
     kern.on_rq.add(p.addr)
     kern.rq[cpu].queue.append(p.addr)
     kern.runtime.kick(cpu)
@@ -179,7 +192,10 @@ def try_to_wake_up(kern, p, state_mask: int) -> bool:
     p.state = TASK_RUNNING
     success = p.addr not in kern.on_rq
     if success:
-        activate_task(kern, p, select_task_rq(kern, p))
+        orig_cpu, cpu = task_cpu(kern, p), select_task_rq(kern, p, SD_BALANCE_WAKE)
+        if cpu != orig_cpu:
+            set_task_cpu(kern, p, cpu)
+        activate_task(kern, p, cpu)
     kern.tracepoint("sched_wakeup", p=p, success=int(success))
     return True
 
@@ -189,8 +205,8 @@ def wake_up_process(kern, p) -> bool:
 
 
 def wake_up_new_task(kern, p, clone_flags: int) -> None:
-    p.state = TASK_RUNNING
-    activate_task(kern, p, select_task_rq(kern, p))
+    """Queue the new task where sched_fork() placed it."""
+    activate_task(kern, p, task_cpu(kern, p))
     kern.tracepoint("sched_wakeup_new", p=p, success=1)
 
 
@@ -214,9 +230,12 @@ def schedule(kern):
         kern.on_rq.discard(prev.addr)
     elif prev.addr != q.idle:
         # Still runnable: to the back of the queue (of a CPU it may use).
-        activate_task(
-            kern, prev, q.cpu if prev.cpus_allowed >> q.cpu & 1 else select_task_rq(kern, prev)
+        cpu = (
+            q.cpu if prev.cpus_allowed >> q.cpu & 1 else select_task_rq(kern, prev, SD_BALANCE_WAKE)
         )
+        if cpu != q.cpu:
+            set_task_cpu(kern, prev, cpu)
+        activate_task(kern, prev, cpu)
     nxt = task_struct(kern.mem, pick_next_task(kern, q))
     if nxt == prev:
         local_irq_enable(kern)  # spin_unlock_irq(&rq->lock)
@@ -230,7 +249,6 @@ def schedule(kern):
         return
     q.nr_switches += 1
     prev.nvcsw += 1
-    set_task_cpu(kern, nxt, q.cpu)
     kern.tracepoint("sched_switch", prev=prev, next=nxt)
     last = yield from context_switch(kern, prev, nxt)
     finish_task_switch(kern, task_struct(kern.mem, last))

@@ -215,7 +215,7 @@ class Recorder:
             self.cmdlines[next_pid] = next_comm
 
     def _on_sched_migrate_task(self, p, dest_cpu):
-        # The model calls set_task_cpu() at every switch; only real moves are shown.
+        # sched_fork() calls set_task_cpu() even when the child stays: only moves are shown.
         orig = task_cpu(self.kern, p)
         if orig == dest_cpu:
             return
