@@ -122,7 +122,9 @@ class Kernel:
     def _setup(self) -> None:
         setup_per_cpu_areas(self)
         slot = percpu_area.OFFSETS["current_task"]
-        self._current_task = [per_cpu(self, c).addr + slot for c in range(len(self.machine.cpus))]
+        self.runtime.locate_current(
+            [per_cpu(self, c).addr + slot for c in range(len(self.machine.cpus))]
+        )
         for cpu in range(len(self.machine.cpus)):
             cpu_init(self, cpu, self.rng)
         self.pidmap.init()

@@ -20,10 +20,9 @@ from kernel_model.headers import list_head
 MAX_ENTRIES = 1 << 16
 
 
-def _check(ok: bool, where: str, line: int, message) -> None:
-    """One WARN of lib/list_debug.c (``message`` is made only if it fails)."""
-    if not ok:
-        raise KernelBug(f"WARNING: at lib/list_debug.c:{line} {where}()", message())
+def _warn(where: str, line: int, message: str):
+    """One WARN of lib/list_debug.c, as a BUG (see above)."""
+    return KernelBug(f"WARNING: at lib/list_debug.c:{line} {where}()", message)
 
 
 def INIT_LIST_HEAD(mem, head: int) -> None:
@@ -33,13 +32,14 @@ def INIT_LIST_HEAD(mem, head: int) -> None:
 
 def __list_add(mem, new: int, prev: int, nxt: int) -> None:
     next_node, prev_node = list_head(mem, nxt), list_head(mem, prev)
-    was_prev, was_next = next_node.prev, prev_node.next
-    _check(was_prev == prev, "__list_add", 23, lambda: (
-        f"list_add corruption. next->prev should be prev ({prev:08x}), "
-        f"but was {was_prev:08x}. (next={nxt:08x})."))  # fmt: skip
-    _check(was_next == nxt, "__list_add", 27, lambda: (
-        f"list_add corruption. prev->next should be next ({nxt:08x}), "
-        f"but was {was_next:08x}. (prev={prev:08x})."))  # fmt: skip
+    if next_node.prev != prev:
+        raise _warn("__list_add", 23, (
+            f"list_add corruption. next->prev should be prev ({prev:08x}), "
+            f"but was {next_node.prev:08x}. (next={nxt:08x})."))  # fmt: skip
+    if prev_node.next != nxt:
+        raise _warn("__list_add", 27, (
+            f"list_add corruption. prev->next should be next ({nxt:08x}), "
+            f"but was {prev_node.next:08x}. (prev={prev:08x})."))  # fmt: skip
     next_node.prev = new
     node = list_head(mem, new)
     node.next, node.prev = nxt, prev
@@ -53,13 +53,14 @@ def list_add_tail(mem, new: int, head: int) -> None:
 def list_del_init(mem, entry: int) -> None:
     node = list_head(mem, entry)
     prev_node, next_node = list_head(mem, node.prev), list_head(mem, node.next)
-    prev_next, next_prev = prev_node.next, next_node.prev
-    _check(prev_next == entry, "list_del", 46, lambda: (
-        f"list_del corruption. prev->next should be {entry:08x}, "
-        f"but was {prev_next:08x}"))  # fmt: skip
-    _check(next_prev == entry, "list_del", 49, lambda: (
-        f"list_del corruption. next->prev should be {entry:08x}, "
-        f"but was {next_prev:08x}"))  # fmt: skip
+    if prev_node.next != entry:
+        raise _warn("list_del", 46, (
+            f"list_del corruption. prev->next should be {entry:08x}, "
+            f"but was {prev_node.next:08x}"))  # fmt: skip
+    if next_node.prev != entry:
+        raise _warn("list_del", 49, (
+            f"list_del corruption. next->prev should be {entry:08x}, "
+            f"but was {next_node.prev:08x}"))  # fmt: skip
     next_node.prev = node.prev
     prev_node.next = node.next
     node.next = node.prev = entry  # INIT_LIST_HEAD(entry)

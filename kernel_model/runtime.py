@@ -35,6 +35,7 @@ real kernel for free; it has no counterpart file in Linux.
 
 import inspect
 from dataclasses import dataclass
+from types import GeneratorType
 
 from emu.cpu import RegisterBatch
 from emu.events import BudgetExhausted, Fault, Halt, PythonCall, PythonReturn
@@ -196,9 +197,13 @@ class Runtime:
         self._current_word: list[int] = []
         self._current: list = [None] * ncpus
 
+    def locate_current(self, slots: list[int]) -> None:
+        """Where each CPU's per-CPU current_task word lives (set up once, at boot)."""
+        self._current_word = [(a - PAGE_OFFSET) >> 2 for a in slots]
+
     def current(self, cpu_index: int):
         """get_current() of CPU ``cpu_index``: the task its current_task names."""
-        addr = self.current_addr(cpu_index)
+        addr = self._words[self._current_word[cpu_index]]
         p = self._current[cpu_index]
         if p is None or p.addr != addr:
             p = self._current[cpu_index] = task_struct(self.mem, addr)
@@ -207,8 +212,6 @@ class Runtime:
     def current_addr(self, cpu_index: int) -> int:
         """The word current_task of CPU ``cpu_index`` holds (no view, no bounds check:
         the slot is in the per-CPU area, always in RAM)."""
-        if not self._current_word:
-            self._current_word = [(a - PAGE_OFFSET) >> 2 for a in self.kern._current_task]
         return self._words[self._current_word[cpu_index]]
 
     def save(self) -> tuple:
@@ -304,7 +307,7 @@ class Runtime:
         frame = Frame(None, thunk=addr, noreturn=export.noreturn)
         frames.append(frame)
         result = export.func(kern, *args)
-        if inspect.isgenerator(result):
+        if type(result) is GeneratorType:
             frame.gen = result
             try:
                 request = result.send(None)
