@@ -27,6 +27,7 @@ SEGS = ("cs", "ds", "es", "fs", "gs", "ss")
 REG_NAMES = GPRS + ("eip", "eflags") + SEGS
 UC_REG = {name: getattr(x86_const, "UC_X86_REG_" + name.upper()) for name in REG_NAMES}
 _SEG_IDS = frozenset(UC_REG[name] for name in SEGS)
+_EFLAGS = UC_REG["eflags"]
 
 # The binding's library, its functions called bare (no argtypes): the same code,
 # some 150 ns less per call.  The return codes were never checked on this path.
@@ -87,6 +88,20 @@ class CPU:
             _C.uc_reg_write(m.uch, reg, self._ref)
         else:
             _C.uc_context_reg_write(m.context_of(self), reg, self._ref)
+
+    def update_eflags(self, clear: int = 0, add: int = 0) -> None:
+        """EFLAGS = (EFLAGS & ~clear) | add: cli, sti, a trap clearing TF (one
+        Python call for the read and the write)."""
+        buf, ref, m = self._buf, self._ref, self.machine
+        if m.loaded is self:
+            _C.uc_reg_read(m.uch, _EFLAGS, ref)
+            buf.value = (buf.value & ~clear) | add
+            _C.uc_reg_write(m.uch, _EFLAGS, ref)
+        else:
+            context = m.context_of(self)
+            _C.uc_context_reg_read(context, _EFLAGS, ref)
+            buf.value = (buf.value & ~clear) | add
+            _C.uc_context_reg_write(context, _EFLAGS, ref)
 
     def read_batch(self, batch: RegisterBatch) -> list[int]:
         # Segment registers fill only their low 16 bits: clear the slots first.

@@ -10,11 +10,9 @@ from kernel_model.consts import X86_EFLAGS_IF
 
 def local_irq_disable(kern) -> None:
     """cli"""
-    cpu = kern.machine.cpus[kern.this_cpu]
-    cpu.write("eflags", cpu.read("eflags") & ~X86_EFLAGS_IF)
+    kern.machine.cpus[kern.this_cpu].update_eflags(clear=X86_EFLAGS_IF)
 
 
 def local_irq_enable(kern) -> None:
     """sti"""
-    cpu = kern.machine.cpus[kern.this_cpu]
-    cpu.write("eflags", cpu.read("eflags") | X86_EFLAGS_IF)
+    kern.machine.cpus[kern.this_cpu].update_eflags(add=X86_EFLAGS_IF)

@@ -86,7 +86,7 @@ def fault_header(fault) -> tuple[list[str], str, int]:
 def do_debug(kern, cpu) -> bool:
     """#DB from kernel mode (EFLAGS.TF set by kernel code): 2.6.32 ignores single
     steps in kernel space: clear TF, note TIF_SINGLESTEP, go on."""
-    cpu.write("eflags", cpu.read("eflags") & ~X86_EFLAGS_TF)
+    cpu.update_eflags(clear=X86_EFLAGS_TF)
     ti = thread_info(kern.mem, kern.current(cpu.index).stack)
     ti.flags |= 1 << TIF_SINGLESTEP
     return True

@@ -41,3 +41,20 @@ def test_cpus_keep_their_own_registers_in_one_unicorn():
     m.load_cpu(b)
     assert m.uc.reg_read(UC_REG["ebx"]) == 0x2222 and a.read("ebx") == 0x1111
     assert b.regs()["gs"] == 0xE0 and a.regs()["fs"] == 0xD8
+
+
+def test_update_eflags_on_the_loaded_cpu_and_a_saved_one():
+    """cli/sti as the kernel model does them: only the named bits change."""
+    from kernel_model.kernel import Kernel
+
+    kern = Kernel(2)
+    m = kern.machine
+    a, b = m.cpus
+    m.load_cpu(a)
+    for cpu in (a, b):  # a is loaded, b waits in its saved context
+        cpu.write("eflags", 0x0FD7)  # CF PF AF ZF SF TF IF DF OF
+        cpu.update_eflags(clear=0x200)  # cli
+        assert cpu.read("eflags") == 0x0DD7
+        cpu.update_eflags(clear=0x100, add=0x200)  # TF off, sti
+        assert cpu.read("eflags") == 0x0ED7
+    assert m.loaded is a and m.uc.reg_read(UC_REG["eflags"]) == 0x0ED7
