@@ -79,7 +79,7 @@ class CPU:
         return buf.value
 
     def write(self, name: str, value: int) -> None:
-        self._buf.value = value & 0xFFFFFFFF
+        self._buf.value = value  # wrapped to 32 bits by ctypes
         m = self.machine
         reg = UC_REG[name]
         if reg in _SEG_IDS:
@@ -114,7 +114,7 @@ class CPU:
         return batch.values[:]
 
     def write_batch(self, batch: RegisterBatch, values) -> None:
-        batch.values[:] = [v & 0xFFFFFFFF for v in values]
+        batch.values[:] = values  # ctypes wraps each to 32 bits, as the mask would
         m = self.machine
         if m.loaded is self:
             _C.uc_reg_write_batch(m.uch, batch.ids, batch.ptrs, batch.count)

@@ -237,7 +237,7 @@ def schedule(kern):
             set_task_cpu(kern, prev, cpu)
         activate_task(kern, prev, cpu)
     nxt = task_struct(kern.mem, pick_next_task(kern, q))
-    if nxt == prev:
+    if nxt.addr == prev.addr:
         local_irq_enable(kern)  # spin_unlock_irq(&rq->lock)
         if prev.addr != q.idle:
             yield RELAX  # nothing else here: the other CPUs go on meanwhile
