@@ -3,6 +3,9 @@
 # .type, .p2align and .size, CFI annotations, a ones' complement checksum with
 # adcl, a string copy with rep movs, and a semaphore-style fast path whose
 # slow path lives out of line in another section.
+#@ test checksum_copy_and_a_lock_slow_path
+#@ run bare lib_demo
+#@ expect exit == 0x3a8
 
 	.text
 	.globl	csum_words
