@@ -17,7 +17,7 @@ from dataclasses import dataclass, replace
 
 from . import _attributes, _branch, _pic, _sections, _strings
 from ._encode import PREFIXES, check_instruction
-from ._errors import SourceError
+from ._errors import SourceError, UndefinedSymbolError
 from ._expr import GOT_SYMBOL, Node, Val, evaluate, parse_expr, unescape
 from ._items import (
     MAX_IMAGE,
@@ -201,7 +201,8 @@ class Program:
     def body(self, text: str) -> list:
         match = ASSIGN.match(text)
         if match:
-            return [self.assign(match.group(1), match.group(2), "=")]
+            how = "=" if match.group(2) == "=" else ".eqv"
+            return [self.assign(match.group(1), match.group(3), how)]
         word, args = first_word(text)
         if word.startswith("."):
             return self.directive(word, args)
@@ -211,11 +212,11 @@ class Program:
         name = name.strip()
         if not SYMBOL.fullmatch(name):
             raise SourceError(f"bad symbol name '{name}'")
-        if name in self.labels or (how == ".equiv" and name in self.sets):
+        if name in self.labels or (how in (".equiv", ".eqv") and name in self.sets):
             raise SourceError(f"symbol '{name}' is already defined")
-        node = self.expr(expr)
+        node = _assigned(name, expr, how, self.expr)
         self.sets.add(name)
-        if how == ".equiv":
+        if how in (".equiv", ".eqv"):
             self.fixed.add(name)
         return Assign(name, node)
 
@@ -239,6 +240,8 @@ class Program:
             return []
         if word in _IGNORED:
             return []
+        if word in (".code16", ".code16gcc"):
+            raise SourceError(f"'{word}': 16-bit code is not supported (the image is 32-bit)")
         raise SourceError(f"unsupported directive '{word}'")
 
     def absolute(self, text: str) -> int:
@@ -272,6 +275,8 @@ class Program:
         if not word:
             return [Raw(bytes(PREFIXES[name] for name in prefixes))]
         if not _MNEMONIC.fullmatch(word):
+            if not word.isascii():
+                raise SourceError(f"non-ASCII name '{word}': only ASCII symbol names are supported")
             raise SourceError(f"no such instruction: '{word}'")
         operands = [parse_operand(piece, self.local) for piece in split_operands(args)]
         if not _PORT_IO.fullmatch(word) and any(op.base == "dx" for op in operands):
@@ -301,6 +306,26 @@ class Program:
 
 # Items that leave GNU as's current fragment and offset as they are.
 _NO_FRAGMENT = (Label, Assign, Check)
+
+
+def _assigned(name: str, expr: str, how: str, parse) -> Node:
+    """The expression given to a symbol, parsed; what GNU as would give it but we
+    cannot is refused by name."""
+    if expr.lstrip().startswith("%"):
+        raise SourceError(f"symbol '{name}' set to a register ({expr.strip()}) is not supported")
+    node = parse(expr)
+    if how == ".eqv" and not _numbers_only(node):
+        # GNU as reads an .eqv expression's symbols (and `.`) again at each use
+        raise SourceError(f"'.eqv' ('{name} ==') of an expression with symbols is not supported")
+    return node
+
+
+def _numbers_only(node: Node) -> bool:
+    if isinstance(node, int):
+        return True
+    if node[0] in ("un", "bin"):
+        return all(_numbers_only(part) for part in node[2:])
+    return False
 
 
 def _branch_item(word: str, operands: list) -> Branch | Far | None:
@@ -333,7 +358,8 @@ def _data(program: Program, word: str, args: list[str]) -> list:
 
 def _ascii(program: Program, word: str, args: list[str]) -> list:
     if not args:
-        raise SourceError(f"{word} expects quoted strings")
+        # GNU as reads the next line as its operand (and takes it only at the end)
+        raise SourceError(f"{word} without a string is not supported")
     data = b""
     for arg in args:
         match = _STRING.fullmatch(arg)
@@ -348,18 +374,27 @@ def _optional(program: Program, args: list[str], index: int) -> Node | None:
 
 
 def _align(program: Program, word: str, args: list[str]) -> list:
-    if not args or len(args) > 3:
+    """`.align`/`.balign`/`.p2align`, and their `w`/`l` forms, whose fill is a 2- or
+    4-byte pattern; with no argument at all GNU as aligns to nothing."""
+    if len(args) > 3:
         raise SourceError(f"{word} takes 1 to 3 arguments")
+    if not args:
+        return []
+    width = {"w": 2, "l": 4}.get(word[-1], 1)
     alignment = program.expr(args[0])
     fill, maximum = (_optional(program, args, i) for i in (1, 2))
+    if width > 1 and fill is None:
+        raise SourceError(f"expected fill pattern missing in '{word}' (GNU as only warns)")
     if len(args) == 2 and not args[1]:
         fill = 0  # GNU as: a trailing comma with no fill means a fill of 0, not no-ops
-    return [Align(word == ".p2align", alignment, fill, maximum)]
+    return [Align(word.startswith(".p2"), alignment, fill, maximum, width)]
 
 
 def _fill(program: Program, word: str, args: list[str]) -> list:
-    if not args or len(args) > 3:
+    if len(args) > 3:
         raise SourceError(".fill takes 1 to 3 arguments")
+    if not args:
+        return []  # GNU as: a `.fill` of nothing
     # GNU as reads a size left empty after its comma (`.fill 1,,3`) as 0, not as 1.
     size = _optional(program, args, 1) if len(args) < 2 or args[1] else 0
     return [Fill(program.expr(args[0]), size, _optional(program, args, 2))]
@@ -372,8 +407,10 @@ def _org(program: Program, word: str, args: list[str]) -> list:
 
 
 def _skip(program: Program, word: str, args: list[str]) -> list:
-    if not args or len(args) > 2:
+    if len(args) > 2:
         raise SourceError(f"{word} takes 1 or 2 arguments")
+    if not args:
+        return []  # GNU as: a `.skip` of nothing
     return [Skip(program.expr(args[0]), _optional(program, args, 1))]
 
 
@@ -411,8 +448,13 @@ _DIRECTIVES = dict.fromkeys(
     _data,
 )
 _DIRECTIVES.update(dict.fromkeys((".ascii", ".asciz", ".string"), _ascii))
-_DIRECTIVES.update(dict.fromkeys((".align", ".balign", ".p2align"), _align))
-_DIRECTIVES.update(dict.fromkeys((".set", ".equ", ".equiv"), _set))
+_DIRECTIVES.update(
+    dict.fromkeys(
+        (".align", ".balign", ".p2align", ".balignw", ".balignl", ".p2alignw", ".p2alignl"),
+        _align,
+    )
+)
+_DIRECTIVES.update(dict.fromkeys((".set", ".equ", ".equiv", ".eqv"), _set))
 _DIRECTIVES.update(dict.fromkeys((".globl", ".global"), _globl))
 _DIRECTIVES.update(
     dict.fromkeys((".hidden", ".protected", ".internal", ".local", ".weak", ".extern"),
@@ -437,6 +479,11 @@ class Pass:
         self.frag = self.region = 0
         self.section = ".text"
         self.section_start = origin
+        # Where each section starts: this pass's as far as it got, else the last's.
+        self.section_starts: dict[str, int] = dict(previous.section_starts) if previous else {}
+        # `.set` symbols whose expression names an undefined symbol: an error only
+        # where they are used (GNU as leaves an unused one alone).
+        self.undefined: dict[str, SourceError] = dict(previous.undefined) if previous else {}
         self.in_bss = False
         self.frag_sections: dict[int, str] = {0: ".text"}
         self.env: dict[str, Val] = {}
@@ -452,6 +499,8 @@ class Pass:
             return self.env[name]
         if name in self.program.defines:
             return Val(self.program.defines[name], named=True)
+        if name in self.undefined:
+            raise self.undefined[name]
         forward = ((f"s:{name}", 1),)
         if name in self.prev:
             old = self.prev[name]
@@ -461,7 +510,7 @@ class Pass:
             return self.guess(Val(self.addr, 1, forward))
         if name in self.program.sets:
             return self.guess(Val(0, 0, forward))
-        raise SourceError(f"undefined symbol '{written}'")
+        raise UndefinedSymbolError(f"undefined symbol '{written}'")
 
     def guess(self, val: Val) -> Val:
         """A forward reference not laid out yet: this pass cannot be the last."""
@@ -472,11 +521,19 @@ class Pass:
         return Val(self.addr, 1, ((f"f{self.frag}", 1),))
 
     def value(self, node: Node) -> Val:
-        return evaluate(node, self.lookup, self.dot)
+        return evaluate(node, self.lookup, self.dot, self.base)
+
+    def base(self, val: Val) -> tuple[str, int]:
+        """The section an address lies in (by its first label term) and its start."""
+        for key, coeff in val.terms:
+            section = self.term_section(key) if coeff > 0 else None
+            if section is not None:
+                return section, self.section_starts.get(section, self.origin)
+        return self.section, self.section_start
 
     def constant(self, node: Node, what: str) -> int:
         val = self.value(node)
-        if not val.const or val.sect:
+        if val.sect or not all(key == "?r" for key, _ in val.terms):
             raise SourceError(f"{what} must be an absolute expression")
         return val.value
 

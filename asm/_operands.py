@@ -28,6 +28,7 @@ REGISTERS = frozenset(
 )
 _ADDRESS_REGISTERS = frozenset(_GPR.split()[:16])
 _SEGMENT_PREFIX = re.compile(r"%([a-zA-Z]+)\s*:\s*")
+_STRING_BODY = re.compile(r'(?:\\.|[^"\\])*', re.S)
 _REGISTER = re.compile(r"%\s*([a-zA-Z][a-zA-Z0-9]*(?:\s*\(\s*[0-7]\s*\))?)")
 
 
@@ -90,8 +91,7 @@ def split_operands(text: str) -> list[str]:
             pos += 2 if text[pos + 1 : pos + 2] == "\\" else 1
             pos += text[pos + 1 : pos + 2] == "'"
         elif char == '"':
-            end = text.find('"', pos + 1)
-            pos = len(text) if end < 0 else end
+            pos = _string_end(text, pos)
         elif char == "(":
             depth += 1
         elif char == ")":
@@ -102,6 +102,12 @@ def split_operands(text: str) -> list[str]:
         pos += 1
     pieces.append(text[start:].strip())
     return pieces
+
+
+def _string_end(text: str, pos: int) -> int:
+    """Index of the quote closing the string opened at `pos` (an escaped quote does
+    not close it), or the end of `text`."""
+    return _STRING_BODY.match(text, pos + 1).end()
 
 
 def parse_operand(text: str, local: LocalResolver) -> Operand:

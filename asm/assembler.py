@@ -173,7 +173,7 @@ def _assemble(source: str, origin: int, filename: str, defines: dict[str, int]) 
     symbols = {
         name: final.env[name].value
         for name in sorted(names)
-        if LOCAL_MARK not in name and "@" not in name
+        if LOCAL_MARK not in name and "@" not in name and name in final.env
     }
     return Image(origin, code, symbols, frozenset(program.globals), lines, filename)
 

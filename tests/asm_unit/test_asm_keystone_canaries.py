@@ -117,9 +117,12 @@ def test_section_directives_are_handled_by_us_not_keystone(source, code):
     assert assemble(source).code.hex() == code
 
 
-@pytest.mark.parametrize("source", [".nops 4", ".code16"])
-def test_unsupported_directives_are_errors_not_crashes(source):
-    with pytest.raises(AsmError, match="unsupported directive"):
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [(".nops 4", "unsupported directive"), (".code16", "16-bit code is not supported")],
+)
+def test_unsupported_directives_are_errors_not_crashes(source, message):
+    with pytest.raises(AsmError, match=message):
         assemble(source)
 
 
