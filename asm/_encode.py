@@ -114,21 +114,34 @@ def _captured_stderr() -> Iterator[list[str]]:
     file for one call, so warnings neither reach the terminal nor go unnoticed.
     The yielded list holds the first line printed ("" if none) once the block ends."""
     sys.stderr.flush()
+    scratch = _scratch().fileno()
     saved = os.dup(2)
     printed: list[str] = []
-    with tempfile.TemporaryFile() as scratch:
-        os.dup2(scratch.fileno(), 2)
-        try:
-            yield printed
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            printed.append(_first_line(scratch))
+    os.dup2(scratch, 2)
+    try:
+        yield printed
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        printed.append(_first_line(scratch))
 
 
-def _first_line(scratch) -> str:
-    scratch.seek(0)
-    return scratch.readline().decode("utf-8", "replace").strip()
+@functools.lru_cache(maxsize=1)
+def _scratch():
+    """One scratch file for every Keystone call (a new one each call cost more than
+    the call itself), left empty after each; used under _KEYSTONE_LOCK only."""
+    return tempfile.TemporaryFile(buffering=0)
+
+
+def _first_line(scratch: int) -> str:
+    """The first line written to the scratch file descriptor, which is emptied."""
+    written = os.lseek(scratch, 0, os.SEEK_CUR)
+    if not written:
+        return ""
+    os.lseek(scratch, 0, os.SEEK_SET)
+    text = os.read(scratch, min(written, 4096))
+    os.ftruncate(scratch, 0)
+    return text.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
 
 
 @functools.lru_cache(maxsize=16384)

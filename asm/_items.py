@@ -7,6 +7,7 @@ what relaxation needs across passes (a branch remembers that it had to grow).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -276,37 +277,67 @@ class Insn:
     mnemonic: str
     operands: list[Operand]
     prefixes: tuple[int, ...]
-    # (operand values, bytes, range reports) of the last pass: most instructions see
-    # the same values on every pass, and encoding is the costly part of a pass.
+    # (operand values, bytes, range reports) of the last encoding: most instructions
+    # see the same values on every pass, and encoding is the costly part of a pass.
+    # One Insn serves every statement of the same text (Program.instruction), so
+    # the memo is a cache checked against the values, never a statement's state.
     memo: tuple | None = field(default=None, repr=False, compare=False)
+    # Only numbers in its operands: the bytes of the first pass are those of every pass.
+    numbers_only: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.numbers_only = all(op.expr is None or type(op.expr) is int for op in self.operands)
 
     def emit(self, p: Pass) -> bytes:
-        vals = [None if op.expr is None else p.field(p.value(op.expr)) for op in self.operands]
-        if self.memo is not None and self.memo[0] == vals:
-            code, reports = self.memo[1], self.memo[2]
+        if self.numbers_only:
+            memo = self.memo
+            if memo is None:
+                fixed = _numbers_encoding(self.mnemonic, tuple(self.operands), self.prefixes)
+                memo = self.memo = (None, *fixed)
+            code, reports = memo[1], memo[2]
         else:
-            reports = []
-            code = self.encode(vals, reports.append)
-            self.memo = (vals, code, reports)
+            code, reports = self.encoded(p)
         for message in reports:
             p.report(message)
         return code
 
-    def encode(self, vals, report) -> bytes:
-        try:
-            return encode(self.mnemonic, self.operands, vals, self.prefixes, report)
-        except SourceError as err:
-            if not self.size_unknown():
-                raise
-            try:
-                return encode(self.mnemonic + "l", self.operands, vals, self.prefixes, report)
-            except SourceError:
-                raise err from None
+    def encoded(self, p: Pass) -> tuple[bytes, list[str]]:
+        vals = [None if op.expr is None else p.field(p.value(op.expr)) for op in self.operands]
+        memo = self.memo  # read once: the same text's Insn serves every copy of it
+        if memo is not None and memo[0] == vals:
+            code, reports = memo[1], memo[2]
+        else:
+            reports = []
+            code = _encode_insn(self.mnemonic, self.operands, vals, self.prefixes, reports.append)
+            self.memo = (vals, code, reports)
+        return code, reports
 
-    def size_unknown(self) -> bool:
-        """`incl` written `inc (%eax)`: GNU as warns and uses the 32-bit form."""
-        kinds = {op.kind for op in self.operands if not op.star}
-        return "mem" in kinds and "reg" not in kinds
+
+@functools.lru_cache(maxsize=8192)
+def _numbers_encoding(mnemonic: str, operands: tuple, prefixes: tuple) -> tuple[bytes, tuple]:
+    """Bytes and range reports of an instruction whose operands are all numbers: the
+    same wherever it is, so one encoding serves every copy (unrolled code repeats)."""
+    reports: list[str] = []
+    vals = [None if op.expr is None else Val(op.expr) for op in operands]
+    return _encode_insn(mnemonic, operands, vals, prefixes, reports.append), tuple(reports)
+
+
+def _encode_insn(mnemonic, operands, vals, prefixes, report) -> bytes:
+    try:
+        return encode(mnemonic, operands, vals, prefixes, report)
+    except SourceError as err:
+        if not _size_unknown(operands):
+            raise
+        try:
+            return encode(mnemonic + "l", operands, vals, prefixes, report)
+        except SourceError:
+            raise err from None
+
+
+def _size_unknown(operands) -> bool:
+    """`incl` written `inc (%eax)`: GNU as warns and uses the 32-bit form."""
+    kinds = {op.kind for op in operands if not op.star}
+    return "mem" in kinds and "reg" not in kinds
 
 
 @dataclass

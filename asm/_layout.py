@@ -12,6 +12,7 @@ equally valid, layouts.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 
@@ -36,7 +37,7 @@ from ._items import (
     Skip,
     relocatable,
 )
-from ._operands import parse_operand, split_operands
+from ._operands import LocalLabelError, no_local, parse_operand, split_operands
 from ._source import ASSIGN, SYMBOL, Stmt, first_word, split_labels
 
 MAX_PASSES = 64
@@ -267,41 +268,61 @@ class Program:
         return [Align(False, align, 0, None), Label(self.label(args[0])), Skip(size, None)]
 
     def instruction(self, text: str) -> list:
-        word, args = first_word(text)
-        prefixes = []
-        while word in PREFIXES:
-            prefixes.append(word)
-            word, args = first_word(args)
-        if not word:
-            return [Raw(bytes(PREFIXES[name] for name in prefixes))]
-        if not _MNEMONIC.fullmatch(word):
-            if not word.isascii():
-                raise SourceError(f"non-ASCII name '{word}': only ASCII symbol names are supported")
-            raise SourceError(f"no such instruction: '{word}'")
-        operands = [parse_operand(piece, self.local) for piece in split_operands(args)]
-        if not _PORT_IO.fullmatch(word) and any(op.base == "dx" for op in operands):
-            raise SourceError(
-                f"'(%dx)' is only the port operand of in/out/ins/outs, not of '{word}'"
-            )
-        if "@" in args or GOT_SYMBOL in args:
-            for operand in operands:
-                self.got.note(operand.expr)
-            _pic.check_operands(word, operands)
-            operands, relaxed = _pic.got_instruction(word, operands, prefixes, self)
-            if relaxed:
-                return [relaxed]
-        special = None if prefixes else _branch_item(word, operands)
-        if special:
-            return [special]
-        operands = _implicit_star(word, operands)
-        if not operands and word in _BARE_STRING:
-            word += "l"  # GNU as warns and uses its default size; Keystone picks 16 bits
-        prefix_bytes = tuple(PREFIXES[name] for name in prefixes)
-        reduced = _strings.reduce(word, operands)
-        if reduced:
-            word, operands, prefix_bytes = reduced[0], [], prefix_bytes + reduced[1]
-        check_instruction(prefixes, word, operands)
-        return [Insn(word, operands, prefix_bytes)]
+        """An instruction's items.  Unrolled code repeats instructions, so one parse
+        serves each text (a branch gets its own item: relaxation grows it in place),
+        except where the text's meaning depends on where it is: a local label (`1f`)
+        or a PIC form."""
+        if "@" in text or GOT_SYMBOL in text:
+            return _instruction(text, self.local, self)
+        try:
+            items = _instruction_alone(text)
+        except LocalLabelError:
+            return _instruction(text, self.local, self)
+        return [replace(item) if isinstance(item, Branch) else item for item in items]
+
+
+def _instruction(text: str, local, program: Program | None) -> list:
+    """The items of one instruction; `program` takes PIC forms' GOT needs (None: no
+    `@` or `_GLOBAL_OFFSET_TABLE_` in the text)."""
+    word, args = first_word(text)
+    prefixes = []
+    while word in PREFIXES:
+        prefixes.append(word)
+        word, args = first_word(args)
+    if not word:
+        return [Raw(bytes(PREFIXES[name] for name in prefixes))]
+    if not _MNEMONIC.fullmatch(word):
+        if not word.isascii():
+            raise SourceError(f"non-ASCII name '{word}': only ASCII symbol names are supported")
+        raise SourceError(f"no such instruction: '{word}'")
+    operands = [parse_operand(piece, local) for piece in split_operands(args)]
+    if not _PORT_IO.fullmatch(word) and any(op.base == "dx" for op in operands):
+        raise SourceError(f"'(%dx)' is only the port operand of in/out/ins/outs, not of '{word}'")
+    if "@" in args or GOT_SYMBOL in args:
+        for operand in operands:
+            program.got.note(operand.expr)
+        _pic.check_operands(word, operands)
+        operands, relaxed = _pic.got_instruction(word, operands, prefixes, program)
+        if relaxed:
+            return [relaxed]
+    special = None if prefixes else _branch_item(word, operands)
+    if special:
+        return [special]
+    operands = _implicit_star(word, operands)
+    if not operands and word in _BARE_STRING:
+        word += "l"  # GNU as warns and uses its default size; Keystone picks 16 bits
+    prefix_bytes = tuple(PREFIXES[name] for name in prefixes)
+    reduced = _strings.reduce(word, operands)
+    if reduced:
+        word, operands, prefix_bytes = reduced[0], [], prefix_bytes + reduced[1]
+    check_instruction(prefixes, word, operands)
+    return [Insn(word, operands, prefix_bytes)]
+
+
+@functools.lru_cache(maxsize=8192)
+def _instruction_alone(text: str) -> tuple:
+    """_instruction for a text that names no local label (LocalLabelError if it does)."""
+    return tuple(_instruction(text, no_local, None))
 
 
 # Items that leave GNU as's current fragment and offset as they are.
@@ -616,8 +637,12 @@ class Pass:
         for statement in self.program.statements:
             self.stmt, self.guess_here = statement.stmt, False
             start, first_item = self.addr, len(self.item_addrs)
+            items = statement.items
             try:
-                chunk = b"".join(self.emit(item) for item in statement.items)
+                if len(items) == 1:
+                    chunk = self.emit(items[0])
+                else:
+                    chunk = b"".join([self.emit(item) for item in items])
             except SourceError as err:
                 if not self.guess_here:
                     raise err.locate(self.stmt.lineno, self.stmt.line) from None

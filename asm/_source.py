@@ -346,8 +346,10 @@ class _Expander:
 
     def track_constant(self, text: str) -> None:
         """Remember absolute `.set`s so a later `.rept COUNT` can use them."""
+        if text[:1] != "." and "=" not in text:
+            return  # an instruction: the common case, kept fast
         word, args = first_word(text)
-        if word in (".set", ".equ", ".equiv"):
+        if word in (".set", ".equ", ".equiv", ".eqv"):
             name, _, expr = args.partition(",")
         elif match := ASSIGN.match(text):
             name, _, expr = match.groups()

@@ -169,6 +169,26 @@ def test_a_keystone_warning_is_an_error_not_a_risk(monkeypatch):
     assert encoding == b"" and error.startswith("Keystone warned: warning: memory operand")
 
 
+def test_a_warning_is_not_seen_again_by_the_next_call(monkeypatch):
+    """The scratch file catching Keystone's stderr is shared by all calls: each starts empty."""
+
+    class Keystone:
+        def asm(self, text, address, as_bytes):
+            if text == "xlat":
+                os.write(2, b"warning: memory operand is only for determining the size\n")
+            return b"\x90", 1
+
+    monkeypatch.setattr(_encode, "_keystone", Keystone)
+    _encode._keystone_bytes.cache_clear()
+    try:
+        warned = _encode._keystone_bytes("xlat")
+        clean = _encode._keystone_bytes("nop")
+    finally:
+        _encode._keystone_bytes.cache_clear()
+    assert warned[1].startswith("Keystone warned")
+    assert clean == (b"\x90", "")
+
+
 def test_string_instructions_with_operands_never_reach_keystone_as_such():
     assert assemble("xlat %gs:(%ebx)").code == bytes.fromhex("65d7")
     assert assemble("lodsb %fs:(%esi), %al").code == bytes.fromhex("64ac")
