@@ -80,6 +80,9 @@ class LineInfo:
 
 
 def check_ident(text: str) -> None:
+    if not text.strip():
+        # GNU as then reads the next line as the string, so accepts it only at the end
+        raise SourceError(".ident without a string is not supported")
     if not _QUOTED.fullmatch(text.strip()):
         raise SourceError(f"'.ident' expects a quoted string, got '{text}'")
 

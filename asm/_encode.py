@@ -114,21 +114,34 @@ def _captured_stderr() -> Iterator[list[str]]:
     file for one call, so warnings neither reach the terminal nor go unnoticed.
     The yielded list holds the first line printed ("" if none) once the block ends."""
     sys.stderr.flush()
+    scratch = _scratch().fileno()
     saved = os.dup(2)
     printed: list[str] = []
-    with tempfile.TemporaryFile() as scratch:
-        os.dup2(scratch.fileno(), 2)
-        try:
-            yield printed
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            printed.append(_first_line(scratch))
+    os.dup2(scratch, 2)
+    try:
+        yield printed
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        printed.append(_first_line(scratch))
 
 
-def _first_line(scratch) -> str:
-    scratch.seek(0)
-    return scratch.readline().decode("utf-8", "replace").strip()
+@functools.lru_cache(maxsize=1)
+def _scratch():
+    """One scratch file for every Keystone call (a new one each call cost more than
+    the call itself), left empty after each; used under _KEYSTONE_LOCK only."""
+    return tempfile.TemporaryFile(buffering=0)
+
+
+def _first_line(scratch: int) -> str:
+    """The first line written to the scratch file descriptor, which is emptied."""
+    written = os.lseek(scratch, 0, os.SEEK_CUR)
+    if not written:
+        return ""
+    os.lseek(scratch, 0, os.SEEK_SET)
+    text = os.read(scratch, min(written, 4096))
+    os.ftruncate(scratch, 0)
+    return text.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
 
 
 @functools.lru_cache(maxsize=16384)
@@ -196,8 +209,13 @@ def encode(
     prefixes: tuple[int, ...],
     report: Report,
 ) -> bytes:
-    """Encode one instruction; range problems of late-resolved values go to `report`."""
+    """Encode one instruction; range problems of late-resolved values go to `report`.
+
+    GNU as in 32-bit mode first cuts a folded value to 32 bits, silently (cut32),
+    and checks the field's width after that."""
     prefixes = prefixes + segment_prefix(operands)
+    size = _guess_size(mnemonic, operands)
+    vals = [_folded(val, op, size) for op, val in zip(operands, vals, strict=True)]
     pairs = enumerate(zip(operands, vals, strict=True))
     numbers = [_number(operand, val, slot) for slot, (operand, val) in pairs]
     late = {}
@@ -221,6 +239,46 @@ def encode(
         else:
             _patch(code, slot, bits, vals[slot].value)
     return bytes(code)
+
+
+def cut32(value: int) -> int:
+    """A folded value as GNU as keeps it in 32-bit mode (extend_to_32bit_address):
+    one that fits in 32 bits sign-extended, a wider one cut to its low 32 bits
+    (so `int $0x100000003` is `int3`, but `int $0x1ffffffff` is out of range)."""
+    if -(1 << 31) <= value < 1 << 32:
+        return signed32(value)
+    return value & 0xFFFFFFFF
+
+
+def _folded(val: Val | None, operand: Operand, size: str) -> Val | None:
+    """A folded value as GNU as encodes it: cut to 32 bits; the immediate of an
+    operation with a size then read as a signed 32-bit number, and of a byte or word
+    operation in 0..0xffff as a signed 16-bit one (optimize_imm): so `movb $0xffff,
+    %al` is `movb $-1, %al`, while `int $0x1ffffffff` is out of range."""
+    if val is None or not val.const:
+        return val
+    value = cut32(val.value)
+    if size and operand.kind == "imm":
+        value = signed32(value)
+        if size in "bw" and 0 <= value <= 0xFFFF:
+            value = (value ^ 0x8000) - 0x8000
+    return val._replace(value=value)
+
+
+_REGISTER_SIZE = dict.fromkeys("al cl dl bl ah ch dh bh".split(), "b")
+_REGISTER_SIZE |= dict.fromkeys("ax cx dx bx sp bp si di".split(), "w")
+_REGISTER_SIZE |= dict.fromkeys("eax ecx edx ebx esp ebp esi edi".split(), "l")
+
+
+def _guess_size(mnemonic: str, operands: Sequence[Operand]) -> str:
+    """The operation size GNU as guesses (its guess_suffix), "" for none: from the
+    last general register operand, else from the mnemonic's suffix."""
+    for operand in reversed(operands):
+        if operand.kind == "reg" and operand.reg in _REGISTER_SIZE:
+            return _REGISTER_SIZE[operand.reg]
+    if mnemonic[-1:] in ("b", "w", "l") and mnemonic not in ("sub", "sbb"):
+        return mnemonic[-1]
+    return ""
 
 
 def _name_late_values(err: SourceError, operands, numbers, late) -> SourceError:

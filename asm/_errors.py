@@ -21,3 +21,7 @@ class SourceError(Exception):
         if not self.lineno:
             self.lineno, self.text = lineno, text
         return self
+
+
+class UndefinedSymbolError(SourceError):
+    """A symbol nothing defines: fatal where a value is needed, not in an unused `.set`."""

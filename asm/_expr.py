@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from typing import NamedTuple
 
-from ._errors import SourceError
+from ._errors import SourceError, UndefinedSymbolError
 
 Node = tuple | int
 LocalResolver = Callable[[str, str], str]
@@ -36,7 +36,7 @@ _TOKEN = re.compile(
     re.X | re.S | re.A,
 )
 
-_RANK = {"||": 1, "&&": 2, "+": 4, "-": 4, "|": 5, "&": 5, "^": 5}
+_RANK = {"||": 1, "&&": 2, "+": 4, "-": 4, "|": 5, "!": 5, "&": 5, "^": 5}
 _RANK.update(dict.fromkeys(("==", "!=", "<>", "<", "<=", ">", ">="), 3))
 _RANK.update(dict.fromkeys(("*", "/", "%", "<<", ">>"), 6))
 
@@ -50,6 +50,9 @@ class Val(NamedTuple):
     sect counts the section base in the value: 0 for an absolute number, 1 for an
     address inside the image (a label), anything else cannot be encoded.
     terms lists what GNU as could not fold at parse time; empty means constant.
+    Keys: "f<N>" a label of fragment N, "s:<name>" a symbol not laid out yet, "?"
+    anything else, "?r" what GNU as resolves at once where it needs a number
+    (RESOLVED), "pc" an `ext - label` (_PC_RELATIVE).
     named marks a number that is a symbol's value (a define, a `.set`): GNU as
     takes `ext - label` as a pc-relative value, but refuses `5 - label`.
     """
@@ -105,6 +108,9 @@ def _tokenize(text: str) -> list[tuple[str, object]]:
         match = _TOKEN.match(text, pos)
         if not match or match.end() == pos:
             _refuse_relocation(text, pos)
+            if _NO_DIGITS.match(text, pos):
+                # GNU as reads an absent operand there: 0, or a unary operator ignored
+                raise SourceError(f"'0x' without digits in '{text.strip()}' is not supported")
             raise SourceError(f"bad expression '{text.strip()}'")
         tokens.append(_token(match))
         pos = match.end()
@@ -112,6 +118,7 @@ def _tokenize(text: str) -> list[tuple[str, object]]:
 
 
 _RELOCATION = re.compile(r"@(\w+)")
+_NO_DIGITS = re.compile(r"\s*0[xX](?![0-9a-fA-F])")
 _TLS = frozenset("tlsgd tlsldm dtpoff ntpoff gotntpoff indntpoff tpoff tlsdesc tlscall".split())
 _PIC_KINDS = {"GOTOFF": "gotoff", "GOT": "got", "PLT": ""}
 
@@ -190,10 +197,9 @@ def char_value(text: str) -> int:
     and knows only \\b \\f \\n \\r \\t: any other escaped character stands for itself,
     so `'\\101` is the character '1' followed by the digits "01" (which we refuse as junk).
     """
-    body = text[1:-1] if len(text) > 2 and text.endswith("'") else text[1:]
-    if body.startswith("\\"):
-        return _CHAR_ESCAPES.get(body[1], ord(body[1]))
-    return body[0].encode("utf-8")[0]
+    if text[1] == "\\" and len(text) > 2:  # `'\''` is the quote: the escape comes first
+        return _CHAR_ESCAPES.get(text[2], ord(text[2]))
+    return text[1].encode("utf-8")[0]
 
 
 def unescape(body: str) -> bytes:
@@ -287,10 +293,13 @@ class _Parser:
 
 
 Lookup = Callable[[str, str], Val]
+Base = Callable[[Val], tuple[str, int]]
 
 
-def evaluate(node: Node, lookup: Lookup, dot: Callable[[], Val]) -> Val:
-    """Value of a parsed expression; `lookup(name, written)` supplies symbols."""
+def evaluate(node: Node, lookup: Lookup, dot: Callable[[], Val], base: Base | None = None) -> Val:
+    """Value of a parsed expression; `lookup(name, written)` supplies symbols and
+    `base(val)` an address's section and where it starts (None: where there are no
+    sections yet, comparing addresses is refused)."""
     if isinstance(node, int):
         return Val(node)
     kind = node[0]
@@ -299,27 +308,96 @@ def evaluate(node: Node, lookup: Lookup, dot: Callable[[], Val]) -> Val:
     if kind == "dot":
         return dot()
     if kind == "un":
-        return _unary(node[1], evaluate(node[2], lookup, dot))
+        if node[1] != "!":
+            return _unary(node[1], evaluate(node[2], lookup, dot, base), base)
+        operand = _or_undefined(node[2], lookup, dot, base)
+        if isinstance(operand, Val):
+            return _unary("!", operand, base)
+        if node[2][0] != "sym":
+            raise operand
+        return Val(1, 0, (("?", 1),))  # GNU as: `!S` is `S == 0`, an undefined S is 0
+    if kind == "bin" and node[1] in _EQUALITY:
+        left, right = (_or_undefined(part, lookup, dot, base) for part in node[2:])
+        if isinstance(left, Val) and isinstance(right, Val):
+            return _binary(node[1], left, right, base)
+        # GNU as: equal only if both are the same undefined symbol
+        equal = not isinstance(left, Val) and not isinstance(right, Val) and node[2] == node[3]
+        return Val(_truth(equal == (node[1] == "==")), 0, RESOLVED)
     if kind == "gotoff":
-        return _binary("-", evaluate(node[1], lookup, dot), lookup(GOT_SYMBOL, GOT_SYMBOL))
+        left = evaluate(node[1], lookup, dot, base)
+        return _binary("-", left, lookup(GOT_SYMBOL, GOT_SYMBOL), base)
     if kind == "gotpc":
-        return _binary("-", evaluate(node[1], lookup, dot), dot())
+        return _binary("-", evaluate(node[1], lookup, dot, base), dot(), base)
     if kind == "got":
         raise SourceError(f"'{node[2]}' is only supported as a memory operand's displacement")
-    left = evaluate(node[2], lookup, dot)
-    return _binary(node[1], left, evaluate(node[3], lookup, dot))
+    left = evaluate(node[2], lookup, dot, base)
+    return _binary(node[1], left, evaluate(node[3], lookup, dot, base), base)
 
 
-def _unary(op: str, val: Val) -> Val:
+def _or_undefined(node: Node, lookup: Lookup, dot, base: Base | None) -> Val | SourceError:
+    """The value of `node`, or the error naming its undefined symbol where GNU as
+    keeps one as a value: a name, maybe plus or minus a number."""
+    try:
+        return evaluate(node, lookup, dot, base)
+    except UndefinedSymbolError as err:
+        if _undefined_plus_number(node, lookup, dot, base):
+            return err
+        raise
+
+
+def _undefined_plus_number(node: Node, lookup: Lookup, dot, base: Base | None) -> bool:
+    """An undefined name plus or minus absolute values (`do_exit + ext`)."""
+    if node[0] == "sym":
+        return True
+    if node[0] != "bin" or node[1] not in "+-":
+        return False
+    sides = []
+    for part in node[2:]:
+        try:
+            sides.append(evaluate(part, lookup, dot, base))
+        except UndefinedSymbolError:
+            sides.append(None)
+    left, right = sides
+    if left is None and right is not None and not right.sect:
+        return _undefined_plus_number(node[2], lookup, dot, base)
+    if right is None and left is not None and not left.sect and node[1] == "+":
+        return _undefined_plus_number(node[3], lookup, dot, base)
+    return False
+
+
+def symbol_plus_number(node: Node) -> bool:
+    """A name, maybe plus or minus numbers: what GNU as keeps of an undefined symbol."""
+    if node[0] == "sym":
+        return True
+    if node[0] != "bin" or node[1] not in "+-":
+        return False
+    left, right = node[2:]
+    if isinstance(right, int):
+        return symbol_plus_number(left)
+    return node[1] == "+" and isinstance(left, int) and symbol_plus_number(right)
+
+
+def _unary(op: str, val: Val, base: Base | None = None) -> Val:
     if op == "-":
+        if val.sect:  # GNU as: "invalid operand (.text section) for `-'"
+            raise SourceError("negated address: invalid operand (an address) for unary '-'")
         terms = tuple((key, 1 if key == "?" else -coeff) for key, coeff in val.terms)
-        return Val(wrap64(-val.value), -val.sect, terms)
+        return Val(wrap64(-val.value), 0, terms)
+    if op == "!" and val.sect == 1 and base is not None:
+        # GNU as: `!S` is `S == 0`, allowed on anything: S's offset in its section.
+        return Val(int(val.value == base(val)[1]), 0, (("?", 1),))
     _absolute(op, val)
+    if _pc_relative(val):
+        raise SourceError("invalid operands (*ABS* and .text sections) for '-'")
     value = ~val.value if op == "~" else int(not val.value)
     return Val(value, 0, _opaque(val))
 
 
-def _binary(op: str, left: Val, right: Val) -> Val:
+_EQUALITY = frozenset(("==", "!=", "<>"))
+_ORDER = frozenset(("<", "<=", ">", ">="))
+
+
+def _binary(op: str, left: Val, right: Val, base: Base | None = None) -> Val:
     if op in ("+", "-"):
         sign = 1 if op == "+" else -1
         value = wrap64(left.value + sign * right.value)
@@ -327,13 +405,61 @@ def _binary(op: str, left: Val, right: Val) -> Val:
             if not left.named:
                 raise SourceError("invalid operands (*ABS* and .text sections) for '-'")
             # pc-relative in GNU as: resolved late, so the field is full width
-            return Val(value, 0, _merge((("?", 1),), right.terms, -1))
+            return Val(value, 0, _merge(_PC_RELATIVE, right.terms, -1))
         named = left.named or right.named
         terms = _merge(left.terms, right.terms, sign)
         return Val(value, left.sect + sign * right.sect, terms, named)
+    if (left.terms or right.terms) and (_pc_relative(left) or _pc_relative(right)):
+        raise SourceError("invalid operands (*ABS* and .text sections) for '-'")
+    if (left.sect or right.sect) and base is not None and {left.sect, right.sect} <= {0, 1}:
+        compared = _compare_addresses(op, left, right, base)
+        if compared is not None:
+            return compared
     _absolute(op, left)
     _absolute(op, right)
     return Val(wrap64(_ARITH[op](left.value, right.value)), 0, _opaque(left, right))
+
+
+def _compare_addresses(op: str, left: Val, right: Val, base: Base) -> Val | None:
+    """GNU as (resolve_symbol_value) allows `==` and `!=` on anything (equal: same
+    section and offset) and `<` and the like on two addresses of one section."""
+    same = left.sect == right.sect == 1 and base(left)[0] == base(right)[0]
+    if left.sect == right.sect == 1 and not same:
+        # GNU as allows it only if one label is defined later in the source
+        raise SourceError(f"'{op}' of addresses in different sections is not supported")
+    if op in _EQUALITY:
+        equal = same and left.value == right.value
+        return Val(_truth(equal == (op == "==")), 0, _resolved(left, right, equal))
+    if op in _ORDER and same:
+        return Val(_ARITH[op](left.value, right.value), 0, _resolved(left, right))
+    return None
+
+
+def _resolved(left: Val, right: Val, equal: bool = True) -> tuple:
+    """The terms of a comparison: RESOLVED where GNU as, wanting a number at once
+    (.fill), has it when it reads the line: two labels it knows of one fragment; an
+    address against a number; a label it knows against one it has not read, unequal
+    (GNU as sees an undefined symbol there: so never unless they differ anyway)."""
+    if _known_frag(left) and left.terms == right.terms:
+        return RESOLVED
+    if left.sect != right.sect and not (left.terms and right.terms):
+        return RESOLVED
+    one_read = _known_frag(left) and _forward(right) or _known_frag(right) and _forward(left)
+    if one_read and not equal:
+        return RESOLVED
+    return _opaque(left, right)
+
+
+def _forward(val: Val) -> bool:
+    return len(val.terms) == 1 and val.terms[0][0][:2] == "s:"
+
+
+# Marks `ext - label`, which GNU as can only write as a pc-relative field.
+_PC_RELATIVE = (("?", 1), ("pc", 1))
+
+
+def _pc_relative(val: Val) -> bool:
+    return any(key == "pc" for key, _ in val.terms)
 
 
 def _absolute(op: str, val: Val) -> None:
@@ -342,8 +468,22 @@ def _absolute(op: str, val: Val) -> None:
         raise SourceError(f"invalid operands (.text and *ABS* sections) for '{op}'")
 
 
+# What GNU as could not fold while reading an instruction (so its field is full
+# width) but resolves at once where a number is needed (`.fill`): see Val.
+RESOLVED = (("?r", 1),)
+
+
 def _opaque(*vals: Val) -> tuple:
-    return (("?", 1),) if any(val.terms for val in vals) else ()
+    if not any(val.terms for val in vals):
+        return ()
+    if all(key == "?r" for val in vals for key, _ in val.terms):
+        return RESOLVED
+    return (("?", 1),)
+
+
+def _known_frag(val: Val) -> bool:
+    """An address of a label already read, in one fragment (GNU as knows its offset)."""
+    return len(val.terms) == 1 and val.terms[0][0][0] == "f"
 
 
 def _merge(left: tuple, right: tuple, sign: int) -> tuple:
@@ -389,6 +529,7 @@ _ARITH = {
     "^": lambda a, b: a ^ b,
     "==": lambda a, b: _truth(a == b),
     "!=": lambda a, b: _truth(a != b),
+    "!": lambda a, b: a | ~b,  # GNU as's binary `!`: or-not
     "<>": lambda a, b: _truth(a != b),
     "<": lambda a, b: _truth(a < b),
     "<=": lambda a, b: _truth(a <= b),

@@ -7,13 +7,14 @@ what relaxation needs across passes (a branch remembers that it had to grow).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from . import _branch
-from ._encode import encode, fits, hex_number
-from ._errors import SourceError
-from ._expr import Node, Val
+from ._encode import cut32, encode, fits, hex_number
+from ._errors import SourceError, UndefinedSymbolError
+from ._expr import Node, Val, symbol_plus_number
 from ._operands import Operand
 
 if TYPE_CHECKING:
@@ -70,7 +71,15 @@ class Assign:
     expr: Node
 
     def emit(self, p: Pass) -> bytes:
-        val = p.value(self.expr)
+        try:
+            val = p.value(self.expr)
+        except UndefinedSymbolError as err:
+            if not symbol_plus_number(self.expr):
+                raise  # GNU as: "invalid operands (*UND* ...)" when setting it
+            p.env.pop(self.name, None)
+            p.undefined[self.name] = err
+            return b""
+        p.undefined.pop(self.name, None)
         p.env[self.name] = val if val.sect else val._replace(named=True)
         return b""
 
@@ -89,7 +98,7 @@ class SectionStart:
     def emit(self, p: Pass) -> bytes:
         p.enter_section(self.name)
         pad = (-p.addr) % self.alignment
-        p.section_start = p.addr + pad
+        p.section_start = p.section_starts[self.name] = p.addr + pad
         if not self.code:
             return bytes(pad)
         return b"\x66\x90" * (pad // 2) + b"\x90" * (pad % 2)
@@ -133,7 +142,8 @@ class Data:
             if val.sect and self.width == 8:
                 raise SourceError("an address in .quad needs a 64-bit relocation (not in ELF32)")
             value = val.value
-            if not fits(value, bits):
+            # GNU as checks no range for 4 bytes: the low 32 bits, silently.
+            if self.width < 4 and not fits(value, bits):
                 p.report(f"value {hex_number(value)} does not fit in {bits} bits")
             out += (value & ((1 << bits) - 1)).to_bytes(self.width, "little")
         p.addr = start
@@ -176,7 +186,7 @@ class Skip:
             p.new_frag(after_alignment=False)
             count = max(count, 0)
         fill = p.constant(self.fill, ".skip fill") if self.fill is not None else 0
-        if not fits(fill, 8):
+        if count and not fits(fill, 8):
             raise SourceError(f".skip fill value {hex_number(fill)} does not fit in a byte")
         if count < 0 and not -0x80 <= fill <= 0xFF:
             # GNU as takes this path as a sized fill and refuses the negative size.
@@ -228,6 +238,7 @@ class Align:
     alignment: Node
     fill: Node | None
     maximum: Node | None
+    width: int = 1  # of the fill pattern: 2 for `.balignw`, 4 for `.balignl`
 
     def emit(self, p: Pass) -> bytes:
         boundary = self.boundary(p)
@@ -237,6 +248,11 @@ class Align:
             pad = 0
         p.new_frag(after_alignment=True)
         fill = 0x90 if self.fill is None else p.constant(self.fill, "alignment fill")
+        if self.width > 1:
+            if pad % self.width:
+                p.report(f"alignment padding ({pad} bytes) not a multiple of {self.width}")
+            pattern = (fill & ((1 << 8 * self.width) - 1)).to_bytes(self.width, "little")
+            return pattern * (pad // self.width) + bytes(pad % self.width)
         if fill == 0x90:
             return code_padding(pad)
         if not fits(fill, 8):
@@ -261,37 +277,67 @@ class Insn:
     mnemonic: str
     operands: list[Operand]
     prefixes: tuple[int, ...]
-    # (operand values, bytes, range reports) of the last pass: most instructions see
-    # the same values on every pass, and encoding is the costly part of a pass.
+    # (operand values, bytes, range reports) of the last encoding: most instructions
+    # see the same values on every pass, and encoding is the costly part of a pass.
+    # One Insn serves every statement of the same text (Program.instruction), so
+    # the memo is a cache checked against the values, never a statement's state.
     memo: tuple | None = field(default=None, repr=False, compare=False)
+    # Only numbers in its operands: the bytes of the first pass are those of every pass.
+    numbers_only: bool = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.numbers_only = all(op.expr is None or type(op.expr) is int for op in self.operands)
 
     def emit(self, p: Pass) -> bytes:
-        vals = [None if op.expr is None else p.field(p.value(op.expr)) for op in self.operands]
-        if self.memo is not None and self.memo[0] == vals:
-            code, reports = self.memo[1], self.memo[2]
+        if self.numbers_only:
+            memo = self.memo
+            if memo is None:
+                fixed = _numbers_encoding(self.mnemonic, tuple(self.operands), self.prefixes)
+                memo = self.memo = (None, *fixed)
+            code, reports = memo[1], memo[2]
         else:
-            reports = []
-            code = self.encode(vals, reports.append)
-            self.memo = (vals, code, reports)
+            code, reports = self.encoded(p)
         for message in reports:
             p.report(message)
         return code
 
-    def encode(self, vals, report) -> bytes:
-        try:
-            return encode(self.mnemonic, self.operands, vals, self.prefixes, report)
-        except SourceError as err:
-            if not self.size_unknown():
-                raise
-            try:
-                return encode(self.mnemonic + "l", self.operands, vals, self.prefixes, report)
-            except SourceError:
-                raise err from None
+    def encoded(self, p: Pass) -> tuple[bytes, list[str]]:
+        vals = [None if op.expr is None else p.field(p.value(op.expr)) for op in self.operands]
+        memo = self.memo  # read once: the same text's Insn serves every copy of it
+        if memo is not None and memo[0] == vals:
+            code, reports = memo[1], memo[2]
+        else:
+            reports = []
+            code = _encode_insn(self.mnemonic, self.operands, vals, self.prefixes, reports.append)
+            self.memo = (vals, code, reports)
+        return code, reports
 
-    def size_unknown(self) -> bool:
-        """`incl` written `inc (%eax)`: GNU as warns and uses the 32-bit form."""
-        kinds = {op.kind for op in self.operands if not op.star}
-        return "mem" in kinds and "reg" not in kinds
+
+@functools.lru_cache(maxsize=8192)
+def _numbers_encoding(mnemonic: str, operands: tuple, prefixes: tuple) -> tuple[bytes, tuple]:
+    """Bytes and range reports of an instruction whose operands are all numbers: the
+    same wherever it is, so one encoding serves every copy (unrolled code repeats)."""
+    reports: list[str] = []
+    vals = [None if op.expr is None else Val(op.expr) for op in operands]
+    return _encode_insn(mnemonic, operands, vals, prefixes, reports.append), tuple(reports)
+
+
+def _encode_insn(mnemonic, operands, vals, prefixes, report) -> bytes:
+    try:
+        return encode(mnemonic, operands, vals, prefixes, report)
+    except SourceError as err:
+        if not _size_unknown(operands):
+            raise
+        try:
+            return encode(mnemonic + "l", operands, vals, prefixes, report)
+        except SourceError:
+            raise err from None
+
+
+def _size_unknown(operands) -> bool:
+    """`incl` written `inc (%eax)`: GNU as warns and uses the 32-bit form."""
+    kinds = {op.kind for op in operands if not op.star}
+    return "mem" in kinds and "reg" not in kinds
 
 
 @dataclass
@@ -334,10 +380,11 @@ class Far:
     offset: Node
 
     def emit(self, p: Pass) -> bytes:
-        selector = p.constant(self.selector, "far selector")
+        selector = cut32(p.constant(self.selector, "far selector"))
         if not 0 <= selector <= 0xFFFF:
             raise SourceError(f"far selector {hex_number(selector)} does not fit in 16 bits")
-        offset = relocatable(p.value(self.offset)).value
+        offset = relocatable(p.value(self.offset))
+        offset = cut32(offset.value) if offset.const else offset.value
         bits = _branch.far_offset_bits(self.mnemonic)
         if bits == 16 and not 0 <= offset <= 0xFFFF:
             p.report(f"16-bit jump out of range: '{self.mnemonic}' to {hex_number(offset)}")

@@ -12,12 +12,13 @@ equally valid, layouts.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, replace
 
 from . import _attributes, _branch, _pic, _sections, _strings
 from ._encode import PREFIXES, check_instruction
-from ._errors import SourceError
+from ._errors import SourceError, UndefinedSymbolError
 from ._expr import GOT_SYMBOL, Node, Val, evaluate, parse_expr, unescape
 from ._items import (
     MAX_IMAGE,
@@ -36,7 +37,7 @@ from ._items import (
     Skip,
     relocatable,
 )
-from ._operands import parse_operand, split_operands
+from ._operands import LocalLabelError, no_local, parse_operand, split_operands
 from ._source import ASSIGN, SYMBOL, Stmt, first_word, split_labels
 
 MAX_PASSES = 64
@@ -201,7 +202,8 @@ class Program:
     def body(self, text: str) -> list:
         match = ASSIGN.match(text)
         if match:
-            return [self.assign(match.group(1), match.group(2), "=")]
+            how = "=" if match.group(2) == "=" else ".eqv"
+            return [self.assign(match.group(1), match.group(3), how)]
         word, args = first_word(text)
         if word.startswith("."):
             return self.directive(word, args)
@@ -211,11 +213,11 @@ class Program:
         name = name.strip()
         if not SYMBOL.fullmatch(name):
             raise SourceError(f"bad symbol name '{name}'")
-        if name in self.labels or (how == ".equiv" and name in self.sets):
+        if name in self.labels or (how in (".equiv", ".eqv") and name in self.sets):
             raise SourceError(f"symbol '{name}' is already defined")
-        node = self.expr(expr)
+        node = _assigned(name, expr, how, self.expr)
         self.sets.add(name)
-        if how == ".equiv":
+        if how in (".equiv", ".eqv"):
             self.fixed.add(name)
         return Assign(name, node)
 
@@ -239,6 +241,8 @@ class Program:
             return []
         if word in _IGNORED:
             return []
+        if word in (".code16", ".code16gcc"):
+            raise SourceError(f"'{word}': 16-bit code is not supported (the image is 32-bit)")
         raise SourceError(f"unsupported directive '{word}'")
 
     def absolute(self, text: str) -> int:
@@ -264,43 +268,85 @@ class Program:
         return [Align(False, align, 0, None), Label(self.label(args[0])), Skip(size, None)]
 
     def instruction(self, text: str) -> list:
-        word, args = first_word(text)
-        prefixes = []
-        while word in PREFIXES:
-            prefixes.append(word)
-            word, args = first_word(args)
-        if not word:
-            return [Raw(bytes(PREFIXES[name] for name in prefixes))]
-        if not _MNEMONIC.fullmatch(word):
-            raise SourceError(f"no such instruction: '{word}'")
-        operands = [parse_operand(piece, self.local) for piece in split_operands(args)]
-        if not _PORT_IO.fullmatch(word) and any(op.base == "dx" for op in operands):
-            raise SourceError(
-                f"'(%dx)' is only the port operand of in/out/ins/outs, not of '{word}'"
-            )
-        if "@" in args or GOT_SYMBOL in args:
-            for operand in operands:
-                self.got.note(operand.expr)
-            _pic.check_operands(word, operands)
-            operands, relaxed = _pic.got_instruction(word, operands, prefixes, self)
-            if relaxed:
-                return [relaxed]
-        special = None if prefixes else _branch_item(word, operands)
-        if special:
-            return [special]
-        operands = _implicit_star(word, operands)
-        if not operands and word in _BARE_STRING:
-            word += "l"  # GNU as warns and uses its default size; Keystone picks 16 bits
-        prefix_bytes = tuple(PREFIXES[name] for name in prefixes)
-        reduced = _strings.reduce(word, operands)
-        if reduced:
-            word, operands, prefix_bytes = reduced[0], [], prefix_bytes + reduced[1]
-        check_instruction(prefixes, word, operands)
-        return [Insn(word, operands, prefix_bytes)]
+        """An instruction's items.  Unrolled code repeats instructions, so one parse
+        serves each text (a branch gets its own item: relaxation grows it in place),
+        except where the text's meaning depends on where it is: a local label (`1f`)
+        or a PIC form."""
+        if "@" in text or GOT_SYMBOL in text:
+            return _instruction(text, self.local, self)
+        try:
+            items = _instruction_alone(text)
+        except LocalLabelError:
+            return _instruction(text, self.local, self)
+        return [replace(item) if isinstance(item, Branch) else item for item in items]
+
+
+def _instruction(text: str, local, program: Program | None) -> list:
+    """The items of one instruction; `program` takes PIC forms' GOT needs (None: no
+    `@` or `_GLOBAL_OFFSET_TABLE_` in the text)."""
+    word, args = first_word(text)
+    prefixes = []
+    while word in PREFIXES:
+        prefixes.append(word)
+        word, args = first_word(args)
+    if not word:
+        return [Raw(bytes(PREFIXES[name] for name in prefixes))]
+    if not _MNEMONIC.fullmatch(word):
+        if not word.isascii():
+            raise SourceError(f"non-ASCII name '{word}': only ASCII symbol names are supported")
+        raise SourceError(f"no such instruction: '{word}'")
+    operands = [parse_operand(piece, local) for piece in split_operands(args)]
+    if not _PORT_IO.fullmatch(word) and any(op.base == "dx" for op in operands):
+        raise SourceError(f"'(%dx)' is only the port operand of in/out/ins/outs, not of '{word}'")
+    if "@" in args or GOT_SYMBOL in args:
+        for operand in operands:
+            program.got.note(operand.expr)
+        _pic.check_operands(word, operands)
+        operands, relaxed = _pic.got_instruction(word, operands, prefixes, program)
+        if relaxed:
+            return [relaxed]
+    special = None if prefixes else _branch_item(word, operands)
+    if special:
+        return [special]
+    operands = _implicit_star(word, operands)
+    if not operands and word in _BARE_STRING:
+        word += "l"  # GNU as warns and uses its default size; Keystone picks 16 bits
+    prefix_bytes = tuple(PREFIXES[name] for name in prefixes)
+    reduced = _strings.reduce(word, operands)
+    if reduced:
+        word, operands, prefix_bytes = reduced[0], [], prefix_bytes + reduced[1]
+    check_instruction(prefixes, word, operands)
+    return [Insn(word, operands, prefix_bytes)]
+
+
+@functools.lru_cache(maxsize=8192)
+def _instruction_alone(text: str) -> tuple:
+    """_instruction for a text that names no local label (LocalLabelError if it does)."""
+    return tuple(_instruction(text, no_local, None))
 
 
 # Items that leave GNU as's current fragment and offset as they are.
 _NO_FRAGMENT = (Label, Assign, Check)
+
+
+def _assigned(name: str, expr: str, how: str, parse) -> Node:
+    """The expression given to a symbol, parsed; what GNU as would give it but we
+    cannot is refused by name."""
+    if expr.lstrip().startswith("%"):
+        raise SourceError(f"symbol '{name}' set to a register ({expr.strip()}) is not supported")
+    node = parse(expr)
+    if how == ".eqv" and not _numbers_only(node):
+        # GNU as reads an .eqv expression's symbols (and `.`) again at each use
+        raise SourceError(f"'.eqv' ('{name} ==') of an expression with symbols is not supported")
+    return node
+
+
+def _numbers_only(node: Node) -> bool:
+    if isinstance(node, int):
+        return True
+    if node[0] in ("un", "bin"):
+        return all(_numbers_only(part) for part in node[2:])
+    return False
 
 
 def _branch_item(word: str, operands: list) -> Branch | Far | None:
@@ -333,7 +379,8 @@ def _data(program: Program, word: str, args: list[str]) -> list:
 
 def _ascii(program: Program, word: str, args: list[str]) -> list:
     if not args:
-        raise SourceError(f"{word} expects quoted strings")
+        # GNU as reads the next line as its operand (and takes it only at the end)
+        raise SourceError(f"{word} without a string is not supported")
     data = b""
     for arg in args:
         match = _STRING.fullmatch(arg)
@@ -348,18 +395,27 @@ def _optional(program: Program, args: list[str], index: int) -> Node | None:
 
 
 def _align(program: Program, word: str, args: list[str]) -> list:
-    if not args or len(args) > 3:
+    """`.align`/`.balign`/`.p2align`, and their `w`/`l` forms, whose fill is a 2- or
+    4-byte pattern; with no argument at all GNU as aligns to nothing."""
+    if len(args) > 3:
         raise SourceError(f"{word} takes 1 to 3 arguments")
+    if not args:
+        return []
+    width = {"w": 2, "l": 4}.get(word[-1], 1)
     alignment = program.expr(args[0])
     fill, maximum = (_optional(program, args, i) for i in (1, 2))
+    if width > 1 and fill is None:
+        raise SourceError(f"expected fill pattern missing in '{word}' (GNU as only warns)")
     if len(args) == 2 and not args[1]:
         fill = 0  # GNU as: a trailing comma with no fill means a fill of 0, not no-ops
-    return [Align(word == ".p2align", alignment, fill, maximum)]
+    return [Align(word.startswith(".p2"), alignment, fill, maximum, width)]
 
 
 def _fill(program: Program, word: str, args: list[str]) -> list:
-    if not args or len(args) > 3:
+    if len(args) > 3:
         raise SourceError(".fill takes 1 to 3 arguments")
+    if not args:
+        return []  # GNU as: a `.fill` of nothing
     # GNU as reads a size left empty after its comma (`.fill 1,,3`) as 0, not as 1.
     size = _optional(program, args, 1) if len(args) < 2 or args[1] else 0
     return [Fill(program.expr(args[0]), size, _optional(program, args, 2))]
@@ -372,8 +428,10 @@ def _org(program: Program, word: str, args: list[str]) -> list:
 
 
 def _skip(program: Program, word: str, args: list[str]) -> list:
-    if not args or len(args) > 2:
+    if len(args) > 2:
         raise SourceError(f"{word} takes 1 or 2 arguments")
+    if not args:
+        return []  # GNU as: a `.skip` of nothing
     return [Skip(program.expr(args[0]), _optional(program, args, 1))]
 
 
@@ -411,8 +469,13 @@ _DIRECTIVES = dict.fromkeys(
     _data,
 )
 _DIRECTIVES.update(dict.fromkeys((".ascii", ".asciz", ".string"), _ascii))
-_DIRECTIVES.update(dict.fromkeys((".align", ".balign", ".p2align"), _align))
-_DIRECTIVES.update(dict.fromkeys((".set", ".equ", ".equiv"), _set))
+_DIRECTIVES.update(
+    dict.fromkeys(
+        (".align", ".balign", ".p2align", ".balignw", ".balignl", ".p2alignw", ".p2alignl"),
+        _align,
+    )
+)
+_DIRECTIVES.update(dict.fromkeys((".set", ".equ", ".equiv", ".eqv"), _set))
 _DIRECTIVES.update(dict.fromkeys((".globl", ".global"), _globl))
 _DIRECTIVES.update(
     dict.fromkeys((".hidden", ".protected", ".internal", ".local", ".weak", ".extern"),
@@ -437,6 +500,11 @@ class Pass:
         self.frag = self.region = 0
         self.section = ".text"
         self.section_start = origin
+        # Where each section starts: this pass's as far as it got, else the last's.
+        self.section_starts: dict[str, int] = dict(previous.section_starts) if previous else {}
+        # `.set` symbols whose expression names an undefined symbol: an error only
+        # where they are used (GNU as leaves an unused one alone).
+        self.undefined: dict[str, SourceError] = dict(previous.undefined) if previous else {}
         self.in_bss = False
         self.frag_sections: dict[int, str] = {0: ".text"}
         self.env: dict[str, Val] = {}
@@ -452,6 +520,8 @@ class Pass:
             return self.env[name]
         if name in self.program.defines:
             return Val(self.program.defines[name], named=True)
+        if name in self.undefined:
+            raise self.undefined[name]
         forward = ((f"s:{name}", 1),)
         if name in self.prev:
             old = self.prev[name]
@@ -461,7 +531,7 @@ class Pass:
             return self.guess(Val(self.addr, 1, forward))
         if name in self.program.sets:
             return self.guess(Val(0, 0, forward))
-        raise SourceError(f"undefined symbol '{written}'")
+        raise UndefinedSymbolError(f"undefined symbol '{written}'")
 
     def guess(self, val: Val) -> Val:
         """A forward reference not laid out yet: this pass cannot be the last."""
@@ -472,11 +542,19 @@ class Pass:
         return Val(self.addr, 1, ((f"f{self.frag}", 1),))
 
     def value(self, node: Node) -> Val:
-        return evaluate(node, self.lookup, self.dot)
+        return evaluate(node, self.lookup, self.dot, self.base)
+
+    def base(self, val: Val) -> tuple[str, int]:
+        """The section an address lies in (by its first label term) and its start."""
+        for key, coeff in val.terms:
+            section = self.term_section(key) if coeff > 0 else None
+            if section is not None:
+                return section, self.section_starts.get(section, self.origin)
+        return self.section, self.section_start
 
     def constant(self, node: Node, what: str) -> int:
         val = self.value(node)
-        if not val.const or val.sect:
+        if val.sect or not all(key == "?r" for key, _ in val.terms):
             raise SourceError(f"{what} must be an absolute expression")
         return val.value
 
@@ -559,8 +637,12 @@ class Pass:
         for statement in self.program.statements:
             self.stmt, self.guess_here = statement.stmt, False
             start, first_item = self.addr, len(self.item_addrs)
+            items = statement.items
             try:
-                chunk = b"".join(self.emit(item) for item in statement.items)
+                if len(items) == 1:
+                    chunk = self.emit(items[0])
+                else:
+                    chunk = b"".join([self.emit(item) for item in items])
             except SourceError as err:
                 if not self.guess_here:
                     raise err.locate(self.stmt.lineno, self.stmt.line) from None

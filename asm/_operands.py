@@ -7,6 +7,7 @@ steer Keystone into one of its crashes.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -28,6 +29,7 @@ REGISTERS = frozenset(
 )
 _ADDRESS_REGISTERS = frozenset(_GPR.split()[:16])
 _SEGMENT_PREFIX = re.compile(r"%([a-zA-Z]+)\s*:\s*")
+_STRING_BODY = re.compile(r'(?:\\.|[^"\\])*', re.S)
 _REGISTER = re.compile(r"%\s*([a-zA-Z][a-zA-Z0-9]*(?:\s*\(\s*[0-7]\s*\))?)")
 
 
@@ -83,6 +85,8 @@ def split_operands(text: str) -> list[str]:
     """Split at commas outside parentheses, strings and character constants."""
     if not text.strip():
         return []
+    if '"' not in text and "'" not in text:
+        return _split_plain(text)
     pieces, depth, start, pos = [], 0, 0, 0
     while pos < len(text):
         char = text[pos]
@@ -90,8 +94,7 @@ def split_operands(text: str) -> list[str]:
             pos += 2 if text[pos + 1 : pos + 2] == "\\" else 1
             pos += text[pos + 1 : pos + 2] == "'"
         elif char == '"':
-            end = text.find('"', pos + 1)
-            pos = len(text) if end < 0 else end
+            pos = _string_end(text, pos)
         elif char == "(":
             depth += 1
         elif char == ")":
@@ -104,8 +107,54 @@ def split_operands(text: str) -> list[str]:
     return pieces
 
 
+def _split_plain(text: str) -> list[str]:
+    """split_operands for text without strings or quotes (nearly every operand list)."""
+    if "(" not in text and ")" not in text:
+        return [piece.strip() for piece in text.split(",")]
+    pieces, pending, depth = [], [], 0
+    for piece in text.split(","):
+        pending.append(piece)
+        depth += piece.count("(") - piece.count(")")
+        if depth == 0:
+            pieces.append(",".join(pending).strip())
+            pending = []
+    if pending:
+        pieces.append(",".join(pending).strip())
+    return pieces
+
+
+def _string_end(text: str, pos: int) -> int:
+    """Index of the quote closing the string opened at `pos` (an escaped quote does
+    not close it), or the end of `text`."""
+    return _STRING_BODY.match(text, pos + 1).end()
+
+
+class LocalLabelError(Exception):
+    """An operand names a numeric local label (`1f`): its meaning depends on where it is."""
+
+
+def no_local(number: str, direction: str) -> str:
+    """A local-label resolver for text parsed once for every place it appears."""
+    raise LocalLabelError
+
+
+@functools.lru_cache(maxsize=8192)
+def _parse_alone(text: str) -> Operand:
+    return _parse_operand(text, no_local)
+
+
 def parse_operand(text: str, local: LocalResolver) -> Operand:
-    """Parse `%reg`, `$expr`, `[%seg:]disp(base,index,scale)` or an address, maybe `*`-ed."""
+    """Parse `%reg`, `$expr`, `[%seg:]disp(base,index,scale)` or an address, maybe `*`-ed.
+
+    Operands repeat (`4(%ebp)`, `%eax`) and an Operand never changes: one parse
+    serves every copy, unless it names a local label."""
+    try:
+        return _parse_alone(text)
+    except LocalLabelError:
+        return _parse_operand(text, local)
+
+
+def _parse_operand(text: str, local: LocalResolver) -> Operand:
     star = text.startswith("*")
     text = text[1:].strip() if star else text
     if not text:

@@ -16,7 +16,7 @@ import re
 from ._errors import SourceError
 
 _TEXT_FIRST = (".text.unlikely", ".text.exit", ".text.startup", ".text.hot")
-_NAME = re.compile(r'"([^"]+)"|([A-Za-z_.][\w.$-]*)', re.A)
+_NAME = re.compile(r'"([^"]+)"|([\w.$-]+)', re.A)
 NOTE = ".note.GNU-stack"
 COMMON = ".bss\x00common"
 LINKER_MADE = {".got": 3, ".got.plt": 4}
@@ -73,7 +73,7 @@ class Sections:
     def directive(self, word: str, args: list[str], constant) -> None:
         """`.text [N]`, `.data [N]`, `.bss`, `.section`, `.pushsection`, `.popsection`,
         `.previous`, `.subsection N`; `constant(text)` evaluates a subsection number."""
-        most = {".text": 1, ".data": 1, ".subsection": 1, ".bss": 0, ".popsection": 0}
+        most = {".text": 1, ".data": 1, ".bss": 1, ".subsection": 1, ".popsection": 0}
         if len(args) > most.get(word, 99) or (word == ".previous" and args):
             raise SourceError(f"junk after '{word}{' ' + args[0] if args else ''}'")
         if word in (".text", ".data", ".bss"):

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from ._errors import SourceError
-from ._expr import Val, evaluate, parse_expr
+from ._expr import Val, char_value, evaluate, parse_expr
 
 MAX_STATEMENTS = 50_000
 MAX_MACRO_DEPTH = 100
@@ -26,7 +26,8 @@ _COMMENT = re.compile(
 _SEPARATOR = re.compile(r'"(?:\\.|[^"\\])*"|\'(?:\\.|.)\'?|;')
 SYMBOL = re.compile(r"[A-Za-z_.][\w.$]*", re.A)
 _LABEL = re.compile(r"\s*([A-Za-z_.][\w.$]*|\d+)\s*:", re.A)
-ASSIGN = re.compile(r"([A-Za-z_.][\w.$]*)\s*=(?!=)(.*)$", re.S | re.A)
+# `name = expr`, and `name == expr` (GNU as's `.eqv`)
+ASSIGN = re.compile(r"([A-Za-z_.][\w.$]*)\s*(==?)(.*)$", re.S | re.A)
 _SUBST = re.compile(r"\\(\(\)|@|[A-Za-z_.][\w.$]*)", re.A)
 _OPERATORS = "+-*/&|^<>=!~"
 _PARAM = re.compile(r"([A-Za-z_.][\w.$]*)(?:\s*:\s*(req|vararg))?(?:\s*=\s*(.*))?$", re.S | re.A)
@@ -42,6 +43,7 @@ _IFS = frozenset(
     (*_COMPARISONS, ".ifdef", ".ifndef", ".ifnotdef", ".ifb", ".ifnb", ".ifc", ".ifnc")
 )
 _CONDITIONALS = _IFS | {".else", ".elseif", ".endif"}
+_END = re.compile(r"\.end(?![\w.$])", re.A)  # `.end`, and `.end|` (GNU as reads `.end`)
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,10 @@ class Stmt:
 def statements(source: str, consts: dict[str, int]) -> list[Stmt]:
     """All statements of `source` after macro, `.rept` and `.irp` expansion."""
     raw_lines = source.split("\n")
+    if "\0" in source:
+        lineno = source[: source.index("\0")].count("\n") + 1
+        line = raw_lines[lineno - 1].strip()
+        raise SourceError("NUL byte in the source (GNU as ends a statement there)", lineno, line)
     clean = _COMMENT.sub(_blank_comment, source).split("\n")
     stmts = []
     for number, (text, raw) in enumerate(zip(clean, raw_lines, strict=True), start=1):
@@ -66,8 +72,16 @@ def statements(source: str, consts: dict[str, int]) -> list[Stmt]:
 
 
 def _blank_comment(match: re.Match) -> str:
-    """Keep strings; turn a comment into a space, keeping its newlines for line numbers."""
+    """Keep strings; turn a comment into a space, keeping its newlines for line numbers.
+
+    A character constant becomes its decimal value, as GNU as's input scrubber
+    (app.c) writes it before anything else reads the line: so `'\101` is 49
+    followed by the digits 01 (4901), and `' ` is 32 however the line is split.
+    One whose character is not ASCII, or that spans a line, is left as written.
+    """
     text = match.group()
+    if text[0] == "'" and text.isascii() and "\n" not in text:
+        return str(char_value(text))
     if text[0] in "\"'":
         return text
     return " " + "\n" * text.count("\n")
@@ -170,6 +184,7 @@ class _Expander:
         self.depth = 0  # macro and repeat bodies being expanded
         self.macro_depth = 0  # of which macro bodies (where `.exitm` is allowed)
         self.exiting = False  # set by `.exitm` until the innermost macro body is left
+        self.ended = False  # `.end`: GNU as reads nothing after it
         self.defined: set[str] = set()  # labels and symbols seen so far (for .ifdef)
         # One frame per open `.if`: [enclosing frames active, a branch taken, this branch on]
         self.conditions: list[list[bool]] = []
@@ -219,7 +234,7 @@ class _Expander:
 
     def feed(self, stmts: list[Stmt] | tuple[Stmt, ...]) -> None:
         index = 0
-        while index < len(stmts) and not self.exiting:
+        while index < len(stmts) and not (self.exiting or self.ended):
             stmt = stmts[index]
             try:
                 index = self.dispatch(stmts, index)
@@ -237,6 +252,10 @@ class _Expander:
         if not self.active():
             return index + 1
         self.defined.update(labels)
+        if _END.match(word):
+            self.ended = True
+            self.emit_labels(stmt, labels)
+            return index + 1
         if word in _BLOCKS:
             end = _block_end(stmts, index, word)
             self.block(word, args, stmts[index + 1 : end])
@@ -254,13 +273,17 @@ class _Expander:
             del self.macros[args.strip().lower()]
             return index + 1
         if word in self.macros:
-            if labels:
-                self.emit(Stmt(stmt.lineno, " ".join(f"{name}:" for name in labels), stmt.line))
+            self.emit_labels(stmt, labels)
             self.invoke(self.macros[word], args, stmt)
         else:
             self.track_constant(rest)
             self.emit(stmt)
         return index + 1
+
+    def emit_labels(self, stmt: Stmt, labels: list[str]) -> None:
+        """The labels of a statement whose rest is not passed on (a macro call, `.end`)."""
+        if labels:
+            self.emit(Stmt(stmt.lineno, " ".join(f"{name}:" for name in labels), stmt.line))
 
     def emit(self, stmt: Stmt) -> None:
         if len(self.out) >= MAX_STATEMENTS:
@@ -323,11 +346,13 @@ class _Expander:
 
     def track_constant(self, text: str) -> None:
         """Remember absolute `.set`s so a later `.rept COUNT` can use them."""
+        if text[:1] != "." and "=" not in text:
+            return  # an instruction: the common case, kept fast
         word, args = first_word(text)
-        if word in (".set", ".equ", ".equiv"):
+        if word in (".set", ".equ", ".equiv", ".eqv"):
             name, _, expr = args.partition(",")
         elif match := ASSIGN.match(text):
-            name, expr = match.groups()
+            name, _, expr = match.groups()
         else:
             return
         self.defined.add(name.strip())

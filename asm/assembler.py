@@ -8,7 +8,10 @@ lays it out with GNU as's branch relaxation, and asks Keystone only to encode
 single instructions written in a canonical form it handles correctly.
 
 Results are cached by a hash of the inputs, since the test runner assembles
-the same routine thousands of times.
+the same routine thousands of times.  Below that, what depends only on an
+instruction's text is shared by every copy of it, in any source: its parse
+(unless it names a local label or a PIC form), the encoding of one with only
+numbers in its operands, Keystone's answer for a canonical text.
 """
 
 from __future__ import annotations
@@ -173,7 +176,7 @@ def _assemble(source: str, origin: int, filename: str, defines: dict[str, int]) 
     symbols = {
         name: final.env[name].value
         for name in sorted(names)
-        if LOCAL_MARK not in name and "@" not in name
+        if LOCAL_MARK not in name and "@" not in name and name in final.env
     }
     return Image(origin, code, symbols, frozenset(program.globals), lines, filename)
 

@@ -122,6 +122,25 @@ def gnu_verdict(
         return err
 
 
+_WARNING = re.compile(r"^[^:\n]*in\.S:(?:(\d+):)? Warning: (.*)$", re.M)
+
+
+def gnu_warnings(source: str, defines: Mapping[str, int] | None = None) -> dict[int, list[str]]:
+    """What GNU as warns about in `source` alone, by the source's line number (a
+    warning about the whole file, like a missing last newline, goes to its last line)."""
+    prelude = defines_prelude(defines or {})
+    last = source.count("\n") + 1
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "in.S").write_text(prelude + source + "\n")
+        done = _call(["as", "--32", "-o", "in.o", "in.S"], work)
+    warnings: dict[int, list[str]] = {}
+    for match in _WARNING.finditer(done.stderr):
+        line = int(match.group(1)) - prelude.count("\n") if match.group(1) else last
+        warnings.setdefault(line, []).append(match.group(2))
+    return warnings
+
+
 def _batch_round(sources, origins, defines, pending, verdicts) -> set[int] | None:
     """One as+ld run over `pending`; fills `verdicts`, returns the cases refused this
     round (empty when all are done) or None when a failure could not be attributed."""

@@ -49,7 +49,7 @@ def test_error_fields_and_message_format():
         ("movl $label & 0xfff, %eax\nlabel: nop\n", 1, "invalid operands"),
         ("movb $0x1234, %al\n", 1, "does not fit in 8 bits"),
         ("movw $0x12345, %ax\n", 1, "does not fit in 16 bits"),
-        ("movl $0x100000000, %eax\n", 1, "does not fit in 32 bits"),
+        ("int $0x1ffffffff\n", 1, "does not fit in 8 bits"),
         ("nop\n.byte 256\n", 2, "does not fit in 8 bits"),
         (".word 0x10000\n", 1, "does not fit in 16 bits"),
         ("nop\nmovl %eax, %ebx, %ecx\n", 2, "invalid instruction or operands"),

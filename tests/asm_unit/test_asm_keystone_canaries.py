@@ -117,9 +117,12 @@ def test_section_directives_are_handled_by_us_not_keystone(source, code):
     assert assemble(source).code.hex() == code
 
 
-@pytest.mark.parametrize("source", [".nops 4", ".code16"])
-def test_unsupported_directives_are_errors_not_crashes(source):
-    with pytest.raises(AsmError, match="unsupported directive"):
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [(".nops 4", "unsupported directive"), (".code16", "16-bit code is not supported")],
+)
+def test_unsupported_directives_are_errors_not_crashes(source, message):
+    with pytest.raises(AsmError, match=message):
         assemble(source)
 
 
@@ -164,6 +167,26 @@ def test_a_keystone_warning_is_an_error_not_a_risk(monkeypatch):
     finally:
         _encode._keystone_bytes.cache_clear()
     assert encoding == b"" and error.startswith("Keystone warned: warning: memory operand")
+
+
+def test_a_warning_is_not_seen_again_by_the_next_call(monkeypatch):
+    """The scratch file catching Keystone's stderr is shared by all calls: each starts empty."""
+
+    class Keystone:
+        def asm(self, text, address, as_bytes):
+            if text == "xlat":
+                os.write(2, b"warning: memory operand is only for determining the size\n")
+            return b"\x90", 1
+
+    monkeypatch.setattr(_encode, "_keystone", Keystone)
+    _encode._keystone_bytes.cache_clear()
+    try:
+        warned = _encode._keystone_bytes("xlat")
+        clean = _encode._keystone_bytes("nop")
+    finally:
+        _encode._keystone_bytes.cache_clear()
+    assert warned[1].startswith("Keystone warned")
+    assert clean == (b"\x90", "")
 
 
 def test_string_instructions_with_operands_never_reach_keystone_as_such():
