@@ -54,18 +54,53 @@ class RecordError(Exception):
     """A recording cannot be saved where or as asked."""
 
 
+# Each event's fields, in the tracepoint's order (the TP_STRUCT__entry of
+# 2.6.32's include/trace/events/sched.h for the scheduler's).
+_TASK = ("comm", "pid", "prio")
+_WAKEUP = (*_TASK, "success", "cpu")
+FIELDS = {
+    "sched_process_fork": ("parent_comm", "parent_pid", "child_comm", "child_pid"),
+    "sched_wakeup": _WAKEUP,
+    "sched_wakeup_new": _WAKEUP,
+    "sched_switch": (
+        "prev_comm",
+        "prev_pid",
+        "prev_prio",
+        "prev_state",
+        "next_comm",
+        "next_pid",
+        "next_prio",
+    ),  # fmt: skip
+    "sched_migrate_task": (*_TASK, "orig_cpu", "dest_cpu"),
+    "sched_process_exit": _TASK,
+    "sched_process_free": _TASK,
+    "kthread_create": ("create", "threadfn", "data"),
+    "kthreadd_dequeue": ("create", "threadfn"),
+    "complete": ("x", "done"),
+    "wait_for_completion_sleep": ("x",),
+    "wait_for_completion_wake": ("x",),
+    "oops": ("ip", "kind", "address", "banner"),
+}
+
+
 class Event(NamedTuple):
-    """One trace line: which task was current on which CPU at ``ts`` (ns), and the fields.
-    Plain tuples of plain values: a 256-CPU boot records tens of thousands, and
-    the garbage collector does not track tuples of atoms."""
+    """One trace line: which task was current on which CPU at ``ts`` (ns), and the
+    values of its fields (named by FIELDS).  Plain tuples of plain values, few
+    of them: a 256-CPU boot records tens of thousands, and every object made
+    while recording is one more for the garbage collector to walk."""
 
     ts: int
     cpu: int
     pid: int  # the current task's; its comm comes from Recorder.cmdlines
     name: str
-    fields: tuple  # (name, value) pairs in the tracepoint's order
+    values: tuple  # in FIELDS[name]'s order
     flow_in: tuple = ()  # (flow id, label) pairs ending here
     flow_out: tuple = ()  # (flow id, label) pairs starting here
+
+    @property
+    def fields(self) -> tuple:
+        """(name, value) pairs in the tracepoint's order."""
+        return tuple(zip(FIELDS[self.name], self.values, strict=True))
 
 
 def comm_of(task) -> str:
@@ -136,7 +171,7 @@ class Recorder:
         if self.now(cpu) < ts:
             self._offset[cpu] = ts // NS_PER_INSN - self.clock.counts[cpu]
 
-    def _emit(self, name: str, fields: tuple, me=None, flow_in=(), flow_out=()) -> Event:
+    def _emit(self, name: str, values: tuple, me=None, flow_in=(), flow_out=()) -> Event:
         """An event on this CPU; ``me`` is its current task if the caller has it."""
         cpu = self.kern.this_cpu
         pid = self._current.get(cpu)
@@ -144,7 +179,7 @@ class Recorder:
             me = me or self.kern.current(cpu)
             pid = self._current[cpu] = me.pid
             self.cmdlines.setdefault(pid, comm_of(me))
-        ev = Event(self.now(cpu), cpu, pid, name, fields, flow_in, flow_out)
+        ev = Event(self.now(cpu), cpu, pid, name, values, flow_in, flow_out)
         self.events.append(ev)
         return ev
 
@@ -157,28 +192,20 @@ class Recorder:
     def _on_sched_process_fork(self, parent, child):
         child_comm, child_pid = comm_of(child), child.pid
         self.cmdlines[child_pid] = child_comm
-        self._emit(
-            "sched_process_fork",
-            (
-                ("parent_comm", comm_of(parent)),
-                ("parent_pid", parent.pid),
-                ("child_comm", child_comm),
-                ("child_pid", child_pid),
-            ),
-        )
+        self._emit("sched_process_fork", (comm_of(parent), parent.pid, child_comm, child_pid))
         kthread = self.kern.symbols.get("kthread")
         regs = task_pt_regs(self.kern, child)
         # kernel_thread(kthread, create, ...): the child's pt_regs carry fn in bx, arg in dx.
         if kthread is not None and regs.bx == kthread and regs.dx in self._requests:
             self._child_flows[child.addr] = self._requests.pop(regs.dx)[1]
 
-    def _task_fields(self, p) -> tuple:
-        return (("comm", comm_of(p)), ("pid", p.pid), ("prio", p.prio))
+    def _task_values(self, p) -> tuple:
+        return (comm_of(p), p.pid, p.prio)
 
     def _wakeup(self, name, p, success):
-        fields = self._task_fields(p) + (("success", success), ("cpu", task_cpu(self.kern, p)))
+        values = (comm_of(p), p.pid, p.prio, success, task_cpu(self.kern, p))
         flow = self._flow() if success else None
-        ev = self._emit(name, fields, flow_out=((flow, "wakeup"),) if success else ())
+        ev = self._emit(name, values, flow_out=((flow, "wakeup"),) if success else ())
         self._ready[p.addr] = (ev.ts + NS_PER_INSN, flow)
 
     def _on_sched_wakeup(self, p, success):
@@ -192,21 +219,23 @@ class Recorder:
         ready, flow = self._ready.pop(next.addr, (0, None))
         self._not_before(cpu, ready)
         create_flow = self._child_flows.pop(next.addr, None)
-        flows = ((flow, "wakeup"), (create_flow, "kthread_create"))
+        flow_in = () if flow is None else ((flow, "wakeup"),)
+        if create_flow is not None:
+            flow_in += ((create_flow, "kthread_create"),)
         prev_comm, prev_pid, next_comm, next_pid = comm_of(prev), prev.pid, comm_of(next), next.pid
         self._emit(
             "sched_switch",
             (
-                ("prev_comm", prev_comm),
-                ("prev_pid", prev_pid),
-                ("prev_prio", prev.prio),
-                ("prev_state", prev_state_text(prev.state)),
-                ("next_comm", next_comm),
-                ("next_pid", next_pid),
-                ("next_prio", next.prio),
-            ),
+                prev_comm,
+                prev_pid,
+                prev.prio,
+                prev_state_text(prev.state),
+                next_comm,
+                next_pid,
+                next.prio,
+            ),  # fmt: skip
             prev,
-            flow_in=tuple((f, label) for f, label in flows if f is not None),
+            flow_in=flow_in,
         )
         self._current[cpu] = next_pid
         if prev_pid:
@@ -219,52 +248,49 @@ class Recorder:
         orig = task_cpu(self.kern, p)
         if orig == dest_cpu:
             return
-        fields = self._task_fields(p) + (("orig_cpu", orig), ("dest_cpu", dest_cpu))
-        self._emit("sched_migrate_task", fields)
+        self._emit("sched_migrate_task", (comm_of(p), p.pid, p.prio, orig, dest_cpu))
 
     def _on_sched_process_exit(self, p):
-        self._emit("sched_process_exit", self._task_fields(p))
+        self._emit("sched_process_exit", self._task_values(p))
 
     def _on_sched_process_free(self, p):
-        self._emit("sched_process_free", self._task_fields(p))
+        self._emit("sched_process_free", self._task_values(p))
 
     def _on_kthread_create(self, create):
         flow = self._flow()
-        fields = (
-            ("create", f"{create.addr:#x}"),
-            ("threadfn", self.kern.symbols.label(create.threadfn)),
-            ("data", f"{create.data:#x}"),
+        values = (
+            f"{create.addr:#x}",
+            self.kern.symbols.label(create.threadfn),
+            f"{create.data:#x}",
         )
-        ev = self._emit("kthread_create", fields, flow_out=((flow, "kthread_create"),))
+        ev = self._emit("kthread_create", values, flow_out=((flow, "kthread_create"),))
         self._requests[create.addr] = (ev.ts, flow)
 
     def _on_kthreadd_dequeue(self, create):
         queued = self._requests.get(create.addr, (0, None))[0]
         self._not_before(self.kern.this_cpu, queued + NS_PER_INSN)
-        fields = (
-            ("create", f"{create.addr:#x}"),
-            ("threadfn", self.kern.symbols.label(create.threadfn)),
+        self._emit(
+            "kthreadd_dequeue", (f"{create.addr:#x}", self.kern.symbols.label(create.threadfn))
         )
-        self._emit("kthreadd_dequeue", fields)
 
     def _on_complete(self, x):
-        self._emit("complete", (("x", f"{x.addr:#x}"), ("done", x.done)))
+        self._emit("complete", (f"{x.addr:#x}", x.done))
 
     def _on_wait_for_completion_sleep(self, x):
-        self._emit("wait_for_completion_sleep", (("x", f"{x.addr:#x}"),))
+        self._emit("wait_for_completion_sleep", (f"{x.addr:#x}",))
 
     def _on_wait_for_completion_wake(self, x):
-        self._emit("wait_for_completion_wake", (("x", f"{x.addr:#x}"),))
+        self._emit("wait_for_completion_wake", (f"{x.addr:#x}",))
 
     def _on_oops(self, task, fault):
         banner = fault_header(fault)[1]
         self._emit(
             "oops",
             (
-                ("ip", self.kern.symbols.describe_sized(fault.eip)),
-                ("kind", fault.kind),
-                ("address", f"{fault.address:#x}"),
-                ("banner", f'"{banner}"'),
+                self.kern.symbols.describe_sized(fault.eip),
+                fault.kind,
+                f"{fault.address:#x}",
+                f'"{banner}"',
             ),
         )
 
