@@ -24,4 +24,10 @@ class SourceError(Exception):
 
 
 class UndefinedSymbolError(SourceError):
-    """A symbol nothing defines: fatal where a value is needed, not in an unused `.set`."""
+    """A symbol nothing defines: fatal where a value is needed, not in an unused `.set`
+    (unless it is a numeric local label, `9f` with no `9:` after it: GNU as refuses
+    that even there)."""
+
+    def __init__(self, message: str, local: bool = False):
+        super().__init__(message)
+        self.local = local

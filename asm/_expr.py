@@ -52,15 +52,12 @@ class Val(NamedTuple):
     terms lists what GNU as could not fold at parse time; empty means constant.
     Keys: "f<N>" a label of fragment N, "s:<name>" a symbol not laid out yet, "?"
     anything else, "?r" what GNU as resolves at once where it needs a number
-    (RESOLVED), "pc" an `ext - label` (_PC_RELATIVE).
-    named marks a number that is a symbol's value (a define, a `.set`): GNU as
-    takes `ext - label` as a pc-relative value, but refuses `5 - label`.
+    (RESOLVED), "pc" a number minus a label (`ext - label`, `5 - 1b`: _PC_RELATIVE).
     """
 
     value: int
     sect: int = 0
     terms: tuple = ()
-    named: bool = False
 
     @property
     def const(self) -> bool:
@@ -381,13 +378,15 @@ def _unary(op: str, val: Val, base: Base | None = None) -> Val:
     if op == "-":
         if val.sect:  # GNU as: "invalid operand (.text section) for `-'"
             raise SourceError("negated address: invalid operand (an address) for unary '-'")
+        if pc_relative(val):  # -(ext - label): no field holds a negated pc-relative value
+            raise SourceError("invalid operands (*ABS* and .text sections) for '-'")
         terms = tuple((key, 1 if key == "?" else -coeff) for key, coeff in val.terms)
         return Val(wrap64(-val.value), 0, terms)
     if op == "!" and val.sect == 1 and base is not None:
         # GNU as: `!S` is `S == 0`, allowed on anything: S's offset in its section.
         return Val(int(val.value == base(val)[1]), 0, (("?", 1),))
     _absolute(op, val)
-    if _pc_relative(val):
+    if pc_relative(val):
         raise SourceError("invalid operands (*ABS* and .text sections) for '-'")
     value = ~val.value if op == "~" else int(not val.value)
     return Val(value, 0, _opaque(val))
@@ -399,17 +398,17 @@ _ORDER = frozenset(("<", "<=", ">", ">="))
 
 def _binary(op: str, left: Val, right: Val, base: Base | None = None) -> Val:
     if op in ("+", "-"):
+        if pc_relative(left) and right.sect or pc_relative(right) and left.sect:
+            raise SourceError(f"invalid operands (*ABS* and .text sections) for '{op}'")
         sign = 1 if op == "+" else -1
         value = wrap64(left.value + sign * right.value)
-        if sign < 0 and right.sect and not left.sect and not left.terms:
-            if not left.named:
-                raise SourceError("invalid operands (*ABS* and .text sections) for '-'")
-            # pc-relative in GNU as: resolved late, so the field is full width
+        if sign < 0 and right.sect and not left.sect and (not left.terms or _forward(left)):
+            # `5 - label`, `sym - label`: pc-relative in GNU as, resolved late, so
+            # the field is full width
             return Val(value, 0, _merge(_PC_RELATIVE, right.terms, -1))
-        named = left.named or right.named
         terms = _merge(left.terms, right.terms, sign)
-        return Val(value, left.sect + sign * right.sect, terms, named)
-    if (left.terms or right.terms) and (_pc_relative(left) or _pc_relative(right)):
+        return Val(value, left.sect + sign * right.sect, terms)
+    if (left.terms or right.terms) and (pc_relative(left) or pc_relative(right)):
         raise SourceError("invalid operands (*ABS* and .text sections) for '-'")
     if (left.sect or right.sect) and base is not None and {left.sect, right.sect} <= {0, 1}:
         compared = _compare_addresses(op, left, right, base)
@@ -458,7 +457,7 @@ def _forward(val: Val) -> bool:
 _PC_RELATIVE = (("?", 1), ("pc", 1))
 
 
-def _pc_relative(val: Val) -> bool:
+def pc_relative(val: Val) -> bool:
     return any(key == "pc" for key, _ in val.terms)
 
 
@@ -511,7 +510,9 @@ def _shift_left(left: int, right: int) -> int:
 
 
 def _shift_right(left: int, right: int) -> int:
-    return left >> right if 0 <= right < 64 else (-1 if left < 0 else 0)
+    """GNU as shifts its 64-bit value as unsigned (`-1 >> 63` is 1); a count out
+    of 0..63 gives 0 (with a warning there)."""
+    return (left & _MASK64) >> right if 0 <= right < 64 else 0
 
 
 def _truth(flag: bool) -> int:

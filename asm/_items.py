@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 from . import _branch
 from ._encode import cut32, encode, fits, hex_number
 from ._errors import SourceError, UndefinedSymbolError
-from ._expr import Node, Val, symbol_plus_number
+from ._expr import Node, Val, pc_relative, symbol_plus_number
 from ._operands import Operand
 
 if TYPE_CHECKING:
@@ -74,13 +74,17 @@ class Assign:
         try:
             val = p.value(self.expr)
         except UndefinedSymbolError as err:
-            if not symbol_plus_number(self.expr):
+            if err.local or not symbol_plus_number(self.expr):
                 raise  # GNU as: "invalid operands (*UND* ...)" when setting it
             p.env.pop(self.name, None)
             p.undefined[self.name] = err
             return b""
+        if pc_relative(val):  # only a field can hold `ext - label`, not a symbol
+            raise SourceError(
+                f"invalid operands (*ABS* and .text sections) for '-' when setting '{self.name}'"
+            )
         p.undefined.pop(self.name, None)
-        p.env[self.name] = val if val.sect else val._replace(named=True)
+        p.env[self.name] = val
         return b""
 
 
@@ -139,7 +143,7 @@ class Data:
         for expr in self.exprs:
             p.addr = start + len(out)
             val = p.field(p.value(expr))
-            if val.sect and self.width == 8:
+            if (val.sect or pc_relative(val)) and self.width == 8:
                 raise SourceError("an address in .quad needs a 64-bit relocation (not in ELF32)")
             value = val.value
             # GNU as checks no range for 4 bytes: the low 32 bits, silently.
@@ -179,7 +183,7 @@ class Skip:
 
     def emit(self, p: Pass) -> bytes:
         val = p.value(self.count)
-        if val.sect:
+        if val.sect or pc_relative(val):
             raise SourceError(".skip count must be an absolute expression")
         count = val.value
         if val.terms:
@@ -350,6 +354,8 @@ class Branch:
 
     def emit(self, p: Pass) -> bytes:
         val = relocatable(p.branch_target(self.target))
+        if pc_relative(val):  # a field holds `N - label`, a branch's displacement not
+            raise SourceError("invalid operands (*ABS* and .text sections) for '-'")
         target = val.value & 0xFFFFFFFF
         if _branch.short_only(self.mnemonic):
             reach = target - (p.addr + _branch.short_size(self.mnemonic))

@@ -16,7 +16,7 @@ import functools
 import re
 from dataclasses import dataclass, replace
 
-from . import _attributes, _branch, _pic, _sections, _strings
+from . import _attributes, _branch, _mnemonics, _pic, _sections, _strings
 from ._encode import PREFIXES, check_instruction
 from ._errors import SourceError, UndefinedSymbolError
 from ._expr import GOT_SYMBOL, Node, Val, evaluate, parse_expr, unescape
@@ -291,11 +291,12 @@ def _instruction(text: str, local, program: Program | None) -> list:
         word, args = first_word(args)
     if not word:
         return [Raw(bytes(PREFIXES[name] for name in prefixes))]
-    if not _MNEMONIC.fullmatch(word):
+    if not _MNEMONIC.fullmatch(word) or _mnemonics.cut_short(word):
         if not word.isascii():
             raise SourceError(f"non-ASCII name '{word}': only ASCII symbol names are supported")
         raise SourceError(f"no such instruction: '{word}'")
-    operands = [parse_operand(piece, local) for piece in split_operands(args)]
+    texts = split_operands(args)
+    operands = [parse_operand(piece, local) for piece in texts]
     if not _PORT_IO.fullmatch(word) and any(op.base == "dx" for op in operands):
         raise SourceError(f"'(%dx)' is only the port operand of in/out/ins/outs, not of '{word}'")
     if "@" in args or GOT_SYMBOL in args:
@@ -312,7 +313,7 @@ def _instruction(text: str, local, program: Program | None) -> list:
     if not operands and word in _BARE_STRING:
         word += "l"  # GNU as warns and uses its default size; Keystone picks 16 bits
     prefix_bytes = tuple(PREFIXES[name] for name in prefixes)
-    reduced = _strings.reduce(word, operands)
+    reduced = _strings.reduce(word, operands, texts) if len(texts) == len(operands) else None
     if reduced:
         word, operands, prefix_bytes = reduced[0], [], prefix_bytes + reduced[1]
     check_instruction(prefixes, word, operands)
@@ -404,10 +405,10 @@ def _align(program: Program, word: str, args: list[str]) -> list:
     width = {"w": 2, "l": 4}.get(word[-1], 1)
     alignment = program.expr(args[0])
     fill, maximum = (_optional(program, args, i) for i in (1, 2))
-    if width > 1 and fill is None:
-        raise SourceError(f"expected fill pattern missing in '{word}' (GNU as only warns)")
     if len(args) == 2 and not args[1]:
         fill = 0  # GNU as: a trailing comma with no fill means a fill of 0, not no-ops
+    if width > 1 and fill is None:
+        raise SourceError(f"expected fill pattern missing in '{word}' (GNU as only warns)")
     return [Align(word.startswith(".p2"), alignment, fill, maximum, width)]
 
 
@@ -519,7 +520,7 @@ class Pass:
         if name in self.env:
             return self.env[name]
         if name in self.program.defines:
-            return Val(self.program.defines[name], named=True)
+            return Val(self.program.defines[name])
         if name in self.undefined:
             raise self.undefined[name]
         forward = ((f"s:{name}", 1),)
@@ -531,6 +532,8 @@ class Pass:
             return self.guess(Val(self.addr, 1, forward))
         if name in self.program.sets:
             return self.guess(Val(0, 0, forward))
+        if LOCAL_MARK in name:
+            raise UndefinedSymbolError(f"local label '{written}' is not defined", local=True)
         raise UndefinedSymbolError(f"undefined symbol '{written}'")
 
     def guess(self, val: Val) -> Val:

@@ -61,6 +61,10 @@ class Operand:
         seg = ""  # segment overrides are prefix bytes added by the encoder (segment_prefix)
         if not self.addressed:
             return f"{star}{seg}{number}"
+        if self.base == "bp" and self.index in ("si", "di") and self.scale == 1:
+            # Keystone gives (%bp,%si) the disp8 that only (%bp) alone needs; written
+            # the other way round it encodes [bp+si] as GNU as does (no 0 displacement)
+            return f"{star}{seg}{number}(%{self.index},%bp)"
         base = f"%{self.base}" if self.base else ""
         index = f",%{self.index},{self.scale:#x}" if self.index else ""
         return f"{star}{seg}{number}({base}{index})"

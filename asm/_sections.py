@@ -16,10 +16,23 @@ import re
 from ._errors import SourceError
 
 _TEXT_FIRST = (".text.unlikely", ".text.exit", ".text.startup", ".text.hot")
-_NAME = re.compile(r'"([^"]+)"|([\w.$-]+)', re.A)
+_QUOTED = re.compile(r'"([^"]+)"')
+# GNU as's input scrubber drops the blanks beside an operator (`1 << 40` is `1<<40`).
+_BESIDE_OPERATOR = re.compile(r"\s*([^\w.$\s\"])\s*", re.A)
 NOTE = ".note.GNU-stack"
 COMMON = ".bss\x00common"
 LINKER_MADE = {".got": 3, ".got.plt": 4}
+
+
+def section_name(text: str) -> str:
+    """The name `.section` reads: quoted, or every character up to a blank."""
+    quoted = _QUOTED.fullmatch(text)
+    if quoted:
+        return quoted.group(1)
+    name = _BESIDE_OPERATOR.sub(r"\1", text)
+    if not name or any(ch.isspace() for ch in name):
+        raise SourceError(f"bad section name '{text}'")
+    return name
 
 
 def rank(name: str) -> tuple[int, int]:
@@ -81,10 +94,7 @@ class Sections:
         elif word in (".section", ".pushsection"):
             if not args or not args[0]:
                 raise SourceError(f"missing section name in '{word}'")
-            match = _NAME.fullmatch(args[0])
-            if not match:
-                raise SourceError(f"bad section name '{args[0]}'")
-            name = match.group(1) or match.group(2)
+            name = section_name(args[0])
             subsection = 0
             if word == ".pushsection":
                 self.stack.append((self.current, self.previous))

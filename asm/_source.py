@@ -17,10 +17,11 @@ MAX_STATEMENTS = 50_000
 MAX_MACRO_DEPTH = 100
 
 # Strings and character constants (kept), `/* */`, `#` to end of line, `/` first on
-# a line (a GNU as i386 line comment), and an unterminated `/*` running to the end.
+# a line or after a `;` (a GNU as i386 line comment: a statement starts there), and
+# an unterminated `/*` running to the end.
 _COMMENT = re.compile(
     r'"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\\\n])\'?|/\*.*?\*/|#[^\n]*'
-    r"|^[ \t]*/(?!\*)[^\n]*|/\*.*",
+    r"|(?:^|(?<=;))[ \t]*/(?!\*)[^\n]*|/\*.*",
     re.S | re.M,
 )
 _SEPARATOR = re.compile(r'"(?:\\.|[^"\\])*"|\'(?:\\.|.)\'?|;')

@@ -230,8 +230,9 @@ class _Generator:
     def expression(self) -> str:
         """A directive or instruction around a random expression tree, with the
         labels it may name defined before and after it."""
-        here, there = self.fresh("here"), self.fresh("there")
-        text = self.expr(0).replace("here", here).replace("there", there)
+        names = {"here": self.fresh("here"), "there": self.fresh("there")}
+        text = re.sub(r"\b(here|there)\b", lambda m: names[m[1]], self.expr(0))
+        here, there = names["here"], names["there"]
         body = self.rng.choice((
             f".long {text}", f".byte {text}", f".quad {text}", f"movl ${text}, %eax",
             f"addl ${text}, %ecx", f"movl {text}(%ebx), %eax", f".set {here}_s, {text}\n.long {here}_s",  # noqa: E501

@@ -30,7 +30,7 @@ def test_error_fields_and_message_format():
     [
         ("nop\nnop\nmovl $foo, %eax\n", 3, "undefined symbol 'foo'"),
         ("call missing_fn\n", 1, "undefined symbol 'missing_fn'"),
-        ("nop\njmp 1f\nnop\n", 2, "undefined symbol '1f'"),
+        ("nop\njmp 1f\nnop\n", 2, "local label '1f' is not defined"),
         ("jmp 1b\n1: nop\n", 1, "undefined symbol '1b'"),
         ("nop\n.foo 1\n", 2, "unsupported directive '.foo'"),
         ("nop\n\n.section .debug_info\n", 3, "section '.debug_info' is not part of the image"),
@@ -72,7 +72,7 @@ def test_error_fields_and_message_format():
         ("movsb %fs:(%esi), %gs:(%edi)\n", 1, "must use '%es' segment"),
         ("movl $start, %cr0\nstart: nop\n", 1, "'movl $start, %cr0'"),
         ("ljmpw $8, $0x12345\n", 1, "16-bit jump out of range: 'ljmpw' to 0x12345"),
-        ("1: movl $5-1b, %eax\n", 1, "invalid operands (*ABS* and .text sections)"),
+        ("1: movl $5-1b, %eax\n.long -(5-1b)\n", 2, "invalid operands (*ABS* and .text sections)"),
     ],
 )
 def test_error_is_located(source, line, message):

@@ -73,6 +73,22 @@ CASES = (
     ("stos (%edi), %al", None),
     ("scas %al, (%edi)", None),
     ("movsb %al, (%edi)", None),
+    # One address size for both operands: the first memory operand sets it.
+    ("movsb (%esi), (%di)", None),
+    ("movsb (%si), (%edi)", None),
+    ("movsb (dsi), (%di)", None),
+    ("cmpsb (%di), (%esi)", None),
+    ("movsb %ds:(%si), %es:(%edi)", None),
+    ("movsb %fs:(%si), (%di)", "6467a4"),
+    ("outsb (%si), %dx", "676e"),
+    # ins and outs: the port is (%dx) or %dx, on its own side; %es is insb's own
+    ("insb %dx, %es:(%edi)", "6c"),
+    ("outsb %fs:(%esi), %dx", "646e"),
+    ("insl %dx, (%di)", "676d"),
+    ("insw (%esi), %dx", None),
+    ("outsb (%esi), (%edi)", None),
+    ("outsw (,%edx,2), 8191", None),
+    ("outsw 8192, (%dx)", None),
     ("scasb do_exit", "ae"),
     ("stosw %ax, 0x10000", "66ab"),
     ("lodsb x(,%esi)", "ac"),
@@ -91,6 +107,54 @@ CASES = (
     ("outsb (%esi), (%dx)", "6e"),
     ("lock incl (%eax,)", None),
     ("incl (%eax,%ebx,)", "ff0418"),
+    # `sym - label` is pc-relative to GNU as: a field holds it, a .set or a negation not
+    (".set x, 7\n.long x - 1f\n1: nop", "03f0ffff90"),
+    (".set x, 7\n.long (x - 1f) + 3\n1: nop", "06f0ffff90"),
+    (".set x, 7\n.set y, x - 1f\n.long y\n1: nop", None),
+    (".set x, 7\n1: nop\n.set y, x - 1b\n.long y", None),
+    (".set x, 7\n.long -(x - 1f)\n1: nop", None),
+    # `>>` shifts the 64-bit value as unsigned; a count out of 0..63 gives 0
+    (".long -1 >> 63", "01000000"),
+    ("movl $(-8192 >> 1), %eax", "b800f0ffff"),
+    (".long -8192 >> 70", "00000000"),
+    (".byte -8192 >> -127", "00"),
+    (".set x, 7\n1: nop\n.quad x - 1b", None),
+    (".set x, 7\n1: nop\n.word x - 1b", "9007f0"),
+    ("movl $x - 1f, %eax\n1: nop\n.set x, 7", "b802f0ffff90"),  # x set later
+    # a plain number too (GNU as 2.40), where a field can hold it
+    ("1: nop\n.long 5 - 1b", "9005f0ffff"),
+    ("1: nop\nmovl 5 - 1b(%ebx), %eax", "908b8305f0ffff"),
+    (".set x, 5\n1: nop\n.long x - 1b + 4", "9009f0ffff"),
+    (".set x, 5\n1: nop\nljmp $8, $x - 1b", "90ea05f0ffff0800"),
+    ("1: nop\n.byte 5 - 1b", None),  # ld: relocation truncated to fit
+    (".set x, 5\n1: nop\njmp x - 1b", None),
+    (".set x, 5\n1: nop\n.skip x - 1b", None),
+    (".set x, 5\n1: nop\n.fill 1, 4, x - 1b", None),
+    (".set x, 5\n1: nop\n.long (x - 1b) - 1b", None),
+    (".set x, 5\n1: nop\n.long (x - 1b) == 2", None),
+    # `.p2alignl N,` is a fill of 0: refused only if the padding is not whole words
+    (".p2alignl 0,\nret", "c3"),
+    ("nop\n.p2alignl 2,\nret", None),
+    ("nop\nnop\n.balignw 4,\nret", "90900000c3"),
+    # [bp+si] and [bp+di] need no displacement (only (%bp) alone does)
+    ("popl 0(%bp,%si,1)", "678f02"),
+    ("movw (%bp,%di), %ax", "67668b03"),
+    ("movw 4(%bp,%di), %ax", "67668b4304"),
+    ("movl %fs:(%bp,%si), %eax", "64678b02"),
+    ("movl %ss:(%bp,%si), %eax", "678b02"),
+    # a mnemonic cut short is no mnemonic (Keystone reads `ca` as `call`)
+    ("ca do_exit", None),
+    ("cal 5", None),
+    ("jn 5", None),
+    ("set 5", None),
+    ("syscal", None),
+    ("fab", None),
+    ("xlat", "d7"),
+    ("pusha", "60"),
+    ("popa", "61"),
+    # found by `make fuzz` with other seeds
+    ("x = 9f\nnop", None),  # a local label never defined, even in an unused .set
+    ("nop ; / a comment: a statement starts after the ;", "90"),
     # clang's .addrsig: GNU as 2.40 does not know it, so neither do we
     ("nop\n.addrsig", None),
     ("nop\n.addrsig_sym f", None),
@@ -123,6 +187,9 @@ def test_refusals_name_the_construct():
         "scas %eax": "operand size mismatch for 'scas'",
         "lodsb do_exit": "invalid instruction suffix for 'lods' from a bare address",
         ".skip -1, -255": "size value for .skip too large: ffffffffffffffff",
+        "movsb (dsi), (%di)": "'(%di)' is not a valid base/index expression",
+        # GNU as reads the name `1<<40` (its scrubber drops blanks beside operators)
+        ".section 1 << 40\nnop": "section '1<<40' is not part of the image",
     }  # fmt: skip
     for source, message in messages.items():
         with pytest.raises(AsmError) as caught:
