@@ -251,7 +251,10 @@ class Program:
         def no_symbols(name: str, written: str) -> Val:
             raise SourceError(f"'{written}': a number is needed here")
 
-        return evaluate(self.expr(text), no_symbols, lambda: Val(0)).value
+        val = evaluate(self.expr(text), no_symbols, lambda: Val(0, 1))  # `.` is an address
+        if val.sect:
+            raise SourceError(f"bad or irreducible absolute expression '{text}'")
+        return val.value
 
     def common(self, word: str, args: list[str]) -> list:
         """`.comm name, size[, align]` (placed after .bss, as ld does with COMMON) and

@@ -33,8 +33,8 @@ def _names() -> frozenset[str]:
 
 @functools.cache
 def _beginnings() -> frozenset[str]:
-    """Every strict beginning (2 letters or more) of a name."""
-    return frozenset(name[:k] for name in _names() for k in range(2, len(name)))
+    """Every strict beginning of a name."""
+    return frozenset(name[:k] for name in _names() for k in range(1, len(name)))
 
 
 def cut_short(word: str) -> bool:

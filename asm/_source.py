@@ -100,12 +100,14 @@ def split_statements(text: str) -> list[str]:
 
 
 def split_labels(text: str) -> tuple[list[str], str]:
-    """Leading `name:` labels of a statement, and the rest of it."""
+    """Leading `name:` labels of a statement, and the rest of it (nothing if that is a
+    `/` comment: after the labels, GNU as is still at the start of the line)."""
     labels = []
     while match := _LABEL.match(text):
         labels.append(match.group(1))
         text = text[match.end() :]
-    return labels, text.strip()
+    text = text.strip()
+    return labels, "" if labels and text.startswith("/") else text
 
 
 def first_word(text: str) -> tuple[str, str]:
@@ -253,6 +255,10 @@ class _Expander:
         if not self.active():
             return index + 1
         self.defined.update(labels)
+        if ASSIGN.match(rest):  # `name = expr` even when the name is `.end` or `.irp`
+            self.track_constant(rest)
+            self.emit(stmt)
+            return index + 1
         if _END.match(word):
             self.ended = True
             self.emit_labels(stmt, labels)

@@ -149,12 +149,17 @@ CASES = (
     ("set 5", None),
     ("syscal", None),
     ("fab", None),
+    ("j 99999999", None),  # Keystone: jl
     ("xlat", "d7"),
     ("pusha", "60"),
     ("popa", "61"),
     # found by `make fuzz` with other seeds
     ("x = 9f\nnop", None),  # a local label never defined, even in an unused .set
     ("nop ; / a comment: a statement starts after the ;", "90"),
+    ("2:/jm~( 1b\nnop", "90"),  # and after the labels that start one
+    (".text .\nnop", None),  # a subsection is a number, `.` an address
+    (".end=m\nnop", "90"),  # `name = expr` first, even for a directive's name
+    (".irp = -2147483648\nnop", "90"),
     # clang's .addrsig: GNU as 2.40 does not know it, so neither do we
     ("nop\n.addrsig", None),
     ("nop\n.addrsig_sym f", None),
