@@ -317,7 +317,7 @@ class Runtime:
                 self.events += 1
                 if frame.sp is None:
                     self.prologue(cpu, frame)
-                return self._serve(cpu, request)
+                return self._serve(cpu, frame, request)
         # Finished without sleeping: still at the thunk, whose ret returns.
         frames.pop()
         cpu.write("eax", result or 0)
@@ -365,7 +365,7 @@ class Runtime:
             return self._frame_returned(cpu, frame, done.value)
         if frame.sp is None:
             self.prologue(cpu, frame)
-        return self._serve(cpu, request)
+        return self._serve(cpu, frame, request)
 
     def _frame_returned(self, cpu, frame: Frame, result) -> bool:
         self.frames[self.current_addr(cpu.index)].pop()
@@ -389,10 +389,11 @@ class Runtime:
 
     # -- serving requests --------------------------------------------------
 
-    def _serve(self, cpu, request) -> bool:
-        """Carry out what a frame asked for; True if the CPU must leave the emulator."""
+    def _serve(self, cpu, frame: Frame, request) -> bool:
+        """Carry out what ``frame`` (the current task's top one) asked for; True if the
+        CPU must leave the emulator."""
         if type(request) is CallGuest:
-            self._call_guest(cpu, request)
+            self._call_guest(cpu, frame, request)
             return self._over_events()
         self.value[cpu.index] = None
         self._set_mode(cpu.index, SEND if type(request) is Relax else IDLE_MODE)
@@ -401,8 +402,7 @@ class Runtime:
     def _over_events(self) -> bool:
         return self.stop_at_events is not None and self.events > self.stop_at_events
 
-    def _call_guest(self, cpu, call: CallGuest) -> None:
-        frame = self.top_frame(cpu.index)
+    def _call_guest(self, cpu, frame: Frame, call: CallGuest) -> None:
         reg_args, stack_args = call.args[:3], call.args[3:]
         sp = frame.sp - 4 * len(stack_args)
         if stack_args:
@@ -464,6 +464,8 @@ class Runtime:
         return BudgetExhausted(reason.eip, self.budget)
 
     def _set_mode(self, cpu_index: int, mode: str) -> None:
+        if self.mode[cpu_index] is mode:
+            return  # (guest code calling guest code from a hook: the common case)
         self.mode[cpu_index] = mode
         if mode is IDLE_MODE:
             self.idle_mask |= 1 << cpu_index
