@@ -1,6 +1,7 @@
 """Benchmarks.  Each figure is measured in this process next to the baseline, a
 bare ``emu_start`` over a 2-instruction block, so ratios hold on a noisy machine."""
 
+import gc
 import subprocess
 import sys
 import tempfile
@@ -245,6 +246,7 @@ def run_benchmarks(quick: bool = False, bar=NULL) -> dict:
 
     def stage(name, func):
         bar.describe(name)
+        gc.collect()  # each stage starts on a collected heap, not the last one's garbage
         value = func()
         bar.advance()
         return value
