@@ -146,6 +146,10 @@ class Data:
             if (val.sect or pc_relative(val)) and self.width == 8:
                 raise SourceError("an address in .quad needs a 64-bit relocation (not in ELF32)")
             value = val.value
+            if self.width == 8 and val.terms:
+                # GNU as resolves what it could not fold while reading in the 32-bit
+                # target's arithmetic: an 8-byte field gets it sign-extended.
+                value = ((value & 0xFFFFFFFF) ^ 0x80000000) - 0x80000000
             # GNU as checks no range for 4 bytes: the low 32 bits, silently.
             if self.width < 4 and not fits(value, bits):
                 p.report(f"value {hex_number(value)} does not fit in {bits} bits")

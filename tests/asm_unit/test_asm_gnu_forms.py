@@ -113,6 +113,12 @@ CASES = (
     (".set x, 7\n.set y, x - 1f\n.long y\n1: nop", None),
     (".set x, 7\n1: nop\n.set y, x - 1b\n.long y", None),
     (".set x, 7\n.long -(x - 1f)\n1: nop", None),
+    # an 8-byte field of what GNU as resolves after reading: sign-extended from 32 bits
+    ("h: nop\n.quad !h + 0xC0200040", "90410020c0ffffffff"),
+    (".quad 2f - 1f + 0xC0000000\n1: nop\n2: nop", "010000c0ffffffff9090"),
+    (".quad x + 0xC0000000\nx = 5", "050000c0ffffffff"),
+    ("1: nop\n2: nop\n.quad 2b - 1b + 0xC0000000", "9090010000c000000000"),  # folded
+    (".set x, 5\n.quad x + 0xC0000000", "050000c000000000"),
     # `>>` shifts the 64-bit value as unsigned; a count out of 0..63 gives 0
     (".long -1 >> 63", "01000000"),
     ("movl $(-8192 >> 1), %eax", "b800f0ffff"),
