@@ -206,8 +206,11 @@ def _call(argv: list[str], cwd: Path) -> subprocess.CompletedProcess:
 
 
 # GNU ld's default order for what the flat image holds (see asm/_sections.py).
+# The origin is set on `.`, not on .text: ld drops an empty .text, and the
+# sections after it would then start at 0.
 IMAGE_SCRIPT = """SECTIONS {{
-  .text {origin:#x} : {{ *(.text.unlikely .text.unlikely.*) *(.text.exit .text.exit.*)
+  . = {origin:#x};
+  .text : {{ *(.text.unlikely .text.unlikely.*) *(.text.exit .text.exit.*)
     *(.text.startup .text.startup.*) *(.text.hot .text.hot.*) *(.text .text.*) }}
   .rodata : {{ *(.rodata .rodata.*) }}
   .data : {{ *(.data .data.* .data1) }}

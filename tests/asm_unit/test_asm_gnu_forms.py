@@ -113,6 +113,8 @@ CASES = (
     (".set x, 7\n.set y, x - 1f\n.long y\n1: nop", None),
     (".set x, 7\n1: nop\n.set y, x - 1b\n.long y", None),
     (".set x, 7\n.long -(x - 1f)\n1: nop", None),
+    # with nothing in .text the other sections still start at the origin
+    (".data\nx: .long x", "00100000"),
     # an 8-byte field of what GNU as resolves after reading: sign-extended from 32 bits
     ("h: nop\n.quad !h + 0xC0200040", "90410020c0ffffffff"),
     (".quad 2f - 1f + 0xC0000000\n1: nop\n2: nop", "010000c0ffffffff9090"),
