@@ -224,7 +224,7 @@ class _Expander:
 
     def condition(self, word: str, args: str) -> bool:
         if word in _COMPARISONS:
-            return _COMPARISONS[word](self.constant(args))
+            return _COMPARISONS[word](self.constant(args, f"'{word}' condition"))
         if word in (".ifdef", ".ifndef", ".ifnotdef"):
             name = args.strip()
             if not SYMBOL.fullmatch(name):
@@ -368,16 +368,17 @@ class _Expander:
         except SourceError:
             self.consts.pop(name.strip(), None)
 
-    def constant(self, text: str) -> int:
-        """Value of an expression made of numbers and absolute symbols only."""
+    def constant(self, text: str, what: str = "count") -> int:
+        """Value of an expression made of numbers and absolute symbols only (the
+        ``what`` of a directive: a `.rept` count, an `.if` condition)."""
 
         def lookup(name: str, written: str) -> Val:
             if name not in self.consts:
-                raise SourceError(f"count must be an absolute expression, not '{written}'")
+                raise SourceError(f"{what} must be an absolute expression, not '{written}'")
             return Val(self.consts[name])
 
         def absolute_only(*_args) -> str:
-            raise SourceError("count must be an absolute expression")
+            raise SourceError(f"{what} must be an absolute expression")
 
         return evaluate(parse_expr(text, absolute_only), lookup, absolute_only).value
 
