@@ -38,12 +38,6 @@ FIELDS = {
 }
 
 
-def run_cli(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 @pytest.fixture(scope="module")
 def ftrace(tmp_path_factory):
     path = tmp_path_factory.mktemp("rec") / "boot.txt"
@@ -115,8 +109,8 @@ def test_every_fork_precedes_the_childs_first_switch_in(events):
         assert forked[pid][0] < n and forked[pid][1] <= t, pid
 
 
-def test_one_fork_event_per_task_ps_lists_plus_the_exited(events, capsys):
-    code, out, _ = run_cli(capsys, "ps", "--cpus", "3", "--json")
+def test_one_fork_event_per_task_ps_lists_plus_the_exited(events, cli):
+    code, out, _ = cli("ps", "--cpus", "3", "--json")
     assert code == 0
     listed = {p["pid"] for p in json.loads(out)}
     forks = [f["child_pid"] for _, m, f, _ in events if m["event"] == "sched_process_fork"]
@@ -182,9 +176,9 @@ def test_task_tracks_show_running_and_sleeping(perfetto):
     assert {"Running", "Sleeping", "Runnable"} <= states
 
 
-def test_output_into_a_missing_folder_is_one_line(tmp_path, capsys):
+def test_output_into_a_missing_folder_is_one_line(tmp_path, cli):
     target = tmp_path / "nowhere" / "boot.txt"
-    code, out, err = run_cli(capsys, "record", "--cpus", "2", "-o", str(target))
+    code, out, err = cli("record", "--cpus", "2", "-o", str(target))
     assert code == 1 and out == ""
     assert (
         err
@@ -193,8 +187,8 @@ def test_output_into_a_missing_folder_is_one_line(tmp_path, capsys):
     assert not target.parent.exists()
 
 
-def test_output_where_nothing_can_be_created_is_one_line(capsys):
-    code, _, err = run_cli(capsys, "record", "-o", "/proc/kthreadd-emu-boot.txt")
+def test_output_where_nothing_can_be_created_is_one_line(cli):
+    code, _, err = cli("record", "-o", "/proc/kthreadd-emu-boot.txt")
     assert code == 1 and err.startswith("kthreadd-emu: record: cannot write /proc/")
     assert len(err.splitlines()) == 1
 

@@ -17,12 +17,6 @@ SVG = "{http://www.w3.org/2000/svg}"
 REFERENCE = Path(__file__).with_name("stack_pid2_at_fork.svg")
 
 
-def run_cli(capsys, *argv):
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 def rows(svg_text) -> dict:
     """field name -> (address, value) of every labelled word in the picture."""
     root = ET.fromstring(svg_text)
@@ -43,12 +37,12 @@ def marks(svg_text) -> dict:
     return found
 
 
-def test_at_fork_picture_matches_ptregs(tmp_path, capsys):
+def test_at_fork_picture_matches_ptregs(tmp_path, cli):
     path = tmp_path / "kthreadd.svg"
-    code, _, err = run_cli(capsys, "stack", "--pid", "2", "--at-fork", "--svg", str(path))
+    code, _, err = cli("stack", "--pid", "2", "--at-fork", "--svg", str(path))
     assert code == 0, err
     svg = path.read_text()
-    code, out, _ = run_cli(capsys, "ptregs", "--pid", "2", "--format", "json")
+    code, out, _ = cli("ptregs", "--pid", "2", "--format", "json")
     frame = json.loads(out)
     labelled = rows(svg)
     for offset, name in enumerate(frame["pt_regs"]):
@@ -61,9 +55,9 @@ def test_at_fork_picture_matches_ptregs(tmp_path, capsys):
     assert labelled["STACK_END_MAGIC"][1] == "57ac6e9d"
 
 
-def test_walk_svg_matches_walk_json(tmp_path, capsys):
+def test_walk_svg_matches_walk_json(tmp_path, cli):
     path = tmp_path / "walk.svg"
-    code, out, err = run_cli(capsys, "walk", "--json", "--svg", str(path))
+    code, out, err = cli("walk", "--json", "--svg", str(path))
     assert code == 0, err
     w = json.loads(out)
     root = ET.fromstring(path.read_text())
@@ -93,8 +87,8 @@ def test_known_task_matches_the_reference_rendering(tmp_path, capsys):
     assert _normalised(path.read_text()) == _normalised(REFERENCE.read_text())
 
 
-def test_text_picture_marks_the_pointers(capsys):
-    code, out, _ = run_cli(capsys, "stack", "--pid", "2", "--text")
+def test_text_picture_marks_the_pointers(cli):
+    code, out, _ = cli("stack", "--pid", "2", "--text")
     assert code == 0
     assert re.search(r"<- thread\.sp0 = [0-9a-f]{8}", out)
     assert re.search(r"<- esp = [0-9a-f]{8}", out)
@@ -102,18 +96,18 @@ def test_text_picture_marks_the_pointers(capsys):
     assert "STACK_END_MAGIC  intact" in out
 
 
-def test_unknown_pid_is_one_line_and_writes_nothing(tmp_path, capsys):
+def test_unknown_pid_is_one_line_and_writes_nothing(tmp_path, cli):
     path = tmp_path / "x.svg"
-    code, out, err = run_cli(capsys, "stack", "--pid", "30000", "--svg", str(path))
+    code, out, err = cli("stack", "--pid", "30000", "--svg", str(path))
     assert code == 1 and out == ""
     assert err.startswith("kthreadd-emu: stack: --pid: no task with pid 30000")
     assert len(err.splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
 
 
-def test_svg_into_a_missing_folder_is_one_line(tmp_path, capsys):
+def test_svg_into_a_missing_folder_is_one_line(tmp_path, cli):
     path = tmp_path / "no" / "x.svg"
-    code, _, err = run_cli(capsys, "stack", "--pid", "2", "--svg", str(path))
+    code, _, err = cli("stack", "--pid", "2", "--svg", str(path))
     assert code == 1 and err.startswith("kthreadd-emu: stack: cannot write")
     assert len(err.splitlines()) == 1
 
@@ -128,13 +122,13 @@ def test_stack_svg_from_the_cli_is_well_formed(tmp_path):
 
 
 @pytest.mark.parametrize("pid", ["1", "3"])
-def test_other_tasks_draw_too(pid, capsys):
-    code, out, _ = run_cli(capsys, "stack", "--pid", pid)
+def test_other_tasks_draw_too(pid, cli):
+    code, out, _ = cli("stack", "--pid", pid)
     assert code == 0 and f"pid {pid} " in out
 
 
-def test_walk_svg_into_a_missing_folder_is_one_line_before_the_walk(tmp_path, capsys):
+def test_walk_svg_into_a_missing_folder_is_one_line_before_the_walk(tmp_path, cli):
     path = tmp_path / "no" / "walk.svg"
-    code, out, err = run_cli(capsys, "walk", "--svg", str(path))
+    code, out, err = cli("walk", "--svg", str(path))
     assert code == 1 and out == ""
     assert err.startswith("kthreadd-emu: walk: --svg: cannot write") and len(err.splitlines()) == 1
