@@ -18,10 +18,7 @@ import capstone
 _SUFFIXES = "bwlqst"
 # Words GNU as takes that begin a longer capstone name without being one (found by
 # trying each such word with common operand forms on GNU as 2.40).
-_GNU_ALSO = frozenset(
-    ("bnd", "clr", "fdisi", "feni", "fs", "jc", "lods", "movsl", "popa", "pusha", "scas", "stos")
-    + ("xlat",)
-)
+_GNU_ALSO = frozenset("bnd clr fdisi feni fs jc lods movsl popa pusha scas stos xlat".split())
 
 
 @functools.cache

@@ -203,7 +203,7 @@ class Recorder:
         return (comm_of(p), p.pid, p.prio)
 
     def _wakeup(self, name, p, success):
-        values = (comm_of(p), p.pid, p.prio, success, task_cpu(self.kern, p))
+        values = (*self._task_values(p), success, task_cpu(self.kern, p))
         flow = self._flow() if success else None
         ev = self._emit(name, values, flow_out=((flow, "wakeup"),) if success else ())
         self._ready[p.addr] = (ev.ts + NS_PER_INSN, flow)
@@ -248,7 +248,7 @@ class Recorder:
         orig = task_cpu(self.kern, p)
         if orig == dest_cpu:
             return
-        self._emit("sched_migrate_task", (comm_of(p), p.pid, p.prio, orig, dest_cpu))
+        self._emit("sched_migrate_task", (*self._task_values(p), orig, dest_cpu))
 
     def _on_sched_process_exit(self, p):
         self._emit("sched_process_exit", self._task_values(p))
