@@ -374,7 +374,7 @@ class Session:
         self.running = True
         try:
             self.target.resume(actions, self.stopped)
-        except TargetError:
+        except Exception:  # refused, or a bug: nothing runs
             self.running = False
             raise
         return None

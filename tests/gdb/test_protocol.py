@@ -245,6 +245,9 @@ class BuggyTarget(FakeTarget):
     def remove_breakpoint(self, kind, addr, length):
         raise LookupError("no breakpoint number 1")
 
+    def resume(self, actions, stopped):
+        raise RuntimeError("the engine broke")
+
 
 def test_a_bug_in_the_target_is_one_line_and_the_session_goes_on():
     wire = Wire(BuggyTarget())
@@ -258,7 +261,9 @@ def test_a_bug_in_the_target_is_one_line_and_the_session_goes_on():
     assert wire(pkt(b"z0,c0000010,1")) == b"+" + frame(
         b"E.internal error: LookupError: no breakpoint number 1"
     )
-    assert [type(b).__name__ for b in bugs] == ["TypeError", "LookupError"]
+    # A resume that broke: nothing runs, so the next packet is served.
+    assert wire(b"$c#63") == b"+" + frame(b"E.internal error: RuntimeError: the engine broke")
+    assert [type(b).__name__ for b in bugs] == ["TypeError", "LookupError", "RuntimeError"]
     assert wire(b"$?#3f") == b"+$T05thread:1;core:0;#25"  # still serving
 
 
