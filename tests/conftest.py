@@ -3,6 +3,8 @@ scenario as the boot task, and the command line run in this process."""
 
 import pytest
 
+from kernel_model.consts import CLONE_FILES, CLONE_FS
+from kernel_model.process_32 import kernel_thread
 from kthreadd_emu.cli import main
 from kthreadd_emu.scenario import demo_kernel, run_main
 
@@ -29,3 +31,17 @@ def cli(capsys):
         return status, out, err
 
     return run
+
+
+@pytest.fixture
+def spawn_here():
+    """spawn_here(kern, body, name): from inside a running kernel thread, fork a
+    Python thread running ``body(kern)`` (Kernel.spawn forks from CPU 0's idle
+    task); returns its pid."""
+
+    def spawn(kern, body, name):
+        token = max(kern.spawned, default=0) + 1
+        kern.spawned[token] = (name, body)
+        return kernel_thread(kern, kern.symbols["python_thread"], token, CLONE_FS | CLONE_FILES)
+
+    return spawn
