@@ -24,20 +24,23 @@ class Server:
         line = self.proc.stdout.readline()
         self.port = int(re.search(r":(\d+)$", line.strip()).group(1))
 
-    def gdb(self, *commands, end: str = "detach", autoload: bool = False) -> str:
+    def gdb(self, *commands, end: str = "detach", autoload: bool = False, before=()) -> str:
         """gdb -batch: connect, run ``commands``, then ``end`` (detach or kill);
-        ``autoload``: gdb may run the ELF's own helpers (.debug_gdb_scripts)."""
+        ``autoload``: gdb may run the ELF's own helpers (.debug_gdb_scripts);
+        ``before``: commands run before the ELF is read (gdb's -iex)."""
         connect = f"target remote 127.0.0.1:{self.port}"
-        return gdb_batch(self.elf, connect, *commands, end, autoload=autoload)
+        return gdb_batch(self.elf, connect, *commands, end, autoload=autoload, before=before)
 
     def stop(self) -> None:
         self.proc.kill()
         self.proc.wait(10)
 
 
-def gdb_batch(elf, *commands, autoload: bool = False) -> str:
+def gdb_batch(elf, *commands, autoload: bool = False, before=()) -> str:
     """``gdb -nx -batch ELF -ex COMMAND...``: what it printed (stdout, then stderr)."""
     args = [GDB, "-nx", "-batch"]
+    for c in before:
+        args += ["-iex", c]
     if autoload:
         args += ["-iex", f"add-auto-load-safe-path {elf}"]
     else:  # no warning that the ELF's helpers were not loaded
