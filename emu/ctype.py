@@ -46,7 +46,8 @@ INTEGER_TYPEDEFS = {
     "u8": "unsigned char", "u16": "unsigned short", "u32": "unsigned int",
     "u64": "unsigned long long", "s8": "signed char", "s16": "short", "s32": "int",
     "s64": "long long", "pid_t": "int", "size_t": "unsigned int", "gfp_t": "unsigned int",
-    "cputime_t": "unsigned long", "bool": "_Bool",
+    "cputime_t": "unsigned long", "bool": "_Bool", "__u8": "unsigned char",
+    "__u16": "unsigned short", "__u32": "unsigned int", "__s32": "int",
 }  # fmt: skip
 
 
@@ -149,8 +150,8 @@ def spell(ctype) -> str:
 
 
 def size_of(ctype, sizes) -> int:
-    """sizeof(ctype); ``sizes`` gives the size of a struct or typedef by name
-    (KeyError for one it does not know)."""
+    """sizeof(ctype); ``sizes`` gives the size of a struct (a Tagged) or a typedef
+    (a Typedef): KeyError for one it does not have."""
     if isinstance(ctype, Pointer):
         return POINTER_SIZE
     if isinstance(ctype, Array):
@@ -161,6 +162,4 @@ def size_of(ctype, sizes) -> int:
         return ARITHMETIC[ctype.name][0]
     if isinstance(ctype, Typedef) and ctype.name in INTEGER_TYPEDEFS:
         return size_of(parse(INTEGER_TYPEDEFS[ctype.name]), sizes)
-    if isinstance(ctype, Tagged):
-        return sizes[ctype.tag]
-    return sizes[ctype.name]
+    return sizes[ctype]

@@ -4,36 +4,24 @@ disagree with the offsets the model reads and writes.
 
 ``TypeDies`` turns C types (emu/ctype.py) into DIEs of one unit: each
 view becomes a ``struct TAG`` with its members at the views' offsets (and
-its typedef, if it has one); a struct named only behind a pointer
-(``struct mm_struct *``) is a declaration, as in C.
+its typedef, if it has one); a struct no view describes, named only behind
+a pointer (``struct mm_struct *``), is a declaration, as in C.
 """
 
 from emu import ctype as c
 from emu.dwarf import ATE, Die, addr_expr
+from emu.structs import C_NAMES
 
 
 class TypeDies:
-    def __init__(self, unit: Die, views=()):
-        self.unit = unit
-        self.by_tag: dict[str, type] = {}
-        self.by_typedef: dict[str, type] = {}
-        self._dies: dict = {}
-        for view in views:
-            self.register(view)
+    """The DIEs of one unit's types; a struct or typedef name is looked up among
+    every view defined (emu/structs.py's C_NAMES)."""
 
-    def register(self, view) -> None:
-        """Know ``view`` (and every view nested in it) by its tag and typedef."""
-        if self.by_tag.get(view.TAG) is view:
-            return
-        self.by_tag[view.TAG] = view
-        if isinstance(view.C_TYPE, c.Typedef):
-            self.by_typedef[view.C_TYPE.name] = view
-        for f in view.FIELDS:
-            if f.sub is not None:
-                self.register(f.sub)
+    def __init__(self, unit: Die):
+        self.unit = unit
+        self._dies: dict = {}
 
     def view_die(self, view) -> Die:
-        self.register(view)
         return self.die(view.C_TYPE)
 
     def die(self, ctype) -> Die:
@@ -76,24 +64,31 @@ class TypeDies:
         return self._struct(ctype)
 
     def _typedef(self, ctype: c.Typedef) -> Die:
+        die = self._new(ctype, "typedef", [("name", "strp", ctype.name)])
         if ctype.name in c.INTEGER_TYPEDEFS:
-            target = c.parse(c.INTEGER_TYPEDEFS[ctype.name])
-        elif ctype.name in self.by_typedef:
-            target = c.Tagged("struct", self.by_typedef[ctype.name].TAG)
+            target = self.die(c.parse(c.INTEGER_TYPEDEFS[ctype.name]))
+        elif ctype in C_NAMES:
+            target = self._struct_of(C_NAMES[ctype])
         else:
             raise c.CTypeError(f"unknown type name {ctype.name!r}")
-        die = self._new(ctype, "typedef", [("name", "strp", ctype.name)])
-        die.attrs.append(("type", "ref4", self.die(target)))
+        die.attrs.append(("type", "ref4", target))
         return die
 
     def _struct(self, ctype: c.Tagged) -> Die:
+        view = C_NAMES.get(ctype) if ctype.kind == "struct" else None
+        if view is not None:
+            return self._struct_of(view)
         kind = "structure_type" if ctype.kind == "struct" else "union_type"
-        die = self._new(ctype, kind, [("name", "strp", ctype.tag)])
-        view = self.by_tag.get(ctype.tag) if ctype.kind == "struct" else None
-        if view is None:
-            die.attrs.append(("declaration", "flag_present", None))
-            return die
-        die.attrs.append(("byte_size", "udata", view.SIZE))
+        return self._new(ctype, kind, [("name", "strp", ctype.tag),
+                                       ("declaration", "flag_present", None)])  # fmt: skip
+
+    def _struct_of(self, view) -> Die:
+        """``struct TAG { ... }`` of a view (no name for ``typedef struct { ... } T``)."""
+        found = self._dies.get(view)
+        if found is not None:
+            return found
+        name = [("name", "strp", view.TAG)] if view.TAG else []
+        die = self._new(view, "structure_type", [*name, ("byte_size", "udata", view.SIZE)])
         for f in view.FIELDS:
             die.add(Die("member", [
                 ("name", "strp", f.name), ("type", "ref4", self.die(f.c_type)),

@@ -203,17 +203,27 @@ def _accessor(f: Field, raw):
     return _bytes_property(f.offset, f.count)
 
 
+# Every view by the C name it has: "struct TAG" (a Tagged) and its typedef name.
+C_NAMES: dict = {}
+
+
+def c_sizes() -> dict:
+    """sizeof of every struct and typedef a view is (emu/ctype.size_of's ``sizes``)."""
+    return {name: view.SIZE for name, view in C_NAMES.items()}
+
+
 def _check_c_type(view: str, f: Field) -> None:
     """The declared C type must be stored as the kind stores it: same size, and an
-    arithmetic type of the kind's signedness (a pointer is an unsigned word)."""
+    arithmetic type of the kind's signedness (a pointer is an unsigned word).  A
+    struct type stored as a scalar or bytes (atomic_t as an int) must be a view's
+    of the same size."""
     if f.sub is not None:
         return
     try:
-        size = c.size_of(f.c_type, {})
+        size = c.size_of(f.c_type, c_sizes())
     except KeyError:
         raise ValueError(
-            f"struct {view}: {f.name}: {c.spell(f.c_type)} is a struct: declare the field "
-            "with its view"
+            f"struct {view}: {f.name}: {c.spell(f.c_type)} is no struct view's type"
         ) from None
     ctype, signed = f.c_type, None
     while isinstance(ctype, c.Typedef) and ctype.name in c.INTEGER_TYPEDEFS:
@@ -230,7 +240,8 @@ def _check_c_type(view: str, f: Field) -> None:
 def define_struct(name: str, fields: list[tuple], tag: str | None = None) -> type:
     """Build the view class for C struct ``name`` from ``(field, kind[, count][, "C type"])``.
 
-    With ``tag`` the struct is ``typedef struct TAG name`` (spinlock_t)."""
+    With ``tag`` the struct is ``typedef struct TAG name`` (wait_queue_t); with
+    ``tag=""``, ``typedef struct { ... } name`` (spinlock_t)."""
     laid = tuple(Field(*spec) for spec in fields)
     nested = {f.name: f for f in laid if f.sub is not None}
     cls = _ViewType(
@@ -249,6 +260,9 @@ def define_struct(name: str, fields: list[tuple], tag: str | None = None) -> typ
         _check_c_type(name, f)
     cls.FIELDS, cls.OFFSETS, cls._NESTED = laid, {f.name: f.offset for f in laid}, nested
     cls.SIZE, cls.ALIGN = ctypes.sizeof(cls), ctypes.alignment(cls)
-    cls.TAG = tag or name
-    cls.C_TYPE = c.Typedef(name) if tag else c.Tagged("struct", name)
+    cls.TAG = name if tag is None else tag
+    cls.C_TYPE = c.Tagged("struct", name) if tag is None else c.Typedef(name)
+    C_NAMES[cls.C_TYPE] = cls
+    if cls.TAG and tag is not None:
+        C_NAMES[c.Tagged("struct", tag)] = cls
     return cls

@@ -106,7 +106,7 @@ def kernel_unit(kern) -> Die:
     unit = Die("compile_unit", [
         ("producer", "strp", PRODUCER), ("language", "data2", LANG_C89),
         ("name", "strp", "kernel")])  # fmt: skip
-    types = TypeDies(unit, kernel_views())
+    types = TypeDies(unit)
     for view in kernel_views():
         types.view_die(view)
     for name, ctype, addr, _ in kernel_variables(kern):

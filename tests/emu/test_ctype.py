@@ -9,6 +9,7 @@ from emu import ctype as c
 from emu.structs import define_struct
 
 inner = define_struct("inner", [("sp0", "u32", "unsigned long")], tag="inner_tag")
+counter_t = define_struct("counter_t", [("counter", "s32", "int")], tag="")
 
 
 @pytest.mark.parametrize(
@@ -34,7 +35,7 @@ def test_declarations_read_as_c_spells_them(text, spelled, size):
 
 
 def test_a_struct_has_the_size_its_view_gives():
-    assert c.size_of(c.parse("struct inner_tag [3]"), {"inner_tag": 4}) == 12
+    assert c.size_of(c.parse("struct inner_tag [3]"), {c.Tagged("struct", "inner_tag"): 4}) == 12
     with pytest.raises(KeyError):
         c.size_of(c.parse("struct unknown"), {})
 
@@ -72,7 +73,8 @@ def test_fields_default_their_c_type_from_their_kind():
         (("pid", "u32", "int"), "a u32 field cannot be 'int'"),
         (("pid", "s32", "unsigned int"), "a s32 field cannot be 'unsigned int'"),
         (("comm", "char", 16, "char [15]"), "a char field cannot be 'char [15]'"),
-        (("t", "u32", "struct thread"), "struct thread is a struct: declare the field"),
+        (("t", "u32", "struct thread"), "struct thread is no struct view's type"),
+        (("t", "u8", "counter_t"), "a u8 field cannot be 'counter_t'"),
         (("x", "u32", "unsigned lung"), "not a C type this tool reads"),
     ],
 )
@@ -84,3 +86,10 @@ def test_a_declared_type_that_does_not_match_the_storage_is_refused(spec, messag
 def test_a_nested_views_type_is_its_own():
     with pytest.raises(ValueError, match="a nested struct's C type is its view's"):
         define_struct("bad", [("n", inner, "struct other")])
+
+
+def test_a_scalar_may_be_declared_as_a_view_of_its_size():
+    """atomic_t usage: stored and read as an int, described to C as the struct."""
+    view = define_struct("wrapped", [("usage", "s32", "counter_t"), ("n", "u32", "inner")])
+    assert [c.spell(f.c_type) for f in view.FIELDS] == ["counter_t", "inner"]
+    assert (counter_t.TAG, counter_t.C_TYPE) == ("", c.Typedef("counter_t"))

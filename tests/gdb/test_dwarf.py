@@ -42,6 +42,8 @@ def type_name(die) -> str:
             f"[{s.attributes['DW_AT_upper_bound'].value + 1}]" for s in die.iter_children()
         )
         return f"{type_name(die.get_DIE_from_attribute('DW_AT_type'))} {dims}"
+    if "DW_AT_name" not in die.attributes:
+        return "struct {...}"  # typedef struct { ... } name
     name = die.attributes["DW_AT_name"].value.decode()
     return f"struct {name}" if tag == "DW_TAG_structure_type" else name
 
@@ -133,16 +135,18 @@ def test_the_elfs_helpers_are_in_debug_gdb_scripts(elf):
 # The writer on its own, with a struct the kernel does not have: recursion
 # through a pointer, a typedef, a function pointer, a declaration-only struct.
 node = define_struct("node_t", [("next", "ptr", "struct node *"), ("v", "s32", "long")], "node")
+count_t = define_struct("count_t", [("counter", "s32", "int")], tag="")
 holder = define_struct(
     "holder",
     [("n", node), ("fn", "ptr", "int (*)(struct holder *, void *)"),
-     ("mm", "ptr", "struct mm_struct *"), ("ids", "u16", "u16"), ("name", "char", 6)],
+     ("mm", "ptr", "struct mm_struct *"), ("ids", "u16", "u16"), ("name", "char", 6),
+     ("usage", "s32", "count_t")],
 )  # fmt: skip
 
 
 def test_the_writer_alone_round_trips_through_pyelftools():
     unit = Die("compile_unit", [("name", "strp", "t"), ("language", "data2", 1)])
-    types = TypeDies(unit, [holder])
+    types = TypeDies(unit)
     types.view_die(holder)
     sections = DebugInfo()
     sections.add_unit(unit)
@@ -151,7 +155,8 @@ def test_the_writer_alone_round_trips_through_pyelftools():
     found = {}
     for die in next(info.iter_CUs()).iter_DIEs():
         if die.tag == "DW_TAG_structure_type":
-            name = die.attributes["DW_AT_name"].value.decode()
+            named = "DW_AT_name" in die.attributes
+            name = die.attributes["DW_AT_name"].value.decode() if named else ""
             found[name] = [
                 (m.attributes["DW_AT_name"].value.decode(),
                  type_name(m.get_DIE_from_attribute("DW_AT_type")))
@@ -162,7 +167,9 @@ def test_the_writer_alone_round_trips_through_pyelftools():
             found[die.attributes["DW_AT_name"].value.decode()] = type_name(target)
     assert found == {
         "holder": [("n", "node_t"), ("fn", "int (*)(struct holder *, void *)"),
-                   ("mm", "struct mm_struct *"), ("ids", "u16"), ("name", "char [6]")],
+                   ("mm", "struct mm_struct *"), ("ids", "u16"), ("name", "char [6]"),
+                   ("usage", "count_t")],
+        "count_t": "struct {...}", "": [("counter", "int")],
         "node_t": "struct node", "node": [("next", "struct node *"), ("v", "long")],
         "mm_struct": "declared", "u16": "unsigned short",
     }  # fmt: skip
