@@ -4,17 +4,19 @@ from pathlib import Path
 
 from kthreadd_emu.commands.ps import add_machine_options, machine_from_args
 from kthreadd_emu.errors import UsageError, read_file
-from kthreadd_emu.gdb_elf import kernel_elf
-from kthreadd_emu.record import RecordError, check_output_path, write_atomically
+from kthreadd_emu.gdb_elf import script_path, write_kernel_elf
+from kthreadd_emu.record import RecordError, check_output_path
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "elf",
-        help="write the kernel (text, thunks, symbols) as an ELF file for gdb",
+        help="write the kernel (text, thunks, symbols, DWARF) as an ELF file for gdb",
         description="Boot the machine and write its kernel text, the Python functions' "
-        "thunks and every symbol as an ELF32 i386 executable: gdb kernel.elf -ex "
-        "'target remote :1234' then names and disassembles the emulated kernel.",
+        "thunks, every symbol and the DWARF of the kernel's structs and variables as an "
+        "ELF32 i386 executable, and the gdb helpers (lx-ps, $lx_current() ...) beside it "
+        "(FILE's stem + -gdb.py): gdb kernel.elf -ex 'target remote :1234' then names, "
+        "types and disassembles the emulated kernel.",
     )
     add_machine_options(p)
     p.add_argument("--load", metavar="FILE.S", help="an assembly file loaded after the kernel")
@@ -40,10 +42,11 @@ def run(args) -> int:
     out = Path(args.output)
     try:
         check_output_path(out)
+        check_output_path(script_path(out))
         kern = booted_for_gdb(args)
-        data = kernel_elf(kern)
-        write_atomically(out, data)
+        data = write_kernel_elf(out, kern)
     except RecordError as err:
         raise UsageError(str(err)) from None
     print(f"{len(kern.symbols.by_name)} symbols, {len(data)} bytes -> {out}")
+    print(f"gdb helpers (lx-ps, $lx_current() ...) -> {script_path(out)}")
     return 0

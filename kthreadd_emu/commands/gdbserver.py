@@ -20,9 +20,9 @@ from kthreadd_emu.commands.ps import add_machine_options
 from kthreadd_emu.commands.ptregs import pick_task
 from kthreadd_emu.debugshell import RESUMING, Lines, Shell
 from kthreadd_emu.errors import UsageError, complain, parse_int
-from kthreadd_emu.gdb_elf import kernel_elf
+from kthreadd_emu.gdb_elf import write_kernel_elf
 from kthreadd_emu.gdb_target import KernelTarget
-from kthreadd_emu.record import RecordError, check_output_path, write_atomically
+from kthreadd_emu.record import RecordError, check_output_path
 from kthreadd_emu.scenario import fork_frame, record_fork_frames
 
 QUIT_REFUSED = (
@@ -65,7 +65,7 @@ def run(args) -> int:
             raise UsageError(str(err)) from None
     kern = booted_for_gdb(args) if args.booted else unbooted_for_gdb(args)
     if elf_path is not None:
-        write_atomically(elf_path, kernel_elf(kern))
+        write_kernel_elf(elf_path, kern)
     target = KernelTarget(kern, exec_path=elf_path and str(elf_path))
     target.monitor_command = Monitor(kern, target.engine)
     server = GdbServer(args.host, port, on_error=log_internal_error)
