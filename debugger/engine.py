@@ -352,7 +352,8 @@ class Debugger:
             self._names, self._names_key = {}, key
         name = self._names.get(pc)
         if name is None:
-            name = self._names[pc] = symbols.describe(pc).split("+")[0]
+            sym = symbols.lookup(pc)
+            name = self._names[pc] = "??" if sym is None else sym.name  # gdb's "??": none
         return name
 
     # -- Python kernel code ------------------------------------------------------
