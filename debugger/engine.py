@@ -98,7 +98,7 @@ class Breakpoint:
 class Stop:
     """Why the machine stopped, and where."""
 
-    reason: str  # start, breakpoint, watchpoint, step, signal, fault, idle, finished
+    reason: str  # start, breakpoint, watchpoint, step, signal, fault, lockup, overrun, idle
     cpu: int
     pid: int
     pc: int  # guest EIP (for a Python stop: the thunk of the running Python call)
@@ -139,7 +139,7 @@ class Debugger:
         self._py_bps: dict[object, list[Breakpoint]] = {}  # code object -> breakpoints
         self._mode = ("cont",)
         self._interrupted = False
-        self._pending_watch = None
+        self._pending = None  # (cpu, reason, details): a stop at that CPU's next instruction
         self._stopping = False
         self.selected_cpu = 0
         self.selected_task = 0  # CPU 0's first task, until a stop selects one
@@ -163,6 +163,7 @@ class Debugger:
         self._code_hook = m.hook_c(self._on_insn_c, PAGE_OFFSET, m.map.end - 1)
         m.call_observers.append(self._on_python_call)
         self.kern.register_trace("oops", self._on_oops)
+        self.kern.register_trace("stack_overrun", self._on_overrun)
         self._thunks = (m.map.thunks, m.map.thunks + m.map.thunks_size)
         self._exported = set(m.python_functions.values())  # what guest code calls in Python
         self._in_insn = False
@@ -194,10 +195,10 @@ class Debugger:
             self.icount += 1
             self._in_insn = False
             return
-        if self._pending_watch is not None:
-            bp, address, old, new = self._pending_watch
-            self._pending_watch = None
-            self._stop(cpu, "watchpoint", addr, breakpoint=bp, watch=(address, old, new))
+        pending = self._pending
+        if pending is not None and pending[0] is cpu:
+            self._pending = None
+            self._stop(cpu, pending[1], addr, **pending[2])
         mode = self._mode
         kind = mode[0]
         if self._interrupted:
@@ -283,6 +284,16 @@ class Debugger:
         cpu = self.machine.cpus[self.kern.this_cpu]
         self._stop(cpu, "fault", fault.eip, text=self.kern.log[self._log_mark :])
 
+    def _on_overrun(self, task, report: str) -> None:
+        """A guest write reached a thread's STACK_END_MAGIC (the assembly tests'
+        watch): the run reports it, so the debugger stops for it."""
+        if self._mode[0] not in _REPLAYING:
+            self._pend("overrun", text=[report])
+
+    def _pend(self, reason: str, **details) -> None:
+        """From a memory hook, mid-instruction: stop before the CPU's next one."""
+        self._pending = (self.machine.loaded, reason, details)
+
     # -- stopping --------------------------------------------------------------
 
     def _stop(self, cpu, reason: str, pc: int, python=None, **details) -> None:
@@ -338,7 +349,7 @@ class Debugger:
             return "The machine is stopped before boot (continue boots it)."
         if stop.reason == "start":
             return "The machine is stopped before the run starts (continue runs it)."
-        if stop.reason == "lockup":
+        if stop.reason in ("lockup", "overrun"):
             return "\n".join([*stop.text, f"The CPU is stopped at {where}."])
         if stop.reason == "fault":
             return "\n".join([*stop.text, f"The kernel oopsed at {where}."])
@@ -546,7 +557,7 @@ class Debugger:
             bp.value = new
             if self._mode[0] not in _REPLAYING:
                 bp.hits += 1
-                self._pending_watch = (bp, bp.addr, old, new)
+                self._pend("watchpoint", breakpoint=bp, watch=(bp.addr, old, new))
 
         return on_access
 

@@ -19,6 +19,19 @@ null_call:
 \tcall *%eax
 \tret
 """
+RECURSE = """\
+#@ test recursion_returns
+#@ run kthread recurse
+#@ expect exit == 0
+
+recurse:
+\tcall recurse
+"""
+OVERRUN_LINE = re.compile(
+    r"^\s*Thread overran stack, or stack corrupted: the write at c[0-9a-f]+ \(recurse\+0x0\) "
+    r"reached STACK_END_MAGIC at c[0-9a-f]+, esp c[0-9a-f]+$",
+    re.M,
+)
 
 
 @pytest.fixture
@@ -67,3 +80,25 @@ def test_a_call_through_null_under_debug_is_an_oops_and_the_session_goes_on(cli,
     assert re.search(r"^#\d+\s+0x[0-9a-f]+ in null_call\+0x4 \(\)$", out, re.M)
     assert out.rstrip().endswith("The machine is idle: every CPU is in cpu_idle "
                                  "(continue waits for work).")  # fmt: skip
+
+
+def test_a_stack_overrun_under_debug_is_reported_as_the_run_reports_it(cli, tmp_path, source):
+    path = source("recurse.S", RECURSE)
+    status, out, err = debug(cli, tmp_path, "debug", "--load", path, "--run", "kthread recurse",
+                             commands=["continue", "info registers eip"])  # fmt: skip
+    assert status == 0, err
+    lines = out.splitlines()
+    at = next(i for i, line in enumerate(lines) if OVERRUN_LINE.match(line))
+    assert re.match(r"The CPU is stopped at 0x[0-9a-f]+ in recurse \(\)\.$", lines[at + 1])
+    assert "soft lockup" not in "\n".join(lines[: at + 2])
+    assert re.search(r"^eip\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <recurse>$", out, re.M)
+
+
+def test_asmtest_debug_stops_at_the_overrun_its_report_names(cli, tmp_path, source):
+    path = source("recurse.S", RECURSE)
+    status, out, err = debug(cli, tmp_path, "asmtest", "--debug", path,
+                             commands=["info registers eip"])  # fmt: skip
+    assert status == 1  # the test failed
+    report, session = out.split("asmtest --debug: ", 1)
+    assert "unexpected overrun:" in report and OVERRUN_LINE.search(report)
+    assert OVERRUN_LINE.search(session) and "soft lockup" not in session
