@@ -167,13 +167,25 @@ class Debugger:
         self._thunks = (m.map.thunks, m.map.thunks + m.map.thunks_size)
         self._exported = set(m.python_functions.values())  # what guest code calls in Python
         self._in_insn = False
+        self._in_block = False  # stopped in the code hook, inside a translated block
+        self._again = None  # (cpu, address): the hook runs again there, not a new instruction
         self._log_mark = len(self.kern.log)
 
     def _on_insn_c(self, _uch, addr, size, _user):
         # Called from C: an exception here would be lost, so keep it for later.
         try:
-            if not self._thunks[0] <= addr < self._thunks[1]:
-                self._instruction(self.machine.loaded, addr)
+            if self._thunks[0] <= addr < self._thunks[1]:
+                return
+            cpu = self.machine.loaded
+            if self._again is not None and self._again[0] is cpu:
+                again, self._again = self._again, None
+                if again[1] == addr:
+                    return
+            self._in_block = True
+            try:
+                self._instruction(cpu, addr)
+            finally:
+                self._in_block = False
         except BaseException as err:  # noqa: BLE001 - emu_start raises it when it returns
             uc = self.machine.uc
             if uc._hook_exception is None:
@@ -847,6 +859,17 @@ class Debugger:
         except BadAddress:
             raise DebuggerError(f"Cannot access memory at address {addr:#x}") from None
         self.machine.forget_code(addr, addr + len(data))
+        if self._in_block:
+            self._translate_again()
+
+    def _translate_again(self) -> None:
+        """Stopped in the code hook, the emulator is inside a translated block that
+        goes on with the code it translated, whatever memory now holds.  Writing
+        EIP ends the block when the hook returns: the instruction is translated
+        again from memory, and its hook runs again (not a new instruction)."""
+        cpu = self.machine.loaded
+        cpu.write("eip", cpu.read("eip"))
+        self._again = (cpu, cpu.read("eip"))
 
     def frames(self, pid=None) -> list[Frame]:
         """The backtrace: Python frames (from the task's frame stack) and guest
