@@ -74,6 +74,10 @@ class DebuggerError(LookupError):
     """A request the engine cannot carry out (one line for the user)."""
 
 
+class BreakpointRefused(DebuggerError):
+    """A location that exists, where the engine cannot stop."""
+
+
 class QuitDebugger(Exception):
     """Raised by on_stop to end the session."""
 
@@ -341,7 +345,7 @@ class Debugger:
         if stop.reason == "step":
             return where
         head = {
-            "breakpoint": f"Breakpoint {stop.breakpoint.number if stop.breakpoint else '?'}, ",
+            "breakpoint": _breakpoint_head(stop.breakpoint),
             "signal": "Program received signal SIGINT, Interrupt.\n",
             "history": "No more reverse-execution history.\n",
         }.get(stop.reason, "")
@@ -493,11 +497,28 @@ class Debugger:
             )
             self._py_bps.setdefault(code, []).append(bp)
         else:
-            bp.addr = self.resolve(spec)
+            bp.addr = self._breakable(self.resolve(spec))
             bp.location = f"{bp.addr:#x}: {self.kern.symbols.describe(bp.addr)}"
             self._guest_bps.setdefault(bp.addr, []).append(bp)
         self._add(bp)
         return bp
+
+    def _breakable(self, addr: int) -> int:
+        """``addr``, unless it is in the thunk page and no Python function's entry:
+        py_ret is not a kernel instruction (the engine does not count it), only the
+        way from guest code back to its Python caller, and nothing else there runs."""
+        start, end = self._thunks
+        if not start <= addr < end or addr in self.machine.python_functions:
+            return addr
+        if addr == self.machine.map.py_ret:
+            raise BreakpointRefused(
+                f"cannot break at py_ret ({addr:#x}): it is where guest code returns to "
+                "its Python caller, not a kernel instruction; break on the Python caller"
+            )
+        raise BreakpointRefused(
+            f"cannot break at {addr:#x}: nothing runs there (the thunk page holds only "
+            "the entries of Python functions; break on one by name)"
+        )
 
     def _add(self, bp: Breakpoint) -> None:
         self._bps[bp.number] = bp
@@ -975,6 +996,13 @@ class Debugger:
             sys.settrace(None)
             if self.timeline is not None:
                 self.timeline.report_exit(self.exit_status)
+
+
+def _breakpoint_head(bp: Breakpoint | None) -> str:
+    """gdb's start of a breakpoint stop's line: "Breakpoint 1, ", "Temporary breakpoint 2, "."""
+    if bp is None:
+        return "Breakpoint ?, "
+    return f"{'Temporary breakpoint' if bp.temporary else 'Breakpoint'} {bp.number}, "
 
 
 _LINE_STEP_CODE = (Debugger._left_line.__code__, Debugger._next_line.__code__)

@@ -16,6 +16,29 @@ def debug(cli, tmp_path, *commands):
     return status, out, err
 
 
+def test_a_temporary_breakpoint_hit_is_announced_as_gdb_does(cli, tmp_path):
+    status, out, err = debug(cli, tmp_path, "tbreak kernel_thread_helper", "continue",
+                             "info breakpoints", "continue")  # fmt: skip
+    assert status == 0, err
+    assert f"Temporary breakpoint 1 at {HELPER:#x}: kernel_thread_helper+0x0" in out
+    assert f"\nTemporary breakpoint 1, {HELPER:#010x} in kernel_thread_helper ()\n" in out
+    assert "\nBreakpoint 1," not in out
+    assert "No breakpoints or watchpoints." in out  # it was deleted when hit
+
+
+def test_break_at_py_ret_is_refused_with_the_reason(cli, tmp_path):
+    status, out, err = debug(cli, tmp_path, "break py_ret", "break *0xc0200001",
+                             "info breakpoints")  # fmt: skip
+    assert status == 1  # a command failed
+    assert err.splitlines() == [
+        "cannot break at py_ret (0xc0200000): it is where guest code returns to its "
+        "Python caller, not a kernel instruction; break on the Python caller",
+        "cannot break at 0xc0200001: nothing runs there (the thunk page holds only the "
+        "entries of Python functions; break on one by name)",
+    ]
+    assert "No breakpoints or watchpoints." in out
+
+
 def test_set_var_into_code_then_stepi_runs_the_new_instructions(cli, tmp_path):
     status, out, err = debug(cli, tmp_path, "break kernel_thread_helper", "continue",
                              f"set var *(int*){HELPER + 2:#x} = 0xff529090", "x/3i $pc",
