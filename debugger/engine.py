@@ -995,6 +995,7 @@ class Debugger:
         finally:
             sys.settrace(None)
             if self.timeline is not None:
+                self.timeline.close()
                 self.timeline.report_exit(self.exit_status)
 
 

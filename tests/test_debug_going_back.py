@@ -1,0 +1,91 @@
+"""Going back in `kthreadd-emu debug`, as a user drives it (own processes: the
+session forks its checkpoints and hands itself over to them): checkpoints stay
+within the window and none outlives the session; after going back the
+registers are the ones the stop line names; reverse-continue from an idle
+machine goes back, as gdb does."""
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from debugger.timeline import INTERVAL, WINDOW
+
+needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+SPIN = "\t.globl spin\nspin:\tjmp spin\n"
+
+
+def descendants(root: int) -> list[int]:
+    """Every process below ``root`` (from /proc: pid -> parent)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            children.setdefault(parent, []).append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        kids = children.get(todo.pop(), [])
+        found += kids
+        todo += kids
+    return found
+
+
+def stopped_session(tmp_path, commands):
+    """`debug` over a 3M-instruction spin, commands from a pipe (as a script piped
+    in); returns the process once it has printed READY after them."""
+    spin = tmp_path / "spin.S"
+    spin.write_text(SPIN)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kthreadd_emu.cli", "debug", "--load", str(spin),
+         "--run", "kthread spin budget=3000000"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    proc.stdin.write("set context off\n" + "\n".join(commands) + "\necho READY\\n\n")
+    proc.stdin.flush()
+    seen = []
+    for line in proc.stdout:
+        seen.append(line)
+        if line.startswith("READY"):
+            return proc, "".join(seen)
+    proc.wait(10)
+    pytest.fail("the session ended before READY:\n" + "".join(seen))
+
+
+def gone(pids, timeout=10.0) -> list[int]:
+    """Those of ``pids`` still there (zombies included) after waiting up to ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = [p for p in pids if Path(f"/proc/{p}").exists()]
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.05)
+
+
+@needs_proc
+@pytest.mark.parametrize("back", [0, 2], ids=["forward", "after-going-back"])
+def test_checkpoints_stay_within_the_window_and_end_with_the_session(tmp_path, back):
+    commands = ["continue", *["reverse-stepi"] * back]
+    proc, out = stopped_session(tmp_path, commands)
+    try:
+        assert "BUG: soft lockup" in out  # 3M instructions ran: 150 checkpoint intervals
+        if back:
+            assert len(re.findall(r"^0x[0-9a-f]+ in spin \(\)$", out, re.M)) == back
+        copies = descendants(proc.pid)
+        # The window's checkpoints, a fresh copy of the one woken, and each
+        # session that handed itself over and waits for the next one to end.
+        assert 1 <= len(copies) <= WINDOW // INTERVAL + 2 + back, len(copies)
+        proc.stdin.write("quit\n")
+        proc.stdin.flush()
+        assert proc.wait(30) == 0
+    finally:
+        proc.kill()
+        proc.wait(10)
+    assert gone(copies) == []
