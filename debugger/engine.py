@@ -148,7 +148,8 @@ class Debugger:
         self.selected_cpu = 0
         self.selected_task = 0  # CPU 0's first task, until a stop selects one
         self.python_frame = None
-        self._stopped_task = None  # the current task of the stop's CPU, while stopped
+        # While stopped, the selected task itself: pid 0 is every CPU's idle task.
+        self._selected = None
         self._names: dict[int, str] = {}  # pc -> the symbol a stop's line names
         self._names_key = None
         self.last_stop: Stop | None = None
@@ -320,7 +321,7 @@ class Debugger:
         self.selected_cpu = cpu.index
         task = self.kern.current(cpu.index)
         self.selected_task = task.pid
-        self._stopped_task = (task.pid, task)  # every view finds it by pid: skip the task list
+        self._selected = task  # every view finds it by pid: skip the task list
         stop = Stop(reason, cpu.index, self.selected_task, pc, python, **details)
         stop.python_frame = self.python_frame
         stop.message = self._message_for(stop)
@@ -330,7 +331,7 @@ class Debugger:
             self.on_stop(stop)
         finally:
             self._stopping = False
-            self._stopped_task = None
+            self._selected = None
             self.python_frame = None
             self._log_mark = len(self.kern.log)
         self._arm_python()
@@ -844,17 +845,20 @@ class Debugger:
         if not 0 <= n < len(self.machine.cpus):
             raise DebuggerError(f"no CPU {n}: this machine has {len(self.machine.cpus)}")
         self.selected_cpu = n
-        self.selected_task = self.kern.current(n).pid
+        self._selected = self.kern.current(n)
+        self.selected_task = self._selected.pid
 
     def select_task(self, pid: int) -> None:
-        if self._task(pid) is None:
+        self._selected = None  # pid 0 is init_task here, CPU 0's idle task
+        task = self._task(pid)
+        if task is None:
             raise DebuggerError(f"no task with pid {pid}")
-        self.selected_task = pid
+        self._selected, self.selected_task = task, pid
 
     def _task(self, pid: int):
-        stopped = self._stopped_task
-        if stopped is not None and pid == stopped[0] and pid:  # pid 0: init_task, not this idle
-            return stopped[1]
+        selected = self._selected
+        if selected is not None and pid == self.selected_task:
+            return selected
         try:
             return find_task(self.kern, pid)
         except TaskError:

@@ -19,6 +19,15 @@ needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="ne
 SPIN = "\t.globl spin\nspin:\tjmp spin\n"
 
 
+def kemu(tmp_path, *argv, commands=()):
+    script = tmp_path / "cmds.gdb"
+    script.write_text("set context off\n" + "\n".join(commands) + "\n")
+    proc = subprocess.run([sys.executable, "-m", "kthreadd_emu.cli", *argv, "-x", str(script),
+                           "--batch"], capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert "Traceback" not in proc.stdout + proc.stderr
+    return proc.returncode, proc.stdout, proc.stderr
+
+
 def descendants(root: int) -> list[int]:
     """Every process below ``root`` (from /proc: pid -> parent)."""
     children: dict[int, list[int]] = {}
@@ -89,3 +98,15 @@ def test_checkpoints_stay_within_the_window_and_end_with_the_session(tmp_path, b
         proc.kill()
         proc.wait(10)
     assert gone(copies) == []
+
+
+def test_after_reverse_stepi_the_registers_are_where_the_stop_line_says(tmp_path):
+    status, out, err = kemu(tmp_path, "debug", "--cpus", "3",
+                            commands=["continue", "reverse-stepi", "info registers eip",
+                                      "reverse-stepi", "info registers eip"])  # fmt: skip
+    assert status == 0, err
+    stops = re.findall(r"^(0x[0-9a-f]+) in (\w+) \(\)$", out, re.M)
+    eips = re.findall(r"^eip\s+(0x[0-9a-f]+)\s+0x[0-9a-f]+ <(\w+)[+>]", out, re.M)
+    assert len(stops) == len(eips) == 2
+    assert [(int(a, 16), name) for a, name in stops] == [(int(a, 16), n) for a, n in eips]
+    assert all(name != "py_ret" for _, name in eips)
