@@ -821,6 +821,14 @@ class Debugger:
         insn = self._insn(addr)
         return addr + insn.size == ret and insn.text.startswith("call")
 
+    def _replayed_to_idle(self, cpu) -> None:
+        """A replay reached the idle machine, the end of the history: a scan is
+        done (it goes back to its last hit, never returning); a goto's target
+        is this idle stop."""
+        if self._mode[0] == "scan":
+            self._scan_done(cpu, 0, self._mode[2])
+        self._mode = ("cont",)
+
     def _scan_done(self, cpu, addr: int, what: tuple) -> None:
         if self._scan_hits:
             target = self._scan_hits[-1]
@@ -989,11 +997,16 @@ class Debugger:
                 try:
                     self.kern.run()
                 except SoftLockup as err:
-                    # The kernel's soft-lockup report: a stop, as an oops is.
+                    # The kernel's soft-lockup report: a stop, as an oops is (a replay
+                    # runs on over it, as the forward run did).
                     cpu = self.machine.loaded or self.machine.cpus[self.selected_cpu]
-                    self._stop(cpu, "lockup", cpu.read("eip"), text=[str(err)])
+                    if self._mode[0] not in _REPLAYING:
+                        self._stop(cpu, "lockup", cpu.read("eip"), text=[str(err)])
                     continue
-                self._stop(self.machine.cpus[self.selected_cpu], "idle", 0)
+                cpu = self.machine.cpus[self.selected_cpu]
+                if self._mode[0] in _REPLAYING:
+                    self._replayed_to_idle(cpu)
+                self._stop(cpu, "idle", 0)
         except QuitDebugger:
             return
         finally:

@@ -17,6 +17,7 @@ from debugger.timeline import INTERVAL, WINDOW
 
 needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 SPIN = "\t.globl spin\nspin:\tjmp spin\n"
+IDLE = "The machine is idle: every CPU is in cpu_idle (continue waits for work)."
 
 
 def kemu(tmp_path, *argv, commands=()):
@@ -110,3 +111,16 @@ def test_after_reverse_stepi_the_registers_are_where_the_stop_line_says(tmp_path
     assert len(stops) == len(eips) == 2
     assert [(int(a, 16), name) for a, name in stops] == [(int(a, 16), n) for a, n in eips]
     assert all(name != "py_ret" for _, name in eips)
+
+
+def test_reverse_continue_from_the_idle_machine_goes_back(tmp_path):
+    status, out, err = kemu(tmp_path, "debug", "--cpus", "2",
+                            commands=["continue", "break kernel_thread_helper",
+                                      "reverse-continue", "info registers eip",
+                                      "delete", "reverse-continue"])  # fmt: skip
+    assert status == 0, err
+    assert out.count(IDLE) == 1
+    hit, rest = out.split("Breakpoint 1, 0xc01000a7 in kernel_thread_helper ()\n", 1)
+    assert re.match(r"eip\s+0xc01000a7\s+0xc01000a7 <kernel_thread_helper>$", rest, re.M)
+    # No breakpoint left: back to the start of the history, as gdb says it.
+    assert "\nNo more reverse-execution history.\n" in rest
