@@ -124,3 +124,17 @@ def test_reverse_continue_from_the_idle_machine_goes_back(tmp_path):
     assert re.match(r"eip\s+0xc01000a7\s+0xc01000a7 <kernel_thread_helper>$", rest, re.M)
     # No breakpoint left: back to the start of the history, as gdb says it.
     assert "\nNo more reverse-execution history.\n" in rest
+
+
+def test_reverse_continue_runs_over_a_soft_lockup_on_its_way_back(tmp_path):
+    spin = tmp_path / "spin.S"
+    spin.write_text("\t.globl entry\nentry:\tnop\nspin:\tjmp spin\n")
+    status, out, err = kemu(tmp_path, "debug", "--load", str(spin),
+                            "--run", "kthread entry budget=5000",
+                            commands=["continue", "continue", "break entry",
+                                      "reverse-continue", "info registers eip"])  # fmt: skip
+    assert status == 0, err
+    assert out.count("BUG: soft lockup - CPU#") == 2
+    _, back = out.rsplit("BUG: soft lockup", 1)
+    assert re.search(r"^Breakpoint 1, 0x[0-9a-f]+ in entry \(\)$", back, re.M)
+    assert re.search(r"^eip\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <entry>$", back, re.M)
