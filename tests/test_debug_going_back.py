@@ -12,21 +12,13 @@ import time
 from pathlib import Path
 
 import pytest
+from test_debug_run import kemu
 
 from debugger.timeline import INTERVAL, WINDOW
 
 needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 SPIN = "\t.globl spin\nspin:\tjmp spin\n"
 IDLE = "The machine is idle: every CPU is in cpu_idle (continue waits for work)."
-
-
-def kemu(tmp_path, *argv, commands=()):
-    script = tmp_path / "cmds.gdb"
-    script.write_text("set context off\n" + "\n".join(commands) + "\n")
-    proc = subprocess.run([sys.executable, "-m", "kthreadd_emu.cli", *argv, "-x", str(script),
-                           "--batch"], capture_output=True, text=True, timeout=120)  # fmt: skip
-    assert "Traceback" not in proc.stdout + proc.stderr
-    return proc.returncode, proc.stdout, proc.stderr
 
 
 def descendants(root: int) -> list[int]:
