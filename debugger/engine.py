@@ -23,7 +23,8 @@ Interface (the shell and the gdb stub use only this):
     Breakpoints
     .break_at(spec, condition=None, temporary=False) -> Breakpoint
         spec: a symbol ("kernel_thread_helper"), "symbol+off", an address
-        (int or "0x..."), or a Python kernel function by name ("copy_process")
+        (int or "0x..."), or a Python kernel function by name ("copy_process");
+        BreakpointRefused where the engine never stops (py_ret)
     .delete(number=None), .enable(number), .disable(number)
     .breakpoints -> list[Breakpoint]
     .watch(addr, length=4, kind="write"|"read"|"access") -> Breakpoint
@@ -37,7 +38,7 @@ Interface (the shell and the gdb stub use only this):
     .selected_cpu, .select_cpu(n), .selected_task, .select_task(pid)
     .registers(pid=None) -> dict            live for a running task, as Linux
                                             saved them for a sleeping one
-    .read_memory(addr, n) -> bytes, .write_memory(addr, data)
+    .read_memory(addr, n) -> bytes, .write_memory(addr, data)  (into code: what runs next)
     .frames(pid=None) -> list[Frame]        guest and Python frames, innermost first
     .icount -> int
     .python_frame -> frame | None           the Python frame stopped in, if any
