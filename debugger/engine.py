@@ -173,7 +173,6 @@ class Debugger:
         self._thunks = (m.map.thunks, m.map.thunks + m.map.thunks_size)
         self._exported = set(m.python_functions.values())  # what guest code calls in Python
         self._in_insn = False
-        self._in_block = False  # stopped in the code hook, inside a translated block
         self._again = None  # (cpu, address): the hook runs again there, not a new instruction
         self._log_mark = len(self.kern.log)
 
@@ -187,11 +186,7 @@ class Debugger:
                 again, self._again = self._again, None
                 if again[1] == addr:
                     return
-            self._in_block = True
-            try:
-                self._instruction(cpu, addr)
-            finally:
-                self._in_block = False
+            self._instruction(cpu, addr)
         except BaseException as err:  # noqa: BLE001 - emu_start raises it when it returns
             uc = self.machine.uc
             if uc._hook_exception is None:
@@ -893,8 +888,14 @@ class Debugger:
         except BadAddress:
             raise DebuggerError(f"Cannot access memory at address {addr:#x}") from None
         self.machine.forget_code(addr, addr + len(data))
-        if self._in_block:
+        if self._in_block():
             self._translate_again()
+
+    def _in_block(self) -> bool:
+        """Stopped in the code hook (before a guest instruction, not at a thunk),
+        inside a translated block."""
+        start, end = self._thunks
+        return self._stopping and self._in_insn and not start <= self.last_stop.pc < end
 
     def _translate_again(self) -> None:
         """Stopped in the code hook, the emulator is inside a translated block that
