@@ -12,16 +12,19 @@ deterministically, to T and stops there.  The machine is deterministic
 forward run had at T, on every CPU, Python kernel state included.
 
 Checkpoints are taken every ``interval`` instructions and cover the last
-``window`` instructions; older ones are dropped: told to end, and waited for.
-A checkpoint holds the pipes of every older one (it may be woken and go back
+``window`` instructions; older ones are dropped: told to end (None on their
+pipe), and reaped as the session goes on, without waiting for them.  A
+checkpoint holds the pipes of every older one (it may be woken and go back
 further), so closing ours would not end it.  The process that forked a
 checkpoint reaps it; one that wakes a checkpoint and waits for it ignores
 SIGCHLD, so those the new session drops are reaped by the kernel.  When the
-session ends, it drops every checkpoint it holds: none outlives it.
+session ends, it drops every checkpoint it holds and waits until they have
+ended: none outlives it.
 """
 
 import os
 import pickle
+import select
 import signal
 import sys
 
@@ -36,11 +39,33 @@ class Checkpoint:
         self.wake_fd = wake_fd  # the session writes here to wake it (None: to end it)
         self.done_fd = done_fd  # it writes its exit status here; EOF when it has ended
 
+    def end(self) -> None:
+        """Tell it to end (it may have already)."""
+        try:
+            os.write(self.wake_fd, pickle.dumps(None))
+        except BrokenPipeError:
+            pass
+        os.close(self.wake_fd)
+
+    def ended(self, wait: bool) -> bool:
+        """Has it ended (reaped, if it is ours)?  With ``wait``, once it has."""
+        if self.owner == os.getpid():
+            if os.waitpid(self.pid, 0 if wait else os.WNOHANG)[0] == 0:
+                return False
+        elif wait or select.select([self.done_fd], [], [], 0)[0]:
+            while os.read(self.done_fd, 64):
+                pass  # EOF: it has ended (its parent, waiting, ignores SIGCHLD)
+        else:
+            return False
+        os.close(self.done_fd)
+        return True
+
 
 class Timeline:
     def __init__(self, interval: int = INTERVAL, window: int = WINDOW):
         self.interval, self.window = interval, window
         self.points: list[Checkpoint] = []
+        self.ending: list[Checkpoint] = []  # told to end, not yet reaped
         self.done_fd = None  # in a woken checkpoint: where to report the session's end
 
     @staticmethod
@@ -69,10 +94,15 @@ class Timeline:
                 return message
             os.close(wake_w)
             os.close(done_r)
+            # The session's report channel and its dropped checkpoints: not this copy's.
             if self.done_fd is not None:
-                os.close(self.done_fd)  # the session's report channel, not this copy's
+                os.close(self.done_fd)
+            for point in self.ending:
+                os.close(point.done_fd)
+            self.ending = []
             message = self._wait(wake_r)
             self.done_fd = done_w
+            self._keep(message.pop("alive"))
 
     @staticmethod
     def _wait(wake_r: int) -> dict:
@@ -90,32 +120,31 @@ class Timeline:
         signal.signal(signal.SIGINT, handler)
         return message
 
-    def _forget_old(self, icount: int) -> None:
-        old = []
-        while len(self.points) > 1 and self.points[1].icount <= icount - self.window:
-            old.append(self.points.pop(0))
-        self._drop(old)
+    def _keep(self, alive: list[int]) -> None:
+        """Woken: of the older checkpoints this copy knew, those the session dropped
+        since (out of the window) have ended; forget them."""
+        for point in self.points:
+            if point.icount not in alive:
+                os.close(point.wake_fd)
+                os.close(point.done_fd)
+        self.points = [p for p in self.points if p.icount in alive]
 
-    @staticmethod
-    def _drop(points) -> None:
-        """End these checkpoints, and wait until they have."""
-        for point in points:
-            try:
-                os.write(point.wake_fd, pickle.dumps(None))
-            except BrokenPipeError:
-                pass  # already gone
-            os.close(point.wake_fd)
-        for point in points:
-            while os.read(point.done_fd, 64):
-                pass
-            os.close(point.done_fd)
-            if point.owner == os.getpid():
-                os.waitpid(point.pid, 0)
+    def _forget_old(self, icount: int) -> None:
+        while len(self.points) > 1 and self.points[1].icount <= icount - self.window:
+            self._drop(self.points.pop(0))
+        self.ending = [p for p in self.ending if not p.ended(wait=False)]
+
+    def _drop(self, point: Checkpoint) -> None:
+        point.end()
+        self.ending.append(point)
 
     def close(self) -> None:
-        """The session ends: so does every checkpoint."""
-        self._drop(self.points)
-        self.points = []
+        """The session ends: so does every checkpoint, before this returns."""
+        for point in self.points:
+            self._drop(point)
+        for point in self.ending:
+            point.ended(wait=True)
+        self.points, self.ending = [], []
 
     def oldest(self) -> int | None:
         return self.points[0].icount if self.points else None
@@ -126,20 +155,24 @@ class Timeline:
         point = max((p for p in self.points if p.icount <= target), key=lambda p: p.icount)
         # The woken copy holds its own ends of the older points; the newer ones
         # it cannot reach.
-        self._drop([p for p in self.points if p.icount > point.icount])
         for p in self.points:
-            if p.icount < point.icount:
+            if p.icount > point.icount:
+                self._drop(p)
+            elif p is not point:
                 os.close(p.wake_fd)
                 os.close(p.done_fd)
-        self.points = []
         sys.stdout.flush()
         sys.stderr.flush()
         with os.fdopen(point.wake_fd, "wb") as wake:
-            pickle.dump({**message, "target": target}, wake)
+            alive = [p.icount for p in self.points if p.icount < point.icount]
+            pickle.dump({**message, "target": target, "alive": alive}, wake)
         # The session is the checkpoint's now: Ctrl-C at the terminal is for it,
-        # and the checkpoints it drops that are ours are reaped as they end.
+        # and our checkpoints are reaped as they end: those dropped here (the
+        # ones already gone, now), and those the new session drops.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+        for p in self.ending:
+            p.ended(wait=False)
         status = int(os.read(point.done_fd, 16) or b"1")
         self.report_exit(status)
         os._exit(status)

@@ -130,3 +130,18 @@ def test_reverse_continue_runs_over_a_soft_lockup_on_its_way_back(tmp_path):
     _, back = out.rsplit("BUG: soft lockup", 1)
     assert re.search(r"^Breakpoint 1, 0x[0-9a-f]+ in entry \(\)$", back, re.M)
     assert re.search(r"^eip\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <entry>$", back, re.M)
+
+
+def test_back_half_a_window_then_reverse_continue_finds_the_last_hit(tmp_path):
+    """The checkpoint woken half a window back knew older ones that the session
+    has ended since (they fell out of the window): it must not use them."""
+    spin = tmp_path / "spin.S"
+    spin.write_text(SPIN)
+    status, out, err = kemu(tmp_path, "debug", "--load", str(spin),
+                            "--run", "kthread spin budget=3000000",
+                            commands=["continue", f"reverse-stepi {WINDOW // 2}", "break spin",
+                                      "reverse-continue", "info registers eip"])  # fmt: skip
+    assert status == 0, err
+    assert err == ""
+    assert re.search(r"^Breakpoint 1, 0x[0-9a-f]+ in spin \(\)$", out, re.M)
+    assert re.search(r"^eip\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <spin>$", out, re.M)
