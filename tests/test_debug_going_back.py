@@ -41,13 +41,13 @@ def descendants(root: int) -> list[int]:
 
 
 def stopped_session(tmp_path, commands):
-    """`debug` over a 3M-instruction spin, commands from a pipe (as a script piped
+    """`debug` over a 1.5M-instruction spin, commands from a pipe (as a script piped
     in); returns the process once it has printed READY after them."""
     spin = tmp_path / "spin.S"
     spin.write_text(SPIN)
     proc = subprocess.Popen(
         [sys.executable, "-m", "kthreadd_emu.cli", "debug", "--load", str(spin),
-         "--run", "kthread spin budget=3000000"],
+         "--run", "kthread spin budget=1500000"],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     proc.stdin.write("set context off\n" + "\n".join(commands) + "\necho READY\\n\n")
@@ -77,7 +77,7 @@ def test_checkpoints_stay_within_the_window_and_end_with_the_session(tmp_path, b
     commands = ["continue", *["reverse-stepi"] * back]
     proc, out = stopped_session(tmp_path, commands)
     try:
-        assert "BUG: soft lockup" in out  # 3M instructions ran: 150 checkpoint intervals
+        assert "BUG: soft lockup" in out  # 1.5M instructions ran: 75 checkpoint intervals
         if back:
             assert len(re.findall(r"^0x[0-9a-f]+ in spin \(\)$", out, re.M)) == back
         copies = descendants(proc.pid)
@@ -138,7 +138,7 @@ def test_back_half_a_window_then_reverse_continue_finds_the_last_hit(tmp_path):
     spin = tmp_path / "spin.S"
     spin.write_text(SPIN)
     status, out, err = kemu(tmp_path, "debug", "--load", str(spin),
-                            "--run", "kthread spin budget=3000000",
+                            "--run", "kthread spin budget=2000000",
                             commands=["continue", f"reverse-stepi {WINDOW // 2}", "break spin",
                                       "reverse-continue", "info registers eip"])  # fmt: skip
     assert status == 0, err
