@@ -50,8 +50,11 @@ class Checkpoint:
     def ended(self, wait: bool) -> bool:
         """Has it ended (reaped, if it is ours)?  With ``wait``, once it has."""
         if self.owner == os.getpid():
-            if os.waitpid(self.pid, 0 if wait else os.WNOHANG)[0] == 0:
-                return False
+            try:
+                if os.waitpid(self.pid, 0 if wait else os.WNOHANG)[0] == 0:
+                    return False
+            except ChildProcessError:
+                pass  # reaped already: this process ignores SIGCHLD (it has gone back)
         elif wait or select.select([self.done_fd], [], [], 0)[0]:
             while os.read(self.done_fd, 64):
                 pass  # EOF: it has ended (its parent, waiting, ignores SIGCHLD)
@@ -168,14 +171,18 @@ class Timeline:
             pickle.dump({**message, "target": target, "alive": alive}, wake)
         # The session is the checkpoint's now: Ctrl-C at the terminal is for it,
         # and our checkpoints are reaped as they end: those dropped here (the
-        # ones already gone, now), and those the new session drops.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGCHLD, signal.SIG_IGN)
-        for p in self.ending:
-            p.ended(wait=False)
-        status = int(os.read(point.done_fd, 16) or b"1")
-        self.report_exit(status)
-        os._exit(status)
+        # ones already gone, now), and those the new session drops.  Whatever
+        # happens here, this process must not go on as a second session.
+        status = 1
+        try:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            signal.signal(signal.SIGCHLD, signal.SIG_IGN)
+            for p in self.ending:
+                p.ended(wait=False)
+            status = int(os.read(point.done_fd, 16) or b"1")
+            self.report_exit(status)
+        finally:
+            os._exit(status)
 
     def report_exit(self, status: int) -> None:
         """When the session ends in a woken checkpoint: tell the process waiting for it."""
