@@ -901,8 +901,10 @@ class Debugger:
         if name == "eip":
             self._check_eip_writable(live)
             # Written before the instruction the stop is at ran: the CPU goes on at
-            # the new EIP instead, and that instruction is not counted.
+            # the new EIP instead, and that instruction is not counted (nor is the
+            # new one skipped as a second hook for it: see _translate_again).
             self._pc_moved = self._in_insn and self.machine.loaded is live
+            self._again = None
         live.write(name, value & 0xFFFFFFFF)
 
     def _check_eip_writable(self, cpu) -> None:
@@ -930,7 +932,7 @@ class Debugger:
         except BadAddress:
             raise DebuggerError(f"Cannot access memory at address {addr:#x}") from None
         self.machine.forget_code(addr, addr + len(data))
-        if self._in_block():
+        if self._in_block() and not self._pc_moved:  # a new EIP ends the block already
             self._translate_again()
 
     def _in_block(self) -> bool:
