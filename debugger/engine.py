@@ -152,8 +152,7 @@ class Debugger:
         self.selected_cpu = 0
         self.selected_task = 0  # CPU 0's first task, until a stop selects one
         self.python_frame = None
-        # While stopped, the selected task itself: pid 0 is every CPU's idle task.
-        self._selected = None
+        self._stopped_task = None  # the current task of the stop's CPU, while stopped
         self._names: dict[int, str] = {}  # pc -> the symbol a stop's line names
         self._names_key = None
         self.last_stop: Stop | None = None
@@ -321,7 +320,7 @@ class Debugger:
         self.selected_cpu = cpu.index
         task = self.kern.current(cpu.index)
         self.selected_task = task.pid
-        self._selected = task  # every view finds it by pid: skip the task list
+        self._stopped_task = (task.pid, task)  # every view finds it by pid: skip the task list
         stop = Stop(reason, cpu.index, self.selected_task, pc, python, **details)
         stop.python_frame = self.python_frame
         stop.message = self._message_for(stop)
@@ -331,7 +330,7 @@ class Debugger:
             self.on_stop(stop)
         finally:
             self._stopping = False
-            self._selected = None
+            self._stopped_task = None
             self.python_frame = None
             self._log_mark = len(self.kern.log)
         self._arm_python()
@@ -853,20 +852,17 @@ class Debugger:
         if not 0 <= n < len(self.machine.cpus):
             raise DebuggerError(f"no CPU {n}: this machine has {len(self.machine.cpus)}")
         self.selected_cpu = n
-        self._selected = self.kern.current(n)
-        self.selected_task = self._selected.pid
+        self.selected_task = self.kern.current(n).pid
 
     def select_task(self, pid: int) -> None:
-        self._selected = None  # found afresh (pid 0: the selected CPU's idle task)
-        task = self._task(pid)
-        if task is None:
+        if self._task(pid) is None:
             raise DebuggerError(f"no task with pid {pid}")
-        self._selected, self.selected_task = task, pid
+        self.selected_task = pid
 
     def _task(self, pid: int):
-        selected = self._selected
-        if selected is not None and pid == self.selected_task:
-            return selected
+        stopped = self._stopped_task
+        if stopped is not None and pid == stopped[0] and pid:  # pid 0: see below
+            return stopped[1]
         if pid == 0:  # every CPU's idle task has pid 0: the selected CPU's
             idle = self.kern.rq[self.selected_cpu].idle
             return self.kern.task(idle) if idle else self.kern.data.init_task
