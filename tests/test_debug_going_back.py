@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from test_debug_run import kemu
 
-from debugger.timeline import INTERVAL, WINDOW
+from debugger.timeline import DENSE, INTERVAL
 
 needs_proc = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 SPIN = "\t.globl spin\nspin:\tjmp spin\n"
@@ -83,7 +83,7 @@ def test_checkpoints_stay_within_the_window_and_end_with_the_session(tmp_path, b
         copies = descendants(proc.pid)
         # The window's checkpoints, a fresh copy of the one woken, and each
         # session that handed itself over and waits for the next one to end.
-        assert 1 <= len(copies) <= WINDOW // INTERVAL + 2 + back, len(copies)
+        assert 1 <= len(copies) <= DENSE // INTERVAL + 2 + back, len(copies)
         proc.stdin.write("quit\n")
         proc.stdin.flush()
         assert proc.wait(30) == 0
@@ -139,7 +139,7 @@ def test_back_half_a_window_then_reverse_continue_finds_the_last_hit(tmp_path):
     spin.write_text(SPIN)
     status, out, err = kemu(tmp_path, "debug", "--load", str(spin),
                             "--run", "kthread spin budget=2000000",
-                            commands=["continue", f"reverse-stepi {WINDOW // 2}", "break spin",
+                            commands=["continue", f"reverse-stepi {DENSE // 2}", "break spin",
                                       "reverse-continue", "info registers eip"])  # fmt: skip
     assert status == 0, err
     assert err == ""

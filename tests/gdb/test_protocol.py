@@ -40,7 +40,7 @@ def wire():
 def test_handshake_transcript(wire):
     assert wire(b"+$qSupported:multiprocess+;swbreak+#1b") == (
         b"+$PacketSize=4000;qXfer:features:read+;qXfer:exec-file:read+;qXfer:threads:read+;"
-        b"vContSupported+;swbreak+;hwbreak+;QStartNoAckMode+#0f"
+        b"vContSupported+;swbreak+;hwbreak+;QStartNoAckMode+;ReverseContinue+;ReverseStep+#74"
     )
     assert wire(b"+$QStartNoAckMode#b0") == b"+$OK#9a"
     assert wire(b"+") == b""
