@@ -70,6 +70,7 @@ from debugger.errors import BreakpointRefused, DebuggerError, QuitDebugger
 from debugger.modes import (
     REPLAYS,
     Continue,
+    Goto,
     GuestStep,
     LineKey,
     LineNext,
@@ -116,6 +117,7 @@ class Breakpoint:
     enabled: bool = True
     temporary: bool = False
     hits: int = 0
+    since: int = 0  # the instruction count from which every hit of it is in the hits log
     handles: list = field(default_factory=list)
     location: str = ""  # as gdb shows it: "0xc01000a7: file entry_32.S" / "copy_thread"
 
@@ -165,7 +167,7 @@ class Debugger(GoingBack):
         self._py_bps: dict[object, list[Breakpoint]] = {}  # code object -> breakpoints
         self._mode = Continue()
         self._interrupted = False
-        self._pending = None  # (cpu, reason, details): a stop at that CPU's next instruction
+        self._pending = None  # (cpu, callback): at the boundary before its next instruction
         self._stopping = False
         self._position = None  # the instruction count of the stop, while stopped
         self._boundary = False  # ... stopped before an instruction (not inside Python code)
@@ -184,6 +186,8 @@ class Debugger(GoingBack):
         self.exit_status = 0
         self.on_woken = []  # called when a checkpoint takes the session over
         self._scan_hits = []  # while scanning back: the Gotos to each hit found
+        self._hits: list[tuple[int, Goto]] = []  # (count, the way back to it) of each hit
+        self._hits_floor = 0  # the log holds no hit before this count
         self._attach()
 
     # -- hooks ---------------------------------------------------------------
@@ -231,7 +235,7 @@ class Debugger(GoingBack):
             self._replay_deadline(mode)
         every = type(mode) in _EVERY_INSTRUCTION or self._pending is not None
         if type(mode) is Scan:
-            every = self._scan_needs_every(mode.what)
+            every = self._scan_needs_every(mode.what) or self._pending is not None
         self._hook_every(every)
         self._place_sites()
         self._arm_python()
@@ -270,10 +274,10 @@ class Debugger(GoingBack):
         if self.clock.alerted:
             self.clock.pause(None)  # Ctrl-C: served at this boundary
             return
+        if self._take_pending(cpu):
+            return
         if type(self._mode) is Scan:
             self._scan_instruction(cpu, addr)
-            return
-        if self._take_pending(cpu, addr):
             return
         mode = self._mode
         kind = type(mode)
@@ -289,12 +293,13 @@ class Debugger(GoingBack):
         if type(mode) in REPLAYS:
             self._replayed_site(cpu, addr)
             return
+        bp = self._breakpoint_hit(cpu, addr)
         if self._resuming(cpu, addr):
             return
         if type(mode) is ReturnTo and addr == mode.address and cpu.read("esp") > mode.sp:
             self._pause(cpu, "step", addr)
-        else:
-            self._check_breakpoints(cpu, addr)
+        elif bp is not None:
+            self._stop_at_breakpoint(cpu, addr, bp)
 
     def _on_python_call(self, cpu, addr) -> None:
         """A guest call into a Python function is about to run (its thunk)."""
@@ -302,19 +307,21 @@ class Debugger(GoingBack):
         if type(mode) in REPLAYS:
             self._replayed_site(cpu, addr)
             return
-        if self._resuming(cpu, addr) or self._take_pending(cpu, addr):
+        bp = self._breakpoint_hit(cpu, addr)
+        if self._resuming(cpu, addr) or self._take_pending(cpu):
             return
         if type(mode) is LineNext and self._next_line(cpu, addr):
             self._pause(cpu, "step", addr)
-        else:
-            self._check_breakpoints(cpu, addr)
+        elif bp is not None:
+            self._stop_at_breakpoint(cpu, addr, bp)
 
-    def _take_pending(self, cpu, addr: int) -> bool:
+    def _take_pending(self, cpu) -> bool:
+        """What a memory hook left for this CPU's next instruction: done before it."""
         pending = self._pending
         if pending is None or pending[0] is not cpu:
             return False
         self._pending = None
-        self._pause(cpu, pending[1], addr, **pending[2])
+        self.clock.pause(pending[1])
         return True
 
     def _pause(self, cpu, reason: str, pc: int, **details) -> None:
@@ -378,11 +385,18 @@ class Debugger(GoingBack):
                 return bp
         return None
 
-    def _check_breakpoints(self, cpu, addr: int) -> None:
-        bp = self._breakpoint_here(cpu, addr)
+    def _breakpoint_hit(self, cpu, addr: int) -> Breakpoint | None:
+        """The breakpoint this instruction hits, if any, noted in the hits log (going
+        back to it needs no scan: debugger/reverse.py)."""
+        bp = self._breakpoint_here(cpu, addr) if addr in self._guest_bps else None
         if bp is not None:
-            bp.hits += 1
-            self._pause(cpu, "breakpoint", addr, breakpoint=bp)
+            here = self.clock.now() - 1
+            self._log_hit(here, Goto(here, "breakpoint", breakpoint=bp.number))
+        return bp
+
+    def _stop_at_breakpoint(self, cpu, addr: int, bp: Breakpoint) -> None:
+        bp.hits += 1
+        self._pause(cpu, "breakpoint", addr, breakpoint=bp)
 
     def _condition_holds(self, bp: Breakpoint, cpu) -> bool:
         if not bp.condition:
@@ -412,7 +426,11 @@ class Debugger(GoingBack):
     def _pend(self, reason: str, **details) -> None:
         """From a memory hook, mid-instruction: stop before the CPU's next one (a
         memory hook cannot stop the CPU itself: Unicorn would run the store again)."""
-        self._pending = (self.machine.loaded, reason, details)
+        self._pend_call(lambda cpu: self._boundary_stop(cpu, reason, cpu.read("eip"), details))
+
+    def _pend_call(self, callback) -> None:
+        """``callback(cpu)`` at the boundary before this CPU's next instruction."""
+        self._pending = (self.machine.loaded, callback)
         self._hook_every(True)
 
     # -- stopping --------------------------------------------------------------
@@ -637,6 +655,7 @@ class Debugger(GoingBack):
         )
 
     def _add(self, bp: Breakpoint) -> None:
+        bp.since = self.icount
         self._bps[bp.number] = bp
         self._next_number += 1
         self._arm_python()
@@ -708,6 +727,7 @@ class Debugger(GoingBack):
                 self._replayed_watch(bp, old, new)
             else:
                 bp.hits += 1
+                self._log_hit(self.clock.now(), self._watch_hit(bp, old, new))
                 self._pend("watchpoint", breakpoint=bp, watch=(bp.addr, old, new))
 
         return on_access
@@ -742,7 +762,9 @@ class Debugger(GoingBack):
         self._arm_python()
 
     def enable(self, number: int) -> None:
-        self._get(number).enabled = True
+        bp = self._get(number)
+        if not bp.enabled:
+            bp.enabled, bp.since = True, self.icount  # its hits while disabled are not logged
 
     def disable(self, number: int) -> None:
         self._get(number).enabled = False

@@ -31,6 +31,7 @@ from debugger.modes import Breakpoints, CallOf, Continue, FrameOf, Goto, Scan
 from debugger.timeline import INTERVAL
 
 NEAR = INTERVAL  # a replay to a count takes a checkpoint this short of it
+HITS_KEPT = 100_000  # breakpoint and watchpoint hits the log keeps
 
 
 class GoingBack:
@@ -55,8 +56,43 @@ class GoingBack:
         self._reverse_nexti(self.machine.cpus[self.selected_cpu], n)
 
     def reverse_continue(self) -> NoReturn:
-        """Back to the last breakpoint or watchpoint hit before this point."""
+        """Back to the last breakpoint or watchpoint hit before this point: from the
+        hits log if every breakpoint there is was watched since before it, else
+        found by scanning."""
+        hit = self._logged_hit(self.icount)
+        if hit is not None:
+            self._go_back(hit)
         self._scan_back(Breakpoints())
+
+    def _logged_hit(self, here: int) -> Goto | None:
+        watched = [b for b in self._bps.values() if b.enabled and b.code is None]
+        if not watched:
+            return None
+        frontier = max(self._hits_floor, *(b.since for b in watched))
+        numbers = {b.number for b in watched}
+        for count, hit in reversed(self._hits):
+            if count < frontier:
+                return None
+            if count < here and hit.breakpoint in numbers:
+                return hit
+        return None
+
+    def _log_hit(self, count: int, hit: Goto) -> None:
+        """A hit the machine ran into (a stop, or the instruction after one); the
+        log is cut in half, from its oldest end, past HITS_KEPT."""
+        hits = self._hits
+        if hits and hits[-1] == (count, hit):
+            return
+        hits.append((count, hit))
+        if len(hits) > HITS_KEPT:
+            del hits[: HITS_KEPT // 2]
+            self._hits_floor = hits[0][0]
+
+    def _watch_hit(self, bp, old: int, new: int) -> Goto:
+        """The way back to right after this store: before this CPU's next instruction."""
+        cpu = self.machine.loaded.index
+        return Goto(self.clock.now(cpu), "watchpoint", cpu=cpu, breakpoint=bp.number,
+                    watch=(bp.addr, old, new))  # fmt: skip
 
     def reverse_finish(self) -> NoReturn:
         """Back to the call that entered the current guest function."""
@@ -75,6 +111,7 @@ class GoingBack:
         a new client)."""
         if self.timeline is not None:
             self.timeline.close()
+            self._hits, self._hits_floor = [], self.icount
             self.clock.cancel(self._checkpoints)
             self._checkpoints = self.clock.call_at(self.clock.now(), self._checkpoint_due)
 
@@ -114,17 +151,24 @@ class GoingBack:
 
     def _message(self, mode) -> dict:
         bps = [
-            (b.number, b.kind, b.spec, b.addr, b.length, b.condition, b.enabled, b.temporary)
+            (b.number, b.kind, b.spec, b.addr, b.length, b.condition, b.enabled, b.temporary,
+             b.since)
             for b in self._bps.values()
-        ]
+        ]  # fmt: skip
         ui = self.ui_state[0]() if self.ui_state else None
-        return {"mode": mode, "breakpoints": bps, "ui": ui}
+        # A scan's checkpoint is used up: it takes one at its first hit instead.
+        return {"mode": mode, "breakpoints": bps, "ui": ui, "keep": type(mode) is not Scan,
+                "hits": (self._hits, self._hits_floor)}  # fmt: skip
 
     def _woken(self, message: dict) -> None:
         """This checkpoint was woken: take over the session as it is now."""
+        mode = message["mode"]
+        # Going to a count: the future beyond it is run again (the log holds no more
+        # of it, and every breakpoint's hits from there on are logged as it runs).
+        until = mode.target if type(mode) is Goto and mode.cpu is None else None
         for number in list(self._bps):
             self.delete(number)
-        for number, kind, spec, addr, length, condition, enabled, temporary in message[
+        for number, kind, spec, addr, length, condition, enabled, temporary, since in message[
             "breakpoints"
         ]:
             self._next_number = number
@@ -134,30 +178,44 @@ class GoingBack:
                 kinds = {"watchpoint": "write", "rwatch": "read", "awatch": "access"}
                 bp = self.watch(addr, length, kinds[kind])
             bp.enabled = enabled
+            bp.since = since if until is None else min(since, until)
         self._next_number = max(self._bps, default=0) + 1
+        self._hits, self._hits_floor = message["hits"]
+        if until is not None:
+            self._hits = [h for h in self._hits if h[0] <= until]
         if self.ui_state and message["ui"] is not None:
             self.ui_state[1](message["ui"])
-        self._mode = message["mode"]
+        self._mode = mode
         self._scan_hits = []
         self._pending = self._resume_at = None
+        if self._checkpoints is None and type(self._mode) is not Scan:
+            self._checkpoints = self.clock.call_at(self.clock.now(), self._checkpoint_due)
         self._apply()
         for woken in self.on_woken:
             woken()
 
     # -- checkpoints ------------------------------------------------------------------------
 
-    def _checkpoint_due(self, cpu) -> None:
-        """Every INTERVAL instructions: a checkpoint, if it is worth its cost (never
+    def _checkpoint_due(self, cpu=None) -> None:
+        """Every INTERVAL instructions: a checkpoint, if it is worth its cost (none
         while scanning: the scan's process goes back when it is done)."""
-        now = self.clock.now()
-        if type(self._mode) is not Scan and self.timeline.due():
+        if type(self._mode) is Scan:
+            self._checkpoints = None
+            return
+        if self.timeline.due():
             self._take_checkpoint()
-        self._checkpoints = self.clock.call_at(now + INTERVAL, self._checkpoint_due)
+        now = self.clock.now()
+        self._checkpoints = self.clock.call_at(
+            now + self.timeline.next_look(now), self._checkpoint_due
+        )
 
-    def _take_checkpoint(self) -> None:
+    def _take_checkpoint(self) -> bool:
+        """Fork one here; True in the copy, once it has been woken (and has taken
+        the session over)."""
         message = self.timeline.checkpoint(self.clock.now(), self.clock.counts)
         if message is not None:
             self._woken(message)
+        return message is not None
 
     # -- what a woken checkpoint runs ----------------------------------------------------
 
@@ -198,13 +256,16 @@ class GoingBack:
             self._reverse_nexti(cpu, mode.then_nexti)
 
     def _scan_done(self, cpu) -> NoReturn:
-        """The end of the interval: its last hit, or the interval before."""
+        """The end of the interval: its last hit, or one before it, at least twice
+        as long (the checkpoints between are skipped: fewer hops, the same replay)."""
         mode = self._mode
         if self._scan_hits:
             self._go_back(self._scan_hits[-1])
-        older = self.timeline.before(mode.start)
-        if older is None:  # nothing in the whole history: its start, as gdb says
+        timeline = self.timeline
+        if timeline.before(mode.start) is None:  # nothing in the whole history: its start
             self._go_back(Goto(mode.start, "history"))
+        older = timeline.at_or_before(mode.start - 2 * (mode.end - mode.start))
+        older = older or timeline.points[0]
         self._go_back(Scan(older.icount, mode.start, mode.what), older)
 
     def _replayed_to_idle(self, cpu) -> None:
@@ -231,32 +292,43 @@ class GoingBack:
     def _scan_needs_every(what) -> bool:
         return type(what) is FrameOf
 
-    def _note(self, count: int, reason: str = "step", **details) -> None:
+    def _note(self, count: int, reason: str = "step", **details) -> bool:
+        """A hit, at instruction ``count``; True if it is the interval's first."""
         self._scan_hits.append(Goto(count, reason, **details))
+        return len(self._scan_hits) == 1
+
+    def _noted_here(self, cpu, addr: int, **details) -> None:
+        """From a code hook: a hit before this instruction; at the first, a
+        checkpoint there (the one the scan was woken from is used up)."""
+        if self._note(self.clock.now() - 1, **details):
+            self.clock.pause(lambda c: self._scan_checkpoint(c, addr))
+
+    def _scan_checkpoint(self, cpu, pc: int) -> None:
+        if not self._take_checkpoint():  # the scan goes on: its hit here is noted
+            self._resume_at = (cpu.index, self.clock.now(), pc)
 
     def _replayed_site(self, cpu, addr: int) -> None:
         """A breakpoint's (or a scanned call's) address reached while replaying."""
         mode = self._mode
-        if type(mode) is not Scan:
+        if type(mode) is not Scan or self._resuming(cpu, addr):
             return
         what = mode.what
         if type(what) is Breakpoints:
             bp = self._breakpoint_here(cpu, addr)
             if bp is not None:
-                self._note(self.clock.now() - 1, "breakpoint", breakpoint=bp.number)
+                self._noted_here(cpu, addr, reason="breakpoint", breakpoint=bp.number)
         elif type(what) is CallOf:
             if cpu.index == what.cpu and cpu.read("esp") == what.slot + 4:
-                self._note(self.clock.now() - 1, then_nexti=what.then_nexti)
+                self._noted_here(cpu, addr, then_nexti=what.then_nexti)
 
     def _replayed_watch(self, bp, old: int, new: int) -> None:
         """A watchpoint hit while replaying: the forward run stopped right after the
         store, before this CPU's next instruction (a count of its own)."""
         mode = self._mode
         if type(mode) is Scan and type(mode.what) is Breakpoints:
-            cpu = self.machine.loaded.index
-            watch = (bp.addr, old, new)
-            self._note(self.clock.now(cpu), "watchpoint", cpu=cpu, breakpoint=bp.number,
-                       watch=watch)  # fmt: skip
+            self._scan_hits.append(self._watch_hit(bp, old, new))
+            if len(self._scan_hits) == 1:
+                self._pend_call(lambda c: self._scan_checkpoint(c, c.read("eip")))
 
     def _scan_instruction(self, cpu, addr: int) -> None:
         what = self._mode.what
@@ -266,4 +338,4 @@ class GoingBack:
             and self.kern.current_addr(cpu.index) == what.task
             and cpu.read("esp") >= what.sp
         ):
-            self._note(self.clock.now() - 1, then_nexti=what.then_nexti)
+            self._noted_here(cpu, addr, then_nexti=what.then_nexti)

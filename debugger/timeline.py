@@ -13,25 +13,26 @@ at T is the state the forward run had at T, on every CPU, Python kernel state
 included.
 
 Which checkpoints (``due``, ``thin``).  They cover the whole session, from its
-first instruction.  The engine asks every ``INTERVAL`` instructions; one is
+first instruction.  The engine asks at least ``INTERVAL`` instructions apart
+(``next_look``: about when one will be due, at the current speed); one is
 taken if the CPU time since the last one is at least ``1 / OVERHEAD`` times
-what the last one cost (its fork, and the copy-on-write faults it brings,
-estimated as ``COW_FACTOR`` times the fork): checkpoints never take more than
-about 5 % of a run, so at full speed they are some millions of instructions
-apart, and every 20,000 while stepping by hand.  As they age they are thinned,
+what the last one cost (its fork, and the copy-on-write faults and the exit it
+brings, estimated as ``COW_FACTOR`` times the fork): checkpoints take about
+5 % of a run, so at full speed they are some millions of instructions apart,
+and every 20,000 while stepping by hand.  As they age they are thinned,
 as rr and UndoDB thin theirs: the last ``DENSE`` instructions keep every one,
 and further back two kept checkpoints are at least ``age / RESOLUTION`` apart
 (so their number grows with the logarithm of the session's length); the first
 one, the start of the history, is always kept.  The memory they hold beyond
 the session's own (``memory``: the processes' PSS, measured in /proc, less the
-session's RSS) is measured every ``MEASURE_EVERY`` checkpoints and kept under
-``MEMORY_BOUND`` by thinning harder.
+session's RSS) is measured as often as that is cheap (the same share of CPU
+time) and kept under ``MEMORY_BOUND`` by thinning harder.
 
 Processes.  The process the user started (the root) is the session until it
-first goes back; then it waits, only to pass on the exit status of whichever
-process ends the session (through a pipe every process of the session holds)
-and to reap: it is the child subreaper (Linux), so checkpoints whose parent is
-gone are its children, and it ignores SIGCHLD, so the kernel reaps them.  Any
+first goes back; then it waits, only to reap and to pass on the exit status of
+whichever process ends the session (through a pipe every process of the
+session holds): it is the child subreaper (Linux), so processes of the session
+whose parent is gone become its children; it returns once none is left.  Any
 other process that goes back ends at once.  So a session is the root, the
 process running it, and its checkpoints, however often it goes back.  A
 dropped checkpoint is told to end (None on its pipe); a checkpoint whose pipe
@@ -52,9 +53,8 @@ INTERVAL = 20_000
 DENSE = 1_000_000
 RESOLUTION = 8
 OVERHEAD = 0.05
-COW_FACTOR = 2.0
+COW_FACTOR = 4.0
 MEMORY_BOUND = 200 << 20
-MEASURE_EVERY = 8
 PR_SET_CHILD_SUBREAPER = 36
 
 
@@ -81,7 +81,7 @@ class Checkpoint:
         try:
             return os.waitpid(self.pid, 0 if wait else os.WNOHANG)[0] != 0
         except ChildProcessError:
-            return True  # reaped already (by the kernel: SIGCHLD is ignored)
+            return True  # reaped already
 
 
 class Timeline:
@@ -95,7 +95,9 @@ class Timeline:
         self.fork_locks: list = []  # held across each fork (no other thread inside)
         self._cost = 0.0  # CPU seconds the last checkpoint cost
         self._since = time.process_time()
-        self._measured = 0
+        self._measured = 0.0  # CPU time of the last memory measurement
+        self._measure_cost = 0.0
+        self._look = (0, time.process_time())  # (icount, CPU time) of the last look
 
     @staticmethod
     def available() -> bool:
@@ -107,10 +109,21 @@ class Timeline:
         """Is a checkpoint worth its cost now?"""
         return not self.points or time.process_time() - self._since >= self._cost / OVERHEAD
 
+    def next_look(self, icount: int) -> int:
+        """Instructions until ``due`` is worth asking again: about when the CPU time
+        it waits for will have passed, at the rate since the last look (at least
+        INTERVAL; while stepping by hand, that)."""
+        now = time.process_time()
+        needed = self._cost / OVERHEAD - (now - self._since)
+        rate = (icount - self._look[0]) / max(now - self._look[1], 1e-6)
+        self._look = (icount, now)
+        return max(INTERVAL, int(rate * needed * 0.9))
+
     def checkpoint(self, icount: int, counts):
         """Fork a copy that waits here.  Returns None in the session; in the copy,
         once woken, the message the session sent (having first forked a fresh
-        copy of itself, so this point can be used again).  ``counts``: each CPU's."""
+        copy of itself, so this point can be used again, unless the message says it
+        need not be kept).  ``counts``: each CPU's."""
         message = None
         while True:
             sys.stdout.flush()
@@ -130,6 +143,8 @@ class Timeline:
             message = self._wait(wake_r)
             self._keep(message.pop("alive"))
             self._since = time.process_time()
+            if not message.pop("keep"):
+                return message  # used up: the scan that woke it needs it no more
 
     def _fork(self) -> int:
         for lock in self.fork_locks:
@@ -167,28 +182,36 @@ class Timeline:
     # -- thinning ----------------------------------------------------------------------
 
     def thin(self, now: int) -> None:
-        """Drop what the age rule no longer keeps; then, if the last measurement
-        is old, measure, and thin harder while over the memory bound."""
+        """Drop what the age rule no longer keeps; then, if a measurement is worth
+        its cost, measure, and thin harder while over the memory bound."""
         self._thin_by_age(now)
-        if len(self.points) - self._measured >= MEASURE_EVERY:
-            self._measured = len(self.points)
+        if time.process_time() - self._measured >= self._measure_cost / OVERHEAD:
+            start = time.process_time()
             while len(self.points) > 2 and self.memory() > MEMORY_BOUND:
                 self.resolution /= 2
-                self._thin_by_age(now)
-                self._measured = len(self.points)
+                if not self._thin_by_age(now):
+                    break
+            self._measured = time.process_time()
+            self._measure_cost = self._measured - start
         self.ending = [p for p in self.ending if not p.reaped(wait=False)]
 
-    def _thin_by_age(self, now: int) -> None:
+    def _thin_by_age(self, now: int) -> int:
+        """Keep the first and the last, every one of the last ``DENSE`` instructions
+        (less, once the memory bound has lowered the resolution), and further back
+        those at least age / resolution apart; returns how many were dropped."""
+        dense = DENSE * min(1.0, self.resolution / RESOLUTION)
         kept = [self.points[-1]] if self.points else []
         for point in reversed(self.points[1:-1]):
             age = now - point.icount
-            if age <= DENSE or kept[-1].icount - point.icount >= age / self.resolution:
+            if age <= dense or kept[-1].icount - point.icount >= age / self.resolution:
                 kept.append(point)
             else:
                 self._drop(point)
         if len(self.points) > 1:
             kept.append(self.points[0])
+        dropped = len(self.points) - len(kept)
         self.points = kept[::-1]
+        return dropped
 
     def _drop(self, point: Checkpoint) -> None:
         point.end()
@@ -196,12 +219,12 @@ class Timeline:
 
     def memory(self) -> int:
         """Bytes the checkpoints hold beyond the session's own: the PSS of this
-        process and of every checkpoint, less this process's RSS (0 where /proc
-        cannot tell)."""
-        total = 0
-        for pid in [os.getpid(), *(p.pid for p in self.points)]:
-            total += _proc_kb(pid, "Pss:")
-        return max(0, total - _proc_kb(os.getpid(), "Rss:")) * 1024
+        process, of every checkpoint and of the waiting root, less this process's
+        RSS (0 where /proc cannot tell)."""
+        me = os.getpid()
+        waiting = [self.root] if self.root != me else []  # the root, once it waits
+        total = sum(_proc_kb(pid, "Pss:") for pid in [me, *waiting, *(p.pid for p in self.points)])
+        return max(0, total - _proc_kb(me, "Rss:")) * 1024
 
     # -- going back ----------------------------------------------------------------------
 
@@ -221,11 +244,11 @@ class Timeline:
 
     def go_back(self, point: Checkpoint, message: dict) -> NoReturn:
         """Wake ``point`` and hand it the session (this process never goes on as a
-        second session: it ends, or, the root, waits to pass on the exit status)."""
+        second session: it ends, or, the root, waits to pass on the exit status).
+        ``message["keep"]`` False: the point need not stay (the first one always does)."""
         root = os.getpid() == self.root
         if root:  # from now on the orphaned checkpoints are this process's, to reap
             _become_subreaper()
-            signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps them
         for p in self.points:
             if p.icount > point.icount:
                 self._drop(p)  # the woken copy cannot reach them
@@ -235,9 +258,10 @@ class Timeline:
         sys.stderr.flush()
         try:
             alive = [p.icount for p in self.points if p.icount < point.icount]
+            keep = message.pop("keep", True) or point is self.points[0]
             with os.fdopen(point.wake_fd, "wb") as wake:
                 point.wake_fd = None
-                pickle.dump({**message, "alive": alive}, wake)
+                pickle.dump({**message, "alive": alive, "keep": keep}, wake)
         finally:
             if not root:
                 os._exit(0)
@@ -249,13 +273,18 @@ class Timeline:
         status = 1
         try:
             signal.signal(signal.SIGINT, signal.SIG_IGN)
-            for point in self.ending:
-                point.reaped(wait=False)  # those that ended before SIGCHLD was ignored
             for p in self.points:
                 if p.wake_fd is not None:
                     os.close(p.wake_fd)
             os.close(self.status_w)
-            while chunk := os.read(self.status_r, 16):
+            # Every process of the session is this one's child once its parent is
+            # gone: reaped here (so their CPU time is counted, as a shell's time shows).
+            while True:
+                try:
+                    os.waitpid(-1, 0)
+                except ChildProcessError:
+                    break
+            while chunk := os.read(self.status_r, 64):
                 status = int(chunk.split()[-1])
         finally:
             os._exit(status)
