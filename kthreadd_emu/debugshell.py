@@ -600,6 +600,7 @@ class Shell:
     def cmd_record(self, rest, depth):
         """record start | stop | save FILE [ftrace|perfetto|perfetto-proto]: the
         kernel's events from now on, as `kthreadd-emu record` writes them."""
+        from kthreadd_emu.output_file import OutputError
         from kthreadd_emu.record import FORMATS, Recorder, RecordError
 
         word, _, args = rest.strip().partition(" ")
@@ -621,7 +622,7 @@ class Shell:
                 raise CommandError(f"record save: unknown format {fmt!r} ({', '.join(FORMATS)})")
             try:
                 self.recorder.save(path, fmt)
-            except RecordError as err:
+            except (RecordError, OutputError) as err:
                 raise CommandError(f"record save: {err}") from None
             self.say(f"{len(self.recorder.events)} events written to {path} ({fmt}).")
         else:

@@ -18,15 +18,13 @@ wakeup, kthreadd dequeues a request after it was queued.
 
 import functools
 import json
-import os
-import tempfile
-from pathlib import Path
 from typing import NamedTuple
 
 from emu.clock import PYTHON_CALL_COST, InstructionClock
 from kernel_model.process_32 import task_pt_regs
 from kernel_model.sched import task_cpu
 from kernel_model.traps import fault_header
+from kthreadd_emu.output_file import write_output
 
 FORMATS = ("ftrace", "perfetto", "perfetto-proto")
 NS_PER_INSN = 1  # nominal 1 GHz
@@ -160,7 +158,7 @@ class Recorder:
         """Write the events as ``fmt``; the file appears whole or not at all."""
         if fmt not in RENDERERS:
             raise RecordError(f"unknown format {fmt!r} (one of: {', '.join(FORMATS)})")
-        write_atomically(Path(path), RENDERERS[fmt](self))
+        write_output(path, RENDERERS[fmt](self))
 
     # -- the clock -----------------------------------------------------------
 
@@ -299,42 +297,6 @@ class Recorder:
     def sorted_events(self) -> list[Event]:
         """By time; events at the same time keep the order they happened in."""
         return sorted(self.events, key=lambda ev: ev.ts)
-
-
-def write_atomically(path: Path, text: str | bytes) -> None:
-    """Write ``text`` (or bytes) to a temporary file beside ``path``, then rename it."""
-    fd, tmp = _temporary_beside(path)
-    try:
-        if isinstance(text, bytes):
-            with os.fdopen(fd, "wb") as out:
-                out.write(text)
-        else:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
-        raise
-
-
-def check_output_path(path: Path) -> None:
-    """One clear line before any work if ``path`` cannot be written (tried for real:
-    a read-only file system or root's rights make permission bits unreliable)."""
-    fd, tmp = _temporary_beside(path)
-    os.close(fd)
-    os.unlink(tmp)
-
-
-def _temporary_beside(path: Path) -> tuple[int, str]:
-    folder = path.parent
-    if path.is_dir():
-        raise RecordError(f"cannot write {path}: it is a folder")
-    if not folder.is_dir():
-        raise RecordError(f"cannot write {path}: folder {folder} does not exist")
-    try:
-        return tempfile.mkstemp(prefix=f".{path.name}.", dir=folder)
-    except OSError as err:
-        raise RecordError(f"cannot write {path}: {err.strerror}") from None
 
 
 # -- ftrace ------------------------------------------------------------------

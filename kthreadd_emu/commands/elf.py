@@ -1,11 +1,9 @@
 """kthreadd-emu elf: the emulated kernel as an ELF32 i386 file for gdb."""
 
-from pathlib import Path
-
 from kthreadd_emu.commands.ps import add_machine_options, machine_from_args
-from kthreadd_emu.errors import UsageError, read_file
+from kthreadd_emu.errors import read_file
 from kthreadd_emu.gdb_elf import kernel_elf
-from kthreadd_emu.record import RecordError, check_output_path, write_atomically
+from kthreadd_emu.output_file import check_output, summary_stream, write_output
 
 
 def add_parser(sub) -> None:
@@ -37,13 +35,12 @@ def booted_for_gdb(args):
 
 
 def run(args) -> int:
-    out = Path(args.output)
-    try:
-        check_output_path(out)
-        kern = booted_for_gdb(args)
-        data = kernel_elf(kern)
-        write_atomically(out, data)
-    except RecordError as err:
-        raise UsageError(str(err)) from None
-    print(f"{len(kern.symbols.by_name)} symbols, {len(data)} bytes -> {out}")
+    out = args.output
+    check_output(out)
+    kern = booted_for_gdb(args)
+    data = kernel_elf(kern)
+    write_output(out, data)
+    print(
+        f"{len(kern.symbols.by_name)} symbols, {len(data)} bytes -> {out}", file=summary_stream(out)
+    )
     return 0

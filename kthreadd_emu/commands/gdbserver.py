@@ -3,8 +3,8 @@ task a gdb thread (gdbstub/, kthreadd_emu/gdb_target.py)."""
 
 import io
 import ipaddress
+import os
 import sys
-from pathlib import Path
 
 from debugger.ps import ps_auxf
 from gdbstub.server import GdbServer
@@ -14,7 +14,7 @@ from kthreadd_emu.commands.ps import add_machine_options
 from kthreadd_emu.errors import UsageError, parse_int
 from kthreadd_emu.gdb_elf import kernel_elf
 from kthreadd_emu.gdb_target import KernelTarget
-from kthreadd_emu.record import RecordError, check_output_path, write_atomically
+from kthreadd_emu.output_file import check_output, write_output
 from kthreadd_emu.scenario import record_fork_frames
 
 
@@ -43,17 +43,15 @@ def run(args) -> int:
     if args.run_line is not None and args.booted:
         raise UsageError("--run starts its own run on the test machine: no --booted")
     loopback = is_loopback(args.host)
-    elf_path = None
     if args.elf is not None:
-        elf_path = Path(args.elf).resolve()
-        try:
-            check_output_path(elf_path)
-        except RecordError as err:
-            raise UsageError(str(err)) from None
+        check_output(args.elf)
     kern = booted_for_gdb(args) if args.booted else unbooted_for_gdb(args)
-    if elf_path is not None:
-        write_atomically(elf_path, kernel_elf(kern))
-    target = KernelTarget(kern, exec_path=elf_path and str(elf_path))
+    if args.elf is not None:
+        write_output(args.elf, kernel_elf(kern))
+    # gdb opens the file by this name (qXfer:exec-file), from its own folder;
+    # a FIFO or a device (--elf /dev/null) holds no file for it to open.
+    exec_path = os.path.abspath(args.elf) if args.elf and os.path.isfile(args.elf) else None
+    target = KernelTarget(kern, exec_path=exec_path)
     target.monitor_command = monitor(kern, target.engine)
     server = GdbServer(args.host, port)
     if not loopback:

@@ -1,10 +1,9 @@
 """kthreadd-emu record: the events of a boot as ftrace text or a Perfetto timeline."""
 
-from pathlib import Path
-
 from kthreadd_emu.commands.ps import add_machine_options
 from kthreadd_emu.errors import UsageError, parse_int
-from kthreadd_emu.record import FORMATS, Recorder, RecordError, check_output_path
+from kthreadd_emu.output_file import check_output, summary_stream
+from kthreadd_emu.record import FORMATS, Recorder, RecordError
 from kthreadd_emu.record_run import record_run
 from kthreadd_emu.scenario import booted_kernel
 
@@ -34,11 +33,11 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    out = Path(args.output)
+    out = args.output
     if (args.load is None) != (args.run_line is None):
         raise UsageError("--load FILE.S and --run LINE go together")
     try:
-        check_output_path(out)
+        check_output(out)
         recorder = Recorder()
         ncpus = parse_int(args.cpus, "--cpus")
         if args.run_line is not None:
@@ -54,7 +53,10 @@ def run(args) -> int:
     except RecordError as err:
         raise UsageError(str(err)) from None
     span = max((ev.ts for ev in recorder.events), default=0) / 1000
-    print(f"{len(recorder.events)} events of {what} over {span:.1f} µs on {ncpus} CPUs -> {out}")
+    print(
+        f"{len(recorder.events)} events of {what} over {span:.1f} µs on {ncpus} CPUs -> {out}",
+        file=summary_stream(out),
+    )
     return 0
 
 

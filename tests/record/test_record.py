@@ -11,6 +11,7 @@ import pytest
 
 from kthreadd_emu import record
 from kthreadd_emu.cli import main
+from kthreadd_emu.output_file import write_output
 
 SCHEMA = Path(__file__).with_name("trace_event.schema.json")
 
@@ -210,8 +211,8 @@ def test_a_failed_save_leaves_nothing_behind(tmp_path, monkeypatch):
     monkeypatch.setitem(record.RENDERERS, "ftrace", broken)
     with pytest.raises(RuntimeError):
         record.Recorder().save(tmp_path / "boot.txt", "ftrace")
-    with pytest.raises(UnicodeEncodeError):  # fails half-way through the write
-        record.write_atomically(tmp_path / "boot.txt", "ok\ud800")
+    with pytest.raises(UnicodeEncodeError):  # text that cannot be written
+        write_output(tmp_path / "boot.txt", "ok\ud800")
     assert list(tmp_path.iterdir()) == []
 
 
