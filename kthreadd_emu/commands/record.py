@@ -3,9 +3,10 @@
 from kthreadd_emu.commands.ps import add_machine_options
 from kthreadd_emu.errors import UsageError, parse_int
 from kthreadd_emu.output_file import check_output, summary_stream
-from kthreadd_emu.record import FORMATS, Recorder, RecordError
-from kthreadd_emu.record_run import record_run
 from kthreadd_emu.scenario import booted_kernel
+from kthreadd_emu.tracing.formats import FORMATS, save_trace
+from kthreadd_emu.tracing.recorder import Recorder, RecordError
+from kthreadd_emu.tracing.run_line import record_run
 
 
 def add_parser(sub) -> None:
@@ -49,7 +50,7 @@ def run(args) -> int:
             booted_kernel(ncpus, args.profile, seed, before_boot=recorder.start)
             recorder.stop()
             what = "the boot"
-        recorder.save(out, args.format)
+        save_trace(recorder, out, args.format)
     except RecordError as err:
         raise UsageError(str(err)) from None
     span = max((ev.ts for ev in recorder.events), default=0) / 1000

@@ -9,9 +9,11 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from kthreadd_emu import record
 from kthreadd_emu.cli import main
 from kthreadd_emu.output_file import write_output
+from kthreadd_emu.tracing import formats, perfetto_json
+from kthreadd_emu.tracing.formats import save_trace
+from kthreadd_emu.tracing.recorder import Recorder, RecordError
 
 SCHEMA = Path(__file__).with_name("trace_event.schema.json")
 
@@ -146,7 +148,7 @@ def test_schema_rejects_a_slice_without_duration(perfetto):
 def test_each_cpu_track_has_no_overlapping_slices(perfetto):
     tracks = defaultdict(list)
     for ev in perfetto["traceEvents"]:
-        if ev["ph"] == "X" and ev["pid"] == record.CPUS_PID:
+        if ev["ph"] == "X" and ev["pid"] == perfetto_json.CPUS_PID:
             tracks[ev["tid"]].append((ev["ts"], ev["ts"] + ev["dur"]))
     assert len(tracks) == 3
     for slices in tracks.values():
@@ -173,7 +175,7 @@ def test_flows_join_a_start_to_an_end(perfetto):
 
 
 def test_task_tracks_show_running_and_sleeping(perfetto):
-    states = {e["name"] for e in perfetto["traceEvents"] if e["pid"] == record.TASKS_PID}
+    states = {e["name"] for e in perfetto["traceEvents"] if e["pid"] == perfetto_json.TASKS_PID}
     assert {"Running", "Sleeping", "Runnable"} <= states
 
 
@@ -200,17 +202,17 @@ def test_unknown_format_is_refused_before_anything_is_written(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "invalid choice: 'svg'" in err and len(err.splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
-    with pytest.raises(record.RecordError, match="unknown format 'svg'"):
-        record.Recorder().save(target, "svg")
+    with pytest.raises(RecordError, match="unknown format 'svg'"):
+        save_trace(Recorder(), target, "svg")
 
 
 def test_a_failed_save_leaves_nothing_behind(tmp_path, monkeypatch):
     def broken(rec):
         raise RuntimeError("renderer broke")
 
-    monkeypatch.setitem(record.RENDERERS, "ftrace", broken)
+    monkeypatch.setitem(formats.RENDERERS, "ftrace", broken)
     with pytest.raises(RuntimeError):
-        record.Recorder().save(tmp_path / "boot.txt", "ftrace")
+        save_trace(Recorder(), tmp_path / "boot.txt", "ftrace")
     with pytest.raises(UnicodeEncodeError):  # text that cannot be written
         write_output(tmp_path / "boot.txt", "ok\ud800")
     assert list(tmp_path.iterdir()) == []
@@ -242,8 +244,8 @@ def test_perfetto_protobuf_without_the_package_is_one_line(tmp_path, monkeypatch
     import sys
 
     monkeypatch.setitem(sys.modules, "perfetto.trace_builder.proto_builder", None)
-    with pytest.raises(record.RecordError, match="needs the perfetto package"):
-        record.Recorder().save(tmp_path / "x.pftrace", "perfetto-proto")
+    with pytest.raises(RecordError, match="needs the perfetto package"):
+        save_trace(Recorder(), tmp_path / "x.pftrace", "perfetto-proto")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -262,13 +264,13 @@ def test_recorder_records_only_between_start_and_stop(tmp_path):
         run_in_thread(kern, main, "caller")
         kern.run()
 
-    rec = record.Recorder()
+    rec = Recorder()
     spawn("before")
     rec.start(kern)
     spawn("during")
     rec.stop()
     spawn("after")
-    rec.save(tmp_path / "t.txt", "ftrace")
+    save_trace(rec, tmp_path / "t.txt", "ftrace")
     text = (tmp_path / "t.txt").read_text()
     assert "comm=during" in text
     assert "before" not in text and "after" not in text
