@@ -90,22 +90,36 @@ class Assign:
 
 @dataclass
 class SectionStart:
-    """Where a section's statements begin in the image: aligned as GNU ld aligns it.
-
-    GNU ld fills the gap before a code section with `66 90` no-ops (and one `90`),
-    before any other section with zeros."""
+    """Where an input section's statements begin in the image, aligned as GNU ld
+    aligns it: the first of its output section to the largest alignment of any of
+    the output's inputs, after zeros (the gap between output sections); the others
+    to their own, after no-ops in code (`66 90`, and one `90`), zeros elsewhere.  An
+    output section with nothing in it is dropped by ld and moves nothing."""
 
     name: str
     alignment: int
+    output: int
+    first: bool  # of its output section
     code: bool
 
     def emit(self, p: Pass) -> bytes:
-        p.enter_section(self.name)
-        pad = (-p.addr) % self.alignment
+        p.enter_section(self.name, self.output)
+        pad = 0 if self.output in p.empty_outputs else (-p.addr) % self.alignment
         p.section_start = p.section_starts[self.name] = p.addr + pad
-        if not self.code:
+        if self.first or not self.code:
             return bytes(pad)
         return b"\x66\x90" * (pad // 2) + b"\x90" * (pad % 2)
+
+
+@dataclass
+class OutputEnd:
+    """ld's default script ends `.bss` on a 4-byte boundary (`. = ALIGN(4)` inside it)."""
+
+    output: int
+    alignment: int
+
+    def emit(self, p: Pass) -> bytes:
+        return b"" if self.output in p.empty_outputs else bytes((-p.addr) % self.alignment)
 
 
 @dataclass
@@ -239,7 +253,8 @@ class Align:
     """`.align`/`.balign` (bytes) and `.p2align` (power of two).
 
     Like GNU as in a code section, a missing fill or a fill of 0x90 (nop) gives
-    GNU as's multi-byte no-op padding rather than a run of single nops.
+    GNU as's multi-byte no-op padding rather than a run of single nops; elsewhere
+    a missing fill is zeros.
     """
 
     power: bool
@@ -250,19 +265,22 @@ class Align:
 
     def emit(self, p: Pass) -> bytes:
         boundary = self.boundary(p)
-        pad = (-p.addr) % boundary
+        # In an output section ld drops, every alignment stands at its section's start.
+        pad = 0 if p.output in p.empty_outputs else (-p.addr) % boundary
         maximum = p.constant(self.maximum, "alignment maximum") if self.maximum else 0
         if 0 < maximum < pad:
             pad = 0
         p.new_frag(after_alignment=True)
-        fill = 0x90 if self.fill is None else p.constant(self.fill, "alignment fill")
+        fill = None if self.fill is None else p.constant(self.fill, "alignment fill")
+        if fill is None and not p.in_code:
+            fill = 0  # GNU as pads only code with no-ops
+        if fill is None or (fill == 0x90 and p.in_code and self.width == 1):
+            return code_padding(pad)
         if self.width > 1:
             if pad % self.width:
                 p.report(f"alignment padding ({pad} bytes) not a multiple of {self.width}")
             pattern = (fill & ((1 << 8 * self.width) - 1)).to_bytes(self.width, "little")
             return pattern * (pad // self.width) + bytes(pad % self.width)
-        if fill == 0x90:
-            return code_padding(pad)
         if not fits(fill, 8):
             raise SourceError(f"alignment fill {hex_number(fill)} does not fit in a byte")
         return bytes([fill & 0xFF]) * pad

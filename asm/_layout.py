@@ -16,7 +16,7 @@ import functools
 import re
 from dataclasses import dataclass, replace
 
-from . import _attributes, _branch, _mnemonics, _pic, _sections, _strings
+from . import _attributes, _branch, _merge, _mnemonics, _pic, _sections, _strings
 from ._encode import PREFIXES, check_instruction
 from ._errors import SourceError, UndefinedSymbolError
 from ._expr import GOT_SYMBOL, Node, Val, evaluate, parse_expr, unescape
@@ -32,6 +32,7 @@ from ._items import (
     Insn,
     Label,
     Org,
+    OutputEnd,
     Raw,
     SectionStart,
     Skip,
@@ -93,6 +94,7 @@ class Program:
         self.label_sections: dict[str, str] = {}
         self.must_define: set[str] = set()
         self.got = _pic.Got()
+        self.merged_labels: set[str] = set()
         statements = [self.classify_located(stmt) for stmt in stmts]
         if stmts:
             statements += self.linker_sections(stmts[-1])
@@ -101,7 +103,13 @@ class Program:
                 self.check_visibility()
             except SourceError as err:
                 raise err.locate(stmts[-1].lineno, stmts[-1].line) from None
-        self.statements = self.lay_out_sections(statements)
+        self.statements = self.lay_out_sections(self.merge_sections(statements))
+        self.outputs = frozenset(_sections.output_of(st.place[0]) for st in self.statements)
+        self.empty_outputs = self.outputs - {
+            _sections.output_of(st.place[0])
+            for st in self.statements
+            if any(not isinstance(item, _NO_BYTES) for item in st.items)
+        }
 
     def linker_sections(self, last: Stmt) -> list[Statement]:
         """The GOT sections PIC code needs (see _pic.py), after everything else."""
@@ -122,8 +130,9 @@ class Program:
             raise SourceError(f"hidden symbol '{name}' isn't defined")
 
     def lay_out_sections(self, statements: list[Statement]) -> list[Statement]:
-        """Statements in image order, each section opened by its alignment (as GNU ld
-        aligns every input section to the largest alignment asked for in it)."""
+        """Statements in image order, each input section opened by its alignment (GNU
+        ld aligns every input section to the largest alignment asked for in it, and
+        an output section to the largest of its inputs')."""
         if all(statement.place == (".text", 0) for statement in statements):
             return statements
         ordered = sorted(statements, key=lambda st: self.sections.order_key(st.place))
@@ -131,28 +140,93 @@ class Program:
         for statement in statements:
             for item in statement.items:
                 if isinstance(item, Align) and isinstance(item.alignment, int):
-                    boundary = 1 << item.alignment if item.power else item.alignment
                     alignments[statement.place[0]] = max(
-                        alignments.get(statement.place[0], 1), boundary
+                        alignments.get(statement.place[0], 1), _boundary(item)
                     )
-        outputs: dict[int, int] = {}  # ld aligns an output section to its largest input's
+        outputs: dict[int, int] = {}
         for name, boundary in alignments.items():
-            output = _sections.rank(name)[0]
+            output = _sections.output_of(name)
             outputs[output] = max(outputs.get(output, 1), boundary)
         result, current, output = [], None, None
         for statement in ordered:
             name = statement.place[0]
             if name != current:
-                rank = _sections.rank(name)[0]
-                boundary = alignments.get(name, 1)
-                if rank != output:
+                rank = _sections.output_of(name)
+                boundary, first = alignments.get(name, 1), rank != output
+                if first:
+                    if output == _sections.BSS:
+                        result.append(self.bss_end(result[-1]))
                     boundary, output = max(boundary, outputs.get(rank, 1)), rank
-                start = SectionStart(name, boundary, rank == 0)
+                code = self.sections.attributes_of(name).code
+                start = SectionStart(name, boundary, rank, first, code)
                 where = Stmt(statement.stmt.lineno, "", "")
                 result.append(Statement(where, [start], False, statement.place))
                 current = name
             result.append(statement)
+        if output == _sections.BSS:
+            result.append(self.bss_end(result[-1]))
         return result
+
+    def merge_sections(self, statements: list[Statement]) -> list[Statement]:
+        """Mergeable sections as ld leaves them (_merge.py): each one's kept entries as
+        bytes, with its labels (and those ld moved into it) where ld puts them."""
+        merging: dict[str, list[Statement]] = {}
+        for statement in statements:
+            if self.sections.attributes_of(statement.place[0]).entsize:
+                merging.setdefault(statement.place[0], []).append(statement)
+        groups: dict[tuple, list[_merge.Input]] = {}
+        for name in sorted(merging, key=self.sections.first_use.__getitem__):
+            found = sorted(merging[name], key=lambda st: st.place[1])
+            section = self.merge_input(name, found)
+            try:
+                taken = _merge.mergeable(section)
+            except SourceError as err:
+                raise err.locate(found[0].stmt.lineno, found[0].stmt.line) from None
+            if taken:
+                key = (_sections.output_of(name), section.strings, section.entsize)
+                groups.setdefault((*key, section.alignment), []).append(section)
+            else:
+                del merging[name]
+        if not groups:
+            return statements
+        inputs = [section for group in groups.values() for section in group]
+        for group in groups.values():
+            _merge.merge(group)
+        placed: dict[str, list[tuple[int, str]]] = {section.name: [] for section in inputs}
+        for section in inputs:
+            for offset, label in section.labels:
+                try:
+                    where, at = _merge.place_of(section, offset)
+                except SourceError as err:
+                    first = merging[section.name][0].stmt
+                    raise err.locate(first.lineno, first.line) from None
+                placed[where].append((at, label))
+                self.label_sections[label] = where
+                self.merged_labels.add(label)
+        result = [st for st in statements if st.place[0] not in merging]
+        for section in inputs:
+            if section.kept:  # ld drops a section whose entries all went elsewhere
+                where = merging[section.name][0].stmt
+                items = _merged_items(section, placed[section.name])
+                result.append(Statement(where, items, True, (section.name, 0)))
+        return result
+
+    def merge_input(self, name: str, found: list[Statement]) -> _merge.Input:
+        attributes = self.sections.attributes_of(name)
+        try:
+            data, labels = _merge.contents(name, found)
+        except SourceError as err:
+            raise err.locate(found[0].stmt.lineno, found[0].stmt.line) from None
+        alignment = max(
+            [_boundary(item) for st in found for item in st.items if isinstance(item, Align)] or [1]
+        )
+        return _merge.Input(name, data, labels, alignment, attributes.entsize, attributes.strings)
+
+    @staticmethod
+    def bss_end(last: Statement) -> Statement:
+        return Statement(
+            Stmt(last.stmt.lineno, "", ""), [OutputEnd(_sections.BSS, 4)], False, last.place
+        )
 
     def classify_located(self, stmt: Stmt) -> Statement:
         try:
@@ -284,6 +358,24 @@ class Program:
         return [replace(item) if isinstance(item, Branch) else item for item in items]
 
 
+def _boundary(item: Align) -> int:
+    return 1 << item.alignment if item.power else max(item.alignment, 1)
+
+
+def _merged_items(section: _merge.Input, labels: list[tuple[int, str]]) -> list:
+    """A merged section's statement: its alignment, then bytes with labels between."""
+    data, at = _merge.emitted(section), 0
+    items: list = [Align(False, section.alignment, 0, None)]
+    for offset, label in sorted(labels, key=lambda pair: pair[0]):
+        if offset > at:
+            items.append(Raw(data[at:offset]))
+            at = offset
+        items.append(Label(label))
+    if at < len(data):
+        items.append(Raw(data[at:]))
+    return items
+
+
 def _instruction(text: str, local, program: Program | None) -> list:
     """The items of one instruction; `program` takes PIC forms' GOT needs (None: no
     `@` or `_GLOBAL_OFFSET_TABLE_` in the text)."""
@@ -331,6 +423,8 @@ def _instruction_alone(text: str) -> tuple:
 
 # Items that leave GNU as's current fragment and offset as they are.
 _NO_FRAGMENT = (Label, Assign, Check)
+# Items that put nothing in a section of their own (an alignment pads only after bytes).
+_NO_BYTES = (Label, Assign, Check, Align, SectionStart, OutputEnd, _pic.GotBase)
 
 
 def _assigned(name: str, expr: str, how: str, parse) -> Node:
@@ -509,7 +603,12 @@ class Pass:
         # `.set` symbols whose expression names an undefined symbol: an error only
         # where they are used (GNU as leaves an unused one alone).
         self.undefined: dict[str, SourceError] = dict(previous.undefined) if previous else {}
-        self.in_bss = False
+        self.in_bss, self.in_code, self.output = False, True, _sections.TEXT
+        # Output sections with nothing in them, which ld drops: as the last pass
+        # found them (or as the items promise, at first); checked when this one ends.
+        self.empty_outputs = previous.found_empty if previous else program.empty_outputs
+        self.output_bytes: dict[int, int] = {}
+        self.found_empty: frozenset[int] = frozenset()
         self.frag_sections: dict[int, str] = {0: ".text"}
         self.env: dict[str, Val] = {}
         self.grew = self.guessed = self.unsettled = self.guess_here = False
@@ -565,7 +664,10 @@ class Pass:
         return val.value
 
     def define_label(self, name: str) -> None:
-        self.env[name] = Val(self.addr, 1, ((f"f{self.frag}", 1),))
+        # A label ld moved (a mergeable section's) is its own term: no difference of
+        # two such labels folds to a number, as GNU as would fold it before ld moves them.
+        key = f"m:{name}" if name in self.program.merged_labels else f"f{self.frag}"
+        self.env[name] = Val(self.addr, 1, ((key, 1),))
 
     def new_frag(self, after_alignment: bool) -> None:
         """GNU as starts a new fragment after a relaxable branch or an alignment;
@@ -575,16 +677,17 @@ class Pass:
         self.program.frag_regions[self.frag] = self.region
         self.frag_sections[self.frag] = self.section
 
-    def enter_section(self, name: str) -> None:
-        self.section = name
-        self.in_bss = _sections.is_bss(name)
+    def enter_section(self, name: str, output: int) -> None:
+        self.section, self.output = name, output
+        attributes = self.program.sections.attributes_of(name)
+        self.in_bss, self.in_code = attributes.nobits, attributes.code
         self.new_frag(after_alignment=True)
 
     def term_section(self, key: str) -> str | None:
         """The section of a label term of a value (None for anything else)."""
         if key[0] == "f":
             return self.frag_sections.get(int(key[1:]))
-        if key[:2] == "s:":
+        if key[:2] in ("s:", "m:"):
             return self.program.label_sections.get(key[2:])
         return None
 
@@ -605,6 +708,12 @@ class Pass:
             return val  # nothing subtracted: the common case, kept fast
         net: dict[str, int] = {}
         for key, coeff in val.terms:
+            if coeff < 0 and key[:2] in ("m:", "s:") and key[2:] in self.program.merged_labels:
+                raise SourceError(
+                    f"a difference with '{key[2:]}', in mergeable section "
+                    f"'{_sections.shown(self.program.label_sections[key[2:]])}', is not "
+                    "supported (ld moves it after GNU as has folded the difference)"
+                )
             section = self.term_section(key)
             if section is not None and section not in _sections.LINKER_MADE:
                 net[section] = net.get(section, 0) + coeff
@@ -654,13 +763,25 @@ class Pass:
                     raise err.locate(self.stmt.lineno, self.stmt.line) from None
                 self.unsettled, chunk, self.addr = True, b"", start
                 self.item_addrs[first_item:] = [start] * len(statement.items)
-            if self.in_bss and chunk.strip(b"\0"):
-                raise SourceError(
-                    f"non-zero bytes in {self.section}", self.stmt.lineno, self.stmt.line
-                )
+            if chunk:
+                self.check_bytes(chunk, items[0])
             self.chunks.append((start, chunk))
             if self.addr - self.origin > MAX_IMAGE:
                 raise SourceError("image larger than 16 MiB", self.stmt.lineno, self.stmt.line)
+
+        self.found_empty = self.program.outputs - set(self.output_bytes)
+
+    def check_bytes(self, chunk: bytes, first_item) -> None:
+        """Bytes where the image can hold them; the output section counts them (not
+        the padding before an input section, which ld adds only to a kept one)."""
+        if isinstance(first_item, SectionStart | OutputEnd):
+            return
+        where = (self.stmt.lineno, self.stmt.line)
+        if self.in_bss and chunk.strip(b"\0"):
+            raise SourceError(f"non-zero bytes in {_sections.shown(self.section)}", *where)
+        if self.output == _sections.DROPPED:
+            raise SourceError(f"bytes in {self.section}, which is not part of the image", *where)
+        self.output_bytes[self.output] = self.output_bytes.get(self.output, 0) + len(chunk)
 
     def emit(self, item) -> bytes:
         self.item_addrs.append(self.addr)
@@ -670,7 +791,7 @@ class Pass:
 
     def settled(self) -> bool:
         changed = self.grew or self.guessed or self.unsettled or self.env != self.prev
-        return not (self.estimating or changed)
+        return not (self.estimating or changed or self.found_empty != self.empty_outputs)
 
 
 def _defined_local(p: Pass, name: str) -> bool:

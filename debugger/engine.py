@@ -35,8 +35,10 @@ Interface (the shell and the gdb stub use only this):
     .interrupt()                            from a signal handler or another thread
     State (while stopped)
     .selected_cpu, .select_cpu(n), .selected_task, .select_task(pid)
+    .task(pid=None) -> task_struct view     pid 0: the selected CPU's idle task
     .registers(pid=None) -> dict            live for a running task, as Linux
                                             saved them for a sleeping one
+    .write_register(name, value, pid=None)  a running task's (its CPU's) general register
     .read_memory(addr, n) -> bytes, .write_memory(addr, data)
     .frames(pid=None) -> list[Frame]        guest and Python frames, innermost first
     .icount -> int
@@ -49,8 +51,9 @@ from pathlib import Path
 
 from unicorn import UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE
 
-from debugger.tasks import TaskError, find_task, task_registers
+from debugger.tasks import TaskError, find_task, running_on, task_registers
 from debugger.timeline import Timeline
+from emu.cpu import GPRS
 from emu.disasm import disassemble_one
 from emu.memory import PAGE_OFFSET, BadAddress
 from kernel_model.consts import THREAD_SIZE
@@ -166,6 +169,7 @@ class Debugger:
         self._thunks = (m.map.thunks, m.map.thunks + m.map.thunks_size)
         self._exported = set(m.python_functions.values())  # what guest code calls in Python
         self._in_insn = False
+        self._pc_moved = False  # the user wrote EIP before this instruction ran
         self._log_mark = len(self.kern.log)
 
     def _on_insn_c(self, _uch, addr, size, _user):
@@ -217,8 +221,8 @@ class Debugger:
             self._stop(cpu, "step", addr)
         elif addr in self._guest_bps:
             self._check_breakpoints(cpu, addr)
-        self.icount += 1
-        self._in_insn = False
+        self.icount += 0 if self._pc_moved else 1  # moved by the user: it never ran
+        self._in_insn = self._pc_moved = False
 
     def _line_key(self):
         """Where a line step starts: (cpu, task, file, line) of the selected CPU's
@@ -808,20 +812,58 @@ class Debugger:
 
     def _task(self, pid: int):
         stopped = self._stopped_task
-        if stopped is not None and pid == stopped[0] and pid:  # pid 0: init_task, not this idle
+        if stopped is not None and pid == stopped[0] and pid:  # pid 0: see below
             return stopped[1]
+        if pid == 0:  # every CPU's idle task has pid 0: the selected CPU's
+            idle = self.kern.rq[self.selected_cpu].idle
+            return self.kern.task(idle) if idle else self.kern.data.init_task
         try:
             return find_task(self.kern, pid)
         except TaskError:
             return None
 
-    def registers(self, pid=None) -> dict:
-        """gdb's registers of a task: live on its CPU, or as Linux saved them."""
+    def task(self, pid=None):
+        """The task ``pid`` (default: the selected one; pid 0: the selected CPU's idle task)."""
         pid = self.selected_task if pid is None else pid
         task = self._task(pid) if pid is not None else self.kern.current(self.selected_cpu)
         if task is None:
             raise DebuggerError(f"no task with pid {pid}")
-        return task_registers(self.kern, task)
+        return task
+
+    def registers(self, pid=None) -> dict:
+        """gdb's registers of a task: live on its CPU, or as Linux saved them."""
+        return task_registers(self.kern, self.task(pid))
+
+    def write_register(self, name: str, value: int, pid=None) -> None:
+        """A general register of a running task: the live one of the CPU it runs on
+        (a switched-out task's are what Linux saved, not a CPU's: refused)."""
+        task = self.task(pid)
+        cpu = running_on(self.kern, task)
+        if cpu is None:
+            raise DebuggerError(f"task {task.pid} is switched out: its registers are what "
+                                "Linux saved, not a CPU's")  # fmt: skip
+        if name not in (*GPRS, "eip", "eflags"):
+            raise DebuggerError(f"{name} cannot be written (general registers only)")
+        live = self.machine.cpus[cpu]
+        if name == "eip":
+            self._check_eip_writable(live)
+            # Written before the instruction the stop is at ran: the CPU goes on at
+            # the new EIP instead, and that instruction is not counted.
+            self._pc_moved = self._in_insn and self.machine.loaded is live
+        live.write(name, value & 0xFFFFFFFF)
+
+    def _check_eip_writable(self, cpu) -> None:
+        """Inside a call into Python, EIP is the calling convention's (the call
+        returns to the guest's caller whatever it holds)."""
+        eip = cpu.read("eip")
+        stopped = self.last_stop.cpu if self.last_stop is not None else None
+        if (
+            (self.python_frame is not None and cpu.index == stopped)
+            or eip == self.machine.map.py_ret
+            or self._thunks[0] <= eip < self._thunks[1]
+        ):
+            raise DebuggerError("eip cannot be written while the task is in a Python kernel "
+                                "function: its return goes back to the guest caller")  # fmt: skip
 
     def read_memory(self, addr: int, n: int) -> bytes:
         try:

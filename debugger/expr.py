@@ -272,28 +272,14 @@ class _Evaluator:
 # -- the debugger's C expressions ---------------------------------------------
 
 _C_TOKEN = re.compile(
-    r"\s+|(?P<num>0[xX][0-9a-fA-F]+|\d+)[uUlL]*|(?P<reg>\$\w*)|(?P<id>[A-Za-z_]\w*)"
+    r"\s+|(?P<num>\d\w*)|(?P<back>\$\$\d*|\$(?!\w))|(?P<reg>\$\w+)|(?P<id>[A-Za-z_]\w*)"
     r"|(?P<str>\"(?:[^\"\\]|\\.)*\")|(?P<chr>'(?:[^'\\]|\\.)')"
     r"|(?P<op>->|&&|\|\||==|!=|<=|>=|<<|>>|[-+*/%&|^~!<>()\[\].,])"
 )
-C_TYPES = {
-    "char": (1, True), "signed char": (1, True), "unsigned char": (1, False),
-    "short": (2, True), "unsigned short": (2, False), "int": (4, True),
-    "unsigned int": (4, False), "unsigned": (4, False), "long": (4, True),
-    "unsigned long": (4, False), "u8": (1, False), "u16": (2, False), "u32": (4, False),
-    "s8": (1, True), "s16": (2, True), "s32": (4, True), "void": (1, False),
-}  # fmt: skip
-_TYPE_WORDS = {"char", "short", "int", "long", "unsigned", "signed", "void", "struct"} | set(
-    C_TYPES
+_NUMBER = re.compile(
+    r"(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9]\d*)(|[uU]|[lL]|[lL]{2}|[uU][lL]{1,2}|[lL]{1,2}[uU])"
 )
-_INTERNAL = "_dbg_"
-_C_BINARY = {**_BINARY, ast.Div: operator.floordiv}
-_C_ALLOWED = {
-    ast.Name, ast.Load, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.And, ast.Or,
-    ast.Not, ast.Attribute, ast.Subscript, ast.List, ast.Call, ast.Div, ast.Pow, *_BINARY, *_UNARY,
-    *_COMPARE,
-}  # fmt: skip
-REGISTER_ALIASES = {"pc": "eip", "sp": "esp", "fp": "ebp", "ps": "eflags"}
+MAX_NUMBER = 40  # characters: far past 64 bits in any base, far short of int()'s limit
 
 
 @dataclass(frozen=True)
@@ -304,6 +290,102 @@ class CType:
     size: int
     signed: bool = False
     struct: type | None = None
+
+
+# i386 is ILP32: int and long are 32 bits, long long 64 (gdb's i386 types).
+INT = CType("int", 4, True)
+UINT = CType("unsigned int", 4, False)
+LONG = CType("long", 4, True)
+ULONG = CType("unsigned long", 4, False)
+LLONG = CType("long long", 8, True)
+ULLONG = CType("unsigned long long", 8, False)
+CHAR = CType("char", 1, True)
+_LITERAL_TYPES = (INT, UINT, LONG, ULONG, LLONG, ULLONG)
+C_TYPES = {
+    t.name: t
+    for t in (
+        CHAR, CType("signed char", 1, True), CType("unsigned char", 1, False),
+        CType("short", 2, True), CType("unsigned short", 2, False), INT, UINT, LONG, ULONG,
+        LLONG, ULLONG, CType("u8", 1), CType("u16", 2), CType("u32", 4), CType("u64", 8),
+        CType("s8", 1, True), CType("s16", 2, True), CType("s32", 4, True),
+        CType("s64", 8, True), CType("void", 1),
+    )
+}  # fmt: skip
+# The other spellings of those types ("unsigned" is "unsigned int", ...).
+_TYPE_SPELLINGS = {
+    "unsigned": "unsigned int", "signed": "int", "signed int": "int", "short int": "short",
+    "signed short": "short", "unsigned short int": "unsigned short", "long int": "long",
+    "signed long": "long", "unsigned long int": "unsigned long", "long long int": "long long",
+    "signed long long": "long long", "unsigned long long int": "unsigned long long",
+}  # fmt: skip
+_TYPE_WORDS = {"char", "short", "int", "long", "unsigned", "signed", "void", "struct"} | set(
+    C_TYPES
+)
+
+
+class CInt(int):
+    """An integer with its C type (``ctype``): its value is wrapped to the type's
+    width and sign, as C arithmetic leaves it."""
+
+    def __new__(cls, value: int, ctype: CType):
+        self = super().__new__(cls, wrap(value, ctype.size, ctype.signed))
+        self.ctype = ctype
+        return self
+
+    def __getnewargs__(self):
+        return int(self), self.ctype
+
+
+def wrap(value: int, size: int, signed: bool) -> int:
+    bits = 8 * size
+    value &= (1 << bits) - 1
+    return value - (1 << bits) if signed and value >> (bits - 1) else value
+
+
+def _fits(value: int, ctype: CType) -> bool:
+    return wrap(value, ctype.size, ctype.signed) == value
+
+
+def typed(value) -> CInt:
+    """An integer as C sees it: its own type, else the first of int, unsigned int,
+    long long, unsigned long long that holds it (a hex literal's rule)."""
+    if isinstance(value, CInt):
+        return value
+    ctype = next((t for t in (INT, UINT, LLONG) if _fits(value, t)), ULLONG)
+    return CInt(value, ctype)
+
+
+def literal(token: str) -> CInt:
+    """A C integer constant with gdb's i386 type for it (C99's rules: a decimal
+    one is signed unless suffixed u, or too big for long long)."""
+    m = _NUMBER.fullmatch(token)
+    if m is None:
+        raise ExprError(f'Invalid number "{token}".')
+    if len(token) > MAX_NUMBER:
+        raise ExprError("Numeric constant too large.")
+    digits, suffix = m.group(1), m.group(2).lower()
+    base = 16 if digits[:2].lower() == "0x" else 8 if digits.startswith("0") else 10
+    value, decimal = int(digits, base), base == 10
+    unsigned, longs = "u" in suffix, suffix.count("l")
+    for t in _LITERAL_TYPES[2 * longs :]:
+        if unsigned and t.signed or decimal and not unsigned and not t.signed and t is not ULLONG:
+            continue
+        if _fits(value, t):
+            return CInt(value, t)
+    raise ExprError("Numeric constant too large.")
+
+
+def arith_type(a: CType, b: CType) -> CType:
+    """C's usual arithmetic conversions on ILP32: both promoted to int at least,
+    then the wider, or the unsigned one of the same width."""
+    a, b = promote(a), promote(b)
+    if a.size != b.size:
+        return a if a.size > b.size else b
+    return b if a.signed and not b.signed else a
+
+
+def promote(t: CType) -> CType:
+    return INT if t.size < 4 else t
 
 
 @dataclass(frozen=True)
@@ -321,12 +403,14 @@ def c_type(name: str, structs: dict) -> CType:
         if cls is None:
             raise ExprError(f"No struct type named {words[7:].strip()}.")
         return CType(words, cls.SIZE, struct=cls)
+    words = _TYPE_SPELLINGS.get(words, words)
     if words not in C_TYPES:
         raise ExprError(f'No symbol "{words}" in current context.')
-    return CType(words, *C_TYPES[words])
+    return C_TYPES[words]
 
 
-def _c_tokens(text: str) -> list[tuple[str, str]]:
+def _c_tokens(text: str) -> list[tuple[str, str, int, int]]:
+    """(kind, text, start, end) of each token of ``text``."""
     out, pos = [], 0
     while pos < len(text):
         m = _C_TOKEN.match(text, pos)
@@ -334,7 +418,7 @@ def _c_tokens(text: str) -> list[tuple[str, str]]:
             raise ExprError(f"Invalid character '{text[pos]}' in expression.")
         pos = m.end()
         if m.lastgroup is not None:
-            out.append((m.lastgroup, m.group(m.lastgroup)))
+            out.append((m.lastgroup, m.group(m.lastgroup), m.start(), m.end()))
     return out
 
 
@@ -356,39 +440,75 @@ def _cast_at(tokens, i) -> tuple[str, int] | None:
     return " ".join(words) + " *" * stars, j + 1
 
 
-def translate(text: str, casts: list[str]) -> str:
-    """C tokens -> Python source (see the module's docstring); the cast types
-    go to ``casts`` and are named ``_dbg_castN`` in the result."""
-    tokens, out, i = _c_tokens(text), [], 0
-    while i < len(tokens):
-        kind, tok = tokens[i]
-        unary = not out or out[-1] in ("(", "[", ",") or out[-1] in _OPERATOR_TEXT
+class _Translation:
+    """C tokens -> Python source (see the module's docstring), remembering which
+    characters of the C text each piece of Python came from: messages quote
+    what the user typed, never the translation."""
+
+    def __init__(self, text: str):
+        self.text, self.casts, self.numbers = text, [], []
+        self.pieces: list[tuple[str, int, int]] = []  # (python, C start, C end)
+        tokens, i = _c_tokens(text), 0
+        while i < len(tokens):
+            i = self._token(tokens, i)
+        self.source = " ".join(p for p, _, _ in self.pieces)
+
+    def _add(self, python: str, start: int, end: int) -> None:
+        self.pieces.append((python, start, end))
+
+    def _token(self, tokens, i) -> int:
+        kind, tok, start, end = tokens[i]
+        last = self.pieces[-1][0] if self.pieces else None
+        unary = last is None or last in ("(", "[", ",") or last in _OPERATOR_TEXT
         if kind == "id" and tok.startswith(_INTERNAL):
             raise ExprError(f'No symbol "{tok}" in current context.')
         if tok == "(" and (cast := _cast_at(tokens, i)):
-            casts.append(cast[0])
-            out += [f"{_INTERNAL}cast{len(casts) - 1}", "**"]
-            i = cast[1]
-            continue
+            self.casts.append(cast[0])
+            self._add(f"{_INTERNAL}cast{len(self.casts) - 1}", start, tokens[cast[1] - 1][3])
+            self._add("**", start, start)
+            return cast[1]
         if kind == "reg":
             name = tok[1:]
-            out.append(f"{_INTERNAL}hist{name}" if name.isdigit() else f"{_INTERNAL}reg_{name}")
-        elif kind == "num":
-            out.append(
-                str(int(tok, 0) if not tok.startswith("0") or tok[1:2] in "xX" else int(tok, 8))
-            )
-        elif kind == "chr":
-            out.append(str(ord(ast.literal_eval(tok))))
+            self._add(f"{_INTERNAL}hist{name}" if name.isdigit() else f"{_INTERNAL}reg_{name}",
+                      start, end)  # fmt: skip
+        elif kind == "back":
+            back = int(tok[2:] or 1) if tok.startswith("$$") else 0
+            self._add(f"{_INTERNAL}back{back}", start, end)
+        elif kind in ("num", "chr"):
+            value = literal(tok) if kind == "num" else CInt(ord(ast.literal_eval(tok)), CHAR)
+            self.numbers.append(value)
+            self._add(f"{_INTERNAL}num{len(self.numbers) - 1}", start, end)
         elif tok == "*" and unary:
-            out.append("+")
+            self._add("+", start, end)
         elif tok == "&" and unary:
-            out += [f"{_INTERNAL}addr", "**"]
-        elif tok == "+" and unary:
-            pass
-        else:
-            out.append(_C_TO_PYTHON.get(tok, tok))
-        i += 1
-    return " ".join(out)
+            self._add(f"{_INTERNAL}addr", start, end)
+            self._add("**", start, start)
+        elif tok != "+" or not unary:
+            self._add(_C_TO_PYTHON.get(tok, tok), start, end)
+        return i + 1
+
+    def rest_from(self, offset: int) -> str:
+        """The C text from the piece at Python column ``offset`` (1-based) on, as gdb
+        quotes the rest of the line after a syntax error (empty: at the end)."""
+        pos = 1
+        for python, start, end in self.pieces if offset > 0 else ():
+            if pos + len(python) > offset and end > start:
+                return self.text[start:]
+            pos += len(python) + 1
+        return ""
+
+    def c_text(self, node) -> str:
+        """The C text an AST node of the translation came from."""
+        spans, pos = [], 0
+        lo, hi = node.col_offset, node.end_col_offset
+        for python, start, end in self.pieces:
+            size = len(python.encode())
+            if lo <= pos and pos + size <= hi and end > start:
+                spans.append((start, end))
+            pos += size + 1
+        if not spans:
+            return ""
+        return self.text[min(s for s, _ in spans) : max(e for _, e in spans)]
 
 
 _C_TO_PYTHON = {"->": ".", "&&": "and", "||": "or", "!": "not", "/": "//"}
@@ -396,6 +516,14 @@ _OPERATOR_TEXT = {
     "+", "-", "*", "//", "%", "&", "|", "^", "~", "<<", ">>", "==", "!=", "<", "<=",
     ">", ">=", "and", "or", "not", "**",
 }  # fmt: skip
+_INTERNAL = "_dbg_"
+_C_BINARY = {**_BINARY, ast.Div: operator.floordiv}
+_C_ALLOWED = {
+    ast.Name, ast.Load, ast.BinOp, ast.UnaryOp, ast.Compare, ast.BoolOp, ast.And, ast.Or,
+    ast.Not, ast.Attribute, ast.Subscript, ast.List, ast.Call, ast.Div, ast.Pow, *_BINARY, *_UNARY,
+    *_COMPARE,
+}  # fmt: skip
+REGISTER_ALIASES = {"pc": "eip", "sp": "esp", "fp": "ebp", "ps": "eflags"}
 
 
 class CExpr:
@@ -407,40 +535,45 @@ class CExpr:
             raise ExprError("Argument required (expression to compute).")
         if len(self.text) > MAX_TEXT:
             raise ExprError(f"an expression of {len(self.text)} characters (at most {MAX_TEXT})")
-        self.casts: list[str] = []
-        source = translate(self.text, self.casts)
+        self.translation = _Translation(self.text)
+        self.casts = self.translation.casts
         try:
-            tree = ast.parse(source, mode="eval").body
-        except SyntaxError:
-            raise ExprError(f"A syntax error in expression, near `{self.text}'.") from None
+            tree = ast.parse(self.translation.source, mode="eval").body
+        except SyntaxError as err:
+            near = self.translation.rest_from(err.offset or 0)
+            raise ExprError(f"A syntax error in expression, near `{near}'.") from None
         _check_depth(tree)
         for node in ast.walk(tree):
-            _check_c_node(node)
+            self._check(node)
         self.tree = tree
 
+    def c_text(self, node) -> str:
+        return self.translation.c_text(node)
+
+    def _check(self, node) -> None:
+        kind = type(node)
+        if kind is ast.Constant:
+            ok = type(node.value) is str
+        elif kind is ast.BinOp and isinstance(node.op, ast.Pow):
+            ok = isinstance(node.left, ast.Name) and (
+                node.left.id.startswith(f"{_INTERNAL}cast") or node.left.id == f"{_INTERNAL}addr"
+            )
+        elif kind is ast.Call:
+            ok = (
+                isinstance(node.func, ast.Name)
+                and node.func.id in ("task", "per_cpu")
+                and not node.keywords
+            )
+        elif kind is ast.Attribute and node.attr.startswith(_INTERNAL):  # `p.5`, `p->$eax`
+            raise ExprError(f"A syntax error in expression, near `{self.c_text(node)}'.")
+        else:
+            ok = kind in _C_ALLOWED
+        if not ok:
+            raise ExprError(f"{self.c_text(node) or self.text!r} is not allowed in an expression")
+
     def value(self, env):
-        """The value: an int, bytes (a C string), a Pointer or a struct view."""
+        """The value: a CInt, bytes (a C string), a Pointer or a struct view."""
         return _CEvaluator(self, env).value(self.tree)
-
-
-def _check_c_node(node) -> None:
-    kind = type(node)
-    if kind is ast.Constant:
-        ok = type(node.value) in (int, str)
-    elif kind is ast.BinOp and isinstance(node.op, ast.Pow):
-        ok = isinstance(node.left, ast.Name) and (
-            node.left.id.startswith(f"{_INTERNAL}cast") or node.left.id == f"{_INTERNAL}addr"
-        )
-    elif kind is ast.Call:
-        ok = (
-            isinstance(node.func, ast.Name)
-            and node.func.id in ("task", "per_cpu")
-            and not node.keywords
-        )
-    else:
-        ok = kind in _C_ALLOWED
-    if not ok:
-        raise ExprError(f"{_show(node)!r} is not allowed in an expression")
 
 
 class _CEvaluator:
@@ -450,7 +583,7 @@ class _CEvaluator:
     def value(self, node):
         kind = type(node)
         if kind is ast.Constant:
-            return node.value.encode() if isinstance(node.value, str) else node.value
+            return node.value.encode()
         if kind is ast.Name:
             return self.name(node.id)
         if kind is ast.BinOp:
@@ -464,44 +597,42 @@ class _CEvaluator:
         if kind is ast.Attribute:
             return field(self.value(node.value), node.attr, self.env)
         if kind is ast.Call:
-            args = [self.integer(a) for a in node.args]
-            return self.env.call(node.func.id, args)
+            value = self.env.call(node.func.id, [self.integer(a) for a in node.args])
+            return typed(value) if isinstance(value, int) else value
         if kind is ast.List:
             if len(node.elts) != 1:
                 raise EvalError("[ADDR] takes one address")
-            return self.env.load(self.integer(node.elts[0]), 4, False)
+            return self.env.load(self.integer(node.elts[0]), C_TYPES["u32"])
         return self.subscript(node)
 
-    def integer(self, node) -> int:
-        return as_int(self.value(node))
+    def integer(self, node) -> CInt:
+        return typed(as_int(self.value(node)))
 
     def name(self, name: str):
+        if name.startswith(f"{_INTERNAL}num"):
+            return self.expr.translation.numbers[int(name[len(_INTERNAL) + 3 :])]
         if name.startswith(f"{_INTERNAL}reg_"):
             reg = name[len(_INTERNAL) + 4 :]
             return self.env.register(REGISTER_ALIASES.get(reg, reg))
         if name.startswith(f"{_INTERNAL}hist"):
             return self.env.history(int(name[len(_INTERNAL) + 4 :]))
-        return self.env.name(name)
+        if name.startswith(f"{_INTERNAL}back"):
+            return self.env.history_back(int(name[len(_INTERNAL) + 4 :]))
+        value = self.env.name(name)
+        return typed(value) if isinstance(value, int) else value
 
     def binary(self, node):
         if isinstance(node.op, ast.Pow) and node.left.id == f"{_INTERNAL}addr":
-            return self.address(node.right)
+            return typed(self.address(node.right))
         if isinstance(node.op, ast.Pow):
             target = self.expr.casts[int(node.left.id[len(_INTERNAL) + 4 :])]
             return self.env.cast(target, self.value(node.right))
         left, right = self.value(node.left), self.value(node.right)
-        if isinstance(left, Pointer) and isinstance(node.op, ast.Add | ast.Sub):
-            step = max(left.target.size, 1) * as_int(right)
-            return Pointer(
-                left.target, (left.addr + (step if isinstance(node.op, ast.Add) else -step)) & MASK
-            )
-        left, right = as_int(left), as_int(right)
-        text = _show(node)
-        if isinstance(node.op, ast.FloorDiv | ast.Mod | ast.Div) and right == 0:
-            raise EvalError(f"Division by zero in {text!r}")
-        if isinstance(node.op, ast.LShift | ast.RShift) and not 0 <= right < 64:
-            raise EvalError(f"shift by {right} in {text!r}")
-        return _C_BINARY[type(node.op)](left, right)
+        if isinstance(node.op, ast.Add | ast.Sub) and (
+            isinstance(left, Pointer) or isinstance(right, Pointer) and isinstance(node.op, ast.Add)
+        ):
+            return _pointer_arithmetic(node.op, left, right)
+        return c_binary(type(node.op), typed(as_int(left)), typed(as_int(right)))
 
     def address(self, node) -> int:
         """C's unary ``&``: where an lvalue lives (a field, ``*P``, ``P[i]``, a symbol)."""
@@ -524,17 +655,19 @@ class _CEvaluator:
         if isinstance(node, ast.Name) and not node.id.startswith(_INTERNAL):
             if node.id not in getattr(self.env, "locals", {}):
                 return as_int(self.value(node)) & MASK  # a symbol is its address
-        raise EvalError(f"Attempt to take address of value not located in memory: {_show(node)}")
+        raise EvalError("Attempt to take address of value not located in memory.")
 
     def unary(self, node):
         operand = self.value(node.operand)
         if isinstance(node.op, ast.UAdd):  # C's unary *
             return deref(operand, self.env)
+        value = typed(as_int(operand))
         if isinstance(node.op, ast.Not):
-            return int(not as_int(operand))
-        return _UNARY[type(node.op)](as_int(operand))
+            return CInt(not value, INT)
+        return CInt(_UNARY[type(node.op)](value), promote(value.ctype))
 
     def compare(self, node):
+        """C's comparisons, left to right (``a < b < c`` is ``(a < b) < c``)."""
         left = self.value(node.left)
         for op, right_node in zip(node.ops, node.comparators, strict=True):
             right = self.value(right_node)
@@ -542,29 +675,65 @@ class _CEvaluator:
                 if not isinstance(op, ast.Eq | ast.NotEq):
                     raise EvalError("strings compare only with == and !=")
                 a, b = _string_of(left, self.env), _string_of(right, self.env)
-            else:
+            elif isinstance(left, Pointer) or isinstance(right, Pointer):
                 a, b = as_int(left) & MASK, as_int(right) & MASK
-            if not _COMPARE[type(op)](a, b):
-                return 0
-            left = right
-        return 1
+            else:
+                a, b = typed(as_int(left)), typed(as_int(right))
+                common = arith_type(a.ctype, b.ctype)
+                a, b = CInt(a, common), CInt(b, common)
+            left = CInt(_COMPARE[type(op)](a, b), INT)
+        return left
 
     def boolean(self, node):
         want_all = isinstance(node.op, ast.And)
         for item in node.values:
             if bool(as_int(self.value(item))) != want_all:
-                return int(not want_all)
-        return int(want_all)
+                return CInt(not want_all, INT)
+        return CInt(want_all, INT)
 
     def subscript(self, node):
         base = node.value
         index = self.integer(node.slice)
         if isinstance(base, ast.Name) and base.id in WIDTHS:
-            return self.env.load(index, WIDTHS[base.id], False)
+            return self.env.load(index, C_TYPES[base.id])
         pointer = self.value(base)
         if not isinstance(pointer, Pointer):
-            raise EvalError(f"cannot subscript {_show(base)!r}: not a pointer")
+            raise EvalError(f"cannot subscript {self.expr.c_text(base)!r}: not a pointer")
         return deref(Pointer(pointer.target, pointer.addr + index * pointer.target.size), self.env)
+
+
+def c_binary(op: type, left: CInt, right: CInt) -> CInt:
+    """One of C's binary operators on integers, in their common type (a shift: in
+    the left operand's), wrapped as C's arithmetic wraps; / and % truncate
+    toward zero, as C's do."""
+    if op in (ast.LShift, ast.RShift):
+        ctype = promote(left.ctype)
+        side = "left" if op is ast.LShift else "right"
+        if right < 0:
+            raise EvalError(f"{side} shift count is negative")
+        if right >= 8 * ctype.size:
+            raise EvalError(f"{side} shift count >= width of type")
+        return CInt(_BINARY[op](left, int(right)), ctype)
+    ctype = arith_type(left.ctype, right.ctype)
+    a, b = int(CInt(left, ctype)), int(CInt(right, ctype))
+    if op in (ast.FloorDiv, ast.Div, ast.Mod):
+        if b == 0:
+            raise EvalError("Division by zero")
+        quotient = abs(a) // abs(b) * (-1 if (a < 0) != (b < 0) else 1)
+        return CInt(quotient if op is not ast.Mod else a - b * quotient, ctype)
+    return CInt(_C_BINARY[op](a, b), ctype)
+
+
+def _pointer_arithmetic(op, left, right):
+    """``P + N``, ``N + P``, ``P - N`` (in elements of P's target), ``P - Q`` (elements between)."""
+    if isinstance(right, Pointer) and isinstance(left, Pointer):
+        size = max(left.target.size, 1)
+        return c_binary(ast.Div, CInt(left.addr - right.addr, LONG), CInt(size, LONG))
+    pointer, count = (left, right) if isinstance(left, Pointer) else (right, left)
+    step = max(pointer.target.size, 1) * as_int(count)
+    return Pointer(
+        pointer.target, (pointer.addr + (-step if isinstance(op, ast.Sub) else step)) & MASK
+    )
 
 
 def as_int(value) -> int:
@@ -596,8 +765,13 @@ def deref(value, env):
             return env.view(target.struct, value.addr)
         if target.name == "void":
             raise EvalError("Attempt to take contents of a non-pointer value.")
-        return env.load(value.addr, target.size, target.signed)
-    return env.load(as_int(value), 4, False)
+        return env.load(value.addr, target)
+    return env.load(as_int(value), C_TYPES["u32"])
+
+
+# The C type of each scalar field kind of emu/structs.py.
+FIELD_TYPES = {"u8": C_TYPES["u8"], "u16": C_TYPES["u16"], "u32": C_TYPES["u32"],
+               "s32": C_TYPES["s32"], "ptr": ULONG}  # fmt: skip
 
 
 def field(value, name: str, env):
@@ -617,6 +791,10 @@ def field(value, name: str, env):
     target = POINTER_FIELDS.get((type(value).__name__, name))
     if target is not None and result:
         return Pointer(CType(f"struct {target.__name__}", target.SIZE, struct=target), result)
+    if isinstance(result, int):
+        kind = next((f.ctype for f in value.FIELDS if f.name == name), None)
+        ctype = FIELD_TYPES.get(kind)
+        return CInt(result, ctype) if ctype is not None else typed(result)
     return result
 
 

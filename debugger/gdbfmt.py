@@ -42,7 +42,8 @@ def parse_fmt(text: str, allowed: str = FORMATS) -> tuple[int | None, str | None
     digits = ""
     while text[: len(digits) + 1].isdigit() and len(digits) < len(text):
         digits = text[: len(digits) + 1]
-    count = int(digits) if digits else None
+    # A count of more digits than any bound is that many (int() refuses huge strings).
+    count = None if not digits else int(digits) if len(digits) <= 12 else 10**12
     fmt = size = None
     for letter in text[len(digits) :]:
         if letter in SIZES and size is None:

@@ -3,7 +3,7 @@ CExpr) and how ``print`` writes a value, as gdb does: ``$1 = 42``,
 ``(struct task_struct *) 0xc0700000``, ``{state = 1, ...}``, ``"kthreadd"``."""
 
 from debugger import expr as ex
-from debugger.gdbfmt import c_string, scalar, symbolic
+from debugger.gdbfmt import c_string, char_text, scalar, symbolic
 from debugger.tasks import find_task
 from emu.memory import BadAddress
 from emu.structs import StructView
@@ -45,13 +45,19 @@ class Env:
         target = POINTER_REGISTERS.get(name)
         if target is not None:
             return ex.Pointer(target, value)
-        # gdb's int registers: signed; eflags and the selectors are small anyway.
-        return value - (1 << 32) if value >> 31 else value
+        # gdb's int registers (int32_t); eflags and the selectors are small anyway.
+        return ex.CInt(value, ex.INT)
 
     def history(self, n: int):
         if not 1 <= n <= len(self.past):
             raise ex.EvalError(f"History has not yet reached ${n}.")
         return self.past[n - 1]
+
+    def history_back(self, back: int):
+        """``$`` (back 0: the last value), ``$$`` (1), ``$$N``."""
+        if not self.past:
+            raise ex.EvalError("History is empty.")
+        return self.history(len(self.past) - back)
 
     def name(self, name: str):
         if name in self.locals:
@@ -81,12 +87,12 @@ class Env:
             raise ex.EvalError(f"per_cpu: there is no CPU {cpu}")
         return addr - m.map.percpu + m.map.percpu_copy(cpu)
 
-    def load(self, addr: int, size: int, signed: bool) -> int:
+    def load(self, addr: int, ctype) -> "ex.CInt":
         try:
-            data = self.kern.mem.read(addr & ex.MASK, size)
+            data = self.kern.mem.read(addr & ex.MASK, ctype.size)
         except BadAddress:
             raise ex.EvalError(f"Cannot access memory at address {addr & ex.MASK:#x}") from None
-        return int.from_bytes(data, "little", signed=signed)
+        return ex.CInt(int.from_bytes(data, "little"), ctype)
 
     def string(self, addr: int) -> bytes:
         mem = self.kern.mem
@@ -109,9 +115,7 @@ class Env:
             return ex.Pointer(target, ex.as_int(value) & ex.MASK)
         if target.struct is not None:
             raise ex.EvalError(f"Invalid cast to ({type_text}): cast a pointer instead")
-        bits = 8 * target.size
-        raw = ex.as_int(value) & ((1 << bits) - 1)
-        return raw - (1 << bits) if target.signed and raw >> (bits - 1) else raw
+        return ex.CInt(ex.as_int(value), target)
 
 
 def _task_pointer(addr: int):
@@ -140,9 +144,12 @@ def format_value(value, fmt: str | None, symbols) -> str:
         return f"({value.target.name} *) {value.addr:#x}"
     if isinstance(value, StructView):
         return _struct_text(value, fmt, symbols)
+    value = ex.typed(value)
     if fmt:
-        return scalar(value, fmt, 4 if -(1 << 31) <= value < 1 << 32 else 8, symbols)
-    return str(value)
+        return scalar(value, fmt, value.ctype.size, symbols)
+    if value.ctype.name.endswith("char"):
+        return char_text(value)
+    return str(int(value))
 
 
 def _struct_text(view, fmt, symbols) -> str:

@@ -5,7 +5,9 @@ came from the client (any cut of the stream); replies go out through the
 ``send`` callable it was built with.  Resuming packets (``c``, ``s``,
 ``vCont``) start the target and send nothing: the stop reply goes out when
 the target calls ``stopped``.  Every packet gets a reply, an empty one when
-unknown, ``Enn`` when refused; nothing the client sends raises out of here.
+unknown, ``Enn`` when refused; nothing the client sends raises out of here:
+what the target raises beyond TargetError (a bug) is ``E.internal error: ...``,
+and for ``qRcmd`` the same line as the command's output, as gdb shows it.
 
 This module imports nothing of the project.
 """
@@ -68,6 +70,20 @@ def stop_reply(stop: Stop) -> bytes:
     return b"".join(parts)
 
 
+def console_packets(text: str) -> list[bytes]:
+    """``O`` packets of ``text`` (hex), at most REPLY_CHUNK bytes each."""
+    data = text.encode()
+    step = (REPLY_CHUNK - 1) // 2
+    return [b"O" + data[i : i + step].hex().encode() for i in range(0, len(data), step)]
+
+
+def internal_error(err: Exception) -> str:
+    """A bug's one line: ``internal error: TypeError: ...``."""
+    lines = str(err).strip().splitlines()
+    detail = f": {lines[0][:200]}" if lines else ""
+    return f"internal error: {type(err).__name__}{detail}"
+
+
 def xml_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -83,8 +99,9 @@ def xfer_chunk(data: bytes, args: bytes) -> bytes:
 class Session:
     """One client: the reader, ack mode, the selected threads, and running or not."""
 
-    def __init__(self, target, send, packet_size: int = PACKET_SIZE):
+    def __init__(self, target, send, packet_size: int = PACKET_SIZE, on_error=None):
         self.target, self.send = target, send
+        self.on_error = on_error  # called with what the target raised beyond TargetError
         self.reader = PacketReader(packet_size)
         self.packet_size = packet_size
         self.acks = True
@@ -124,8 +141,15 @@ class Session:
             reply = error(err.errno)
         except ValueError:  # BadRequest, or bad hex or UTF-8 found deeper down
             reply = error(EINVAL)
+        except Exception as err:  # a bug in the target: the server goes on
+            reply = b"E." + self._internal_error(err).encode()
         if reply is not None:
             self._reply(reply)
+
+    def _internal_error(self, err: Exception) -> str:
+        if self.on_error is not None:
+            self.on_error(err)
+        return internal_error(err)
 
     def _reply(self, payload: bytes) -> None:
         self.last_reply = frame(payload)
@@ -136,6 +160,8 @@ class Session:
         self.running = False
         self.g_thread = self.c_thread = stop.tid
         if not self.closed:
+            for packet in console_packets(stop.output):
+                self.send(frame(packet))
             self._reply(stop_reply(stop))
 
     # -- dispatch -------------------------------------------------------------
@@ -348,7 +374,7 @@ class Session:
         self.running = True
         try:
             self.target.resume(actions, self.stopped)
-        except TargetError:
+        except Exception:  # refused, or a bug: nothing runs
             self.running = False
             raise
         return None
@@ -373,6 +399,8 @@ class Session:
             output = self.target.monitor(command)
         except TargetError as err:
             output = f"{err}\n"
+        except Exception as err:  # whatever a command raises, one line and the server goes on
+            output = self._internal_error(err) + "\n"
         if not output:
             return b"OK"
         return output.encode().hex().encode()

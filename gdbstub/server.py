@@ -32,7 +32,8 @@ RESUMED, DETACHED, KILLED = "resumed", "detached", "killed"
 
 
 class GdbServer:
-    def __init__(self, host: str = "127.0.0.1", port: int = 1234):
+    def __init__(self, host: str = "127.0.0.1", port: int = 1234, on_error=None):
+        self.on_error = on_error  # each Session's: what the target raised beyond TargetError
         self.listener = socket.create_server((host, port), reuse_port=False)
         self.address = self.listener.getsockname()[:2]
         self.lock = threading.RLock()
@@ -72,7 +73,8 @@ class GdbServer:
         if conn is not self.client:
             return None  # left over from a client that is gone
         if self.session_conn is not conn:
-            self.session, self.session_conn = Session(target, self._sender(conn)), conn
+            session = Session(target, self._sender(conn), on_error=self.on_error)
+            self.session, self.session_conn = session, conn
         self.session.receive(data)
         if self.session.closed == "kill":
             self._drop(conn)

@@ -12,7 +12,7 @@ This module imports nothing of the project.
 from dataclasses import dataclass
 
 # gdb's signal numbers (gdb/signals.def), as stop replies carry them.
-SIGINT, SIGILL, SIGTRAP, SIGSEGV = 2, 4, 5, 11
+SIGINT, SIGILL, SIGTRAP, SIGSEGV, SIGXCPU = 2, 4, 5, 11, 24
 EFAULT, EINVAL, ENOENT = 14, 22, 2
 
 
@@ -33,6 +33,7 @@ class Stop:
     reason: str | None = None  # swbreak, hwbreak, watch, rwatch, awatch
     address: int | None = None  # the data address of a watchpoint hit
     core: int | None = None
+    output: str = ""  # console text for gdb (``O`` packets) before the stop reply
 
 
 @dataclass(frozen=True)

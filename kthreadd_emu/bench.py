@@ -125,6 +125,39 @@ def asm_source_bytes_per_s(size: int = 100_000) -> float:
     return len(source) / seconds
 
 
+def asm_cached_call_s() -> float:
+    """Seconds of one `assemble` call the image cache answers (a 300-line source with
+    defines, as the test runner calls it thousands of times): the hash of the inputs
+    and a fresh copy of the symbols.  Was a timed test (< 200 us)."""
+    from asm.assembler import assemble
+
+    source = "\n".join(f"l{i}: addl ${i}, %eax\n\tcall do_exit" for i in range(300)) + "\n"
+    defines = {"do_exit": 0xC0200040}
+    assemble(source, 0xC0100000, "big.S", defines)
+    calls = 1000
+    seconds = best_time(
+        lambda: [assemble(source, 0xC0100000, "big.S", defines) for _ in range(calls)]
+    )
+    return seconds / calls
+
+
+def asm_fuzz_case_s(count: int) -> float | None:
+    """Seconds per case of tools/fuzz_asm.py without GNU as (generate, assemble, check
+    the verdict), None where the tree has no tools/.  Was a timed test (5,000 cases
+    in < 20 s)."""
+    import importlib.util
+
+    path = Path(__file__).resolve().parents[1] / "tools" / "fuzz_asm.py"
+    if not path.exists():
+        return None
+    spec = importlib.util.spec_from_file_location("fuzz_asm", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    seeds = iter(range(1_000_000))
+    return best_time(lambda: module.run(count, next(seeds), differential=False)) / count
+
+
 def per_run(func, repeats: int) -> list[float]:
     """Seconds of each of ``repeats`` runs of ``func``, sorted."""
     times = []
@@ -295,9 +328,18 @@ def run_benchmarks(quick: bool = False, bar=NULL) -> dict:
         "stack_svg_cold_start_s": svg,
         "asmtests_per_s": asmtests,
         "asm_source_bytes_per_s": stage("assembler", asm_source_bytes_per_s),
+        "asm_cached_call_in_round_trips": stage("assembler cache", asm_cached_call_s) / round_trip,
+        "asm_fuzz_case_in_round_trips": _in_round_trips(
+            stage("assembler fuzz cases", lambda: asm_fuzz_case_s(200 if quick else 1000)),
+            round_trip,
+        ),
         **debugger,
         "gdb_stub_stepi_per_s": stepi,
     }
 
 
-BENCH_STAGES = 13
+def _in_round_trips(seconds: float | None, round_trip: float) -> float | None:
+    return None if seconds is None else seconds / round_trip
+
+
+BENCH_STAGES = 15

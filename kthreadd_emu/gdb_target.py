@@ -35,7 +35,17 @@ from debugger.tasks import all_tasks, sleeping_registers
 from emu.memory import BadAddress
 from emu.segment import GDT_ENTRIES
 from gdbstub.server import KILLED
-from gdbstub.target import EFAULT, EINVAL, ENOENT, SIGINT, SIGSEGV, Stop, Target, TargetError
+from gdbstub.target import (
+    EFAULT,
+    EINVAL,
+    ENOENT,
+    SIGINT,
+    SIGSEGV,
+    SIGXCPU,
+    Stop,
+    Target,
+    TargetError,
+)
 from gdbstub.tdesc import GENERAL
 from kernel_model.percpu import per_cpu
 from kernel_model.pid import PID_MAX_DEFAULT
@@ -170,7 +180,7 @@ class KernelTarget(Target):
     def insert_breakpoint(self, kind: int, addr: int, length: int) -> None:
         """Z0/Z1: an engine breakpoint; Z2/Z3/Z4: an engine watchpoint."""
         key = (kind, addr, length)
-        if key in self._breaks:
+        if self._live(key):
             return  # gdb inserts again what is there: one is enough
         try:
             if kind in BREAK_REASONS:
@@ -182,9 +192,17 @@ class KernelTarget(Target):
         self._breaks[key] = bp.number
 
     def remove_breakpoint(self, kind: int, addr: int, length: int) -> None:
-        number = self._breaks.pop((kind, addr, length), None)
-        if number is not None:
-            self.engine.delete(number)
+        """A breakpoint deleted behind gdb's back (``monitor delete``) is gone
+        already: removing it is done."""
+        key = (kind, addr, length)
+        if self._live(key):
+            self.engine.delete(self._breaks[key])
+        self._breaks.pop(key, None)
+
+    def _live(self, key: tuple) -> bool:
+        """gdb's breakpoint ``key`` is still the engine's (no ``monitor delete`` took it)."""
+        number = self._breaks.get(key)
+        return number is not None and any(bp.number == number for bp in self.engine.breakpoints)
 
     def _break_kind(self, number: int) -> int | None:
         return next((key[0] for key, n in self._breaks.items() if n == number), None)
@@ -273,13 +291,16 @@ class KernelTarget(Target):
             return Stop(tid, reason=reason, address=stop.watch[0], core=stop.cpu)
         if stop.reason == "fault":
             return Stop(tid, SIGSEGV, core=stop.cpu)
+        if stop.reason == "lockup":
+            # The kernel's report on gdb's console, and SIGXCPU, the signal of a
+            # spent CPU-time limit (RLIMIT_CPU): gdb says "CPU time limit exceeded".
+            return Stop(tid, SIGXCPU, core=stop.cpu, output="".join(f"{t}\n" for t in stop.text))
         return Stop(tid, core=stop.cpu)
 
     def detach(self) -> None:
         """The client left: its breakpoints go, the machine runs on without it."""
-        for number in self._breaks.values():
-            self.engine.delete(number)
-        self._breaks.clear()
+        for key in list(self._breaks):
+            self.remove_breakpoint(*key)
         self._stopped_cb = self._step_on = None
         self._stepping = False
         self._interrupted.clear()
@@ -294,7 +315,10 @@ class KernelTarget(Target):
             return "\n".join(gdt_lines(self.kern, self._stop.core or 0)) + "\n"
         if self.monitor_command is None:
             raise TargetError(f"unknown monitor command {command!r}")
-        return self.monitor_command(command)
+        try:
+            return self.monitor_command(command)
+        finally:
+            self._forget()  # `set var`, `task N`: what was read may have moved
 
 
 def gdt_lines(kern, cpu: int) -> list[str]:

@@ -6,20 +6,6 @@ import pytest
 from kthreadd_emu import cli
 
 
-@pytest.fixture
-def batch(tmp_path, capsys, monkeypatch):
-
-    def run(*commands, argv=()):
-        script = tmp_path / "cmds.gdb"
-        script.write_text("set context off\n" + "\n".join(commands) + "\n")
-        status = cli.main(["debug", "--cpus", "3", "-x", str(script), "--batch", *argv])
-        out, err = capsys.readouterr()
-        assert "Traceback" not in out + err
-        return status, out, err
-
-    return run
-
-
 def test_registers_segments_and_memory(batch):
     status, out, err = batch("continue", "info registers", "info segments", "x/4xw ret_from_fork",
                              "info symbol kernel_thread_helper+3", "p/x 255")  # fmt: skip

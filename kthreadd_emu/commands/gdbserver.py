@@ -5,17 +5,29 @@ import io
 import ipaddress
 import os
 import sys
+import traceback
 
+from debugger.engine import DebuggerError, QuitDebugger
 from debugger.ps import ps_auxf
+from debugger.ptregs import as_show_regs
+from gdbstub.handlers import internal_error
 from gdbstub.server import GdbServer
+from kernel_model.process_32 import task_pt_regs
 from kthreadd_emu.commands.debug import make_kernel
 from kthreadd_emu.commands.elf import booted_for_gdb
 from kthreadd_emu.commands.ps import add_machine_options
-from kthreadd_emu.errors import UsageError, parse_int
+from kthreadd_emu.commands.ptregs import pick_task
+from kthreadd_emu.debugshell import RESUMING, Lines, Shell
+from kthreadd_emu.errors import UsageError, complain, parse_int
 from kthreadd_emu.gdb_elf import kernel_elf
 from kthreadd_emu.gdb_target import KernelTarget
 from kthreadd_emu.output_file import check_output, write_output
-from kthreadd_emu.scenario import record_fork_frames
+from kthreadd_emu.scenario import fork_frame, record_fork_frames
+
+QUIT_REFUSED = (
+    "the monitor does not end the session: gdb's kill ends the server, "
+    "detach or quit leaves it running"
+)
 
 
 def add_parser(sub) -> None:
@@ -52,8 +64,8 @@ def run(args) -> int:
     # a FIFO or a device (--elf /dev/null) holds no file for it to open.
     exec_path = os.path.abspath(args.elf) if args.elf and os.path.isfile(args.elf) else None
     target = KernelTarget(kern, exec_path=exec_path)
-    target.monitor_command = monitor(kern, target.engine)
-    server = GdbServer(args.host, port)
+    target.monitor_command = Monitor(kern, target.engine)
+    server = GdbServer(args.host, port, on_error=log_internal_error)
     if not loopback:
         warning = f"listening on {args.host}, not loopback: whoever reaches it owns the machine"
         print(f"kthreadd-emu: gdbserver: warning: {warning}", file=sys.stderr)
@@ -83,45 +95,72 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def monitor(kern, engine):
+class Monitor:
     """``monitor ps``, ``monitor ptregs PID`` (``monitor info gdt`` is the target's),
     and any other command of the debugger's shell (``monitor tasks``, ``monitor
-    info segments``, ``monitor x/4xw $esp``, ...), run on the same engine; run
-    control stays gdb's own."""
-    from debugger.ptregs import as_show_regs
-    from kernel_model.process_32 import task_pt_regs
-    from kthreadd_emu.commands.ptregs import pick_task
-    from kthreadd_emu.debugshell import (
-        RESUMING,
-        CommandError,
-        Shell,
-        resolve_command,
-        split_command,
-    )
-    from kthreadd_emu.scenario import fork_frame
+    info segments``, ``monitor x/4xw $esp``, ...), run on the same engine.
 
-    def command(line: str) -> str:
-        words = line.split()
+    One shell lives as long as the server, as a QEMU monitor lives with QEMU: its
+    value history, user commands and recording go on from one command (and one
+    client) to the next.  The lines of one command run in turn, so a raw qRcmd of
+    ``define NAME``, its body and ``end`` defines a command.  Run control stays
+    gdb's own, and so does the session: the shell's engine refuses to resume the
+    machine, and ``quit`` is refused in one line (gdb's ``kill`` ends the server).
+    Whatever else a command raises, the stub answers with its one line."""
+
+    def __init__(self, kern, engine):
+        self.kern, self.engine, self.line = kern, engine, ""
+        self.out = io.StringIO()
+        self.shell = Shell(kern, lambda _kern, _on_stop: GdbRunsTheMachine(self),
+                           out=self.out, err=self.out, batch=True)  # fmt: skip
+        engine.evaluator = self.shell.condition  # `monitor break LOC if COND`
+
+    def __call__(self, command: str) -> str:
+        self.shell.s.stop = self.engine.last_stop
+        self.shell.lines = Lines(command.splitlines())
+        try:
+            for line in self.shell.lines:
+                self.line = line.strip()
+                if self.line:
+                    self.run(self.line)
+        except UsageError as err:
+            self.out.write(f"{err}\n")
+        except QuitDebugger:
+            self.out.write(f"monitor {self.line}: {QUIT_REFUSED}\n")
+        text = self.out.getvalue()
+        self.out.seek(0)
+        self.out.truncate()
+        return text
+
+    def run(self, line: str) -> None:
+        kern, words = self.kern, line.split()
         if words == ["ps"]:
-            return "\n".join(ps_auxf(kern)) + "\n"
-        if len(words) == 2 and words[0] == "ptregs":
+            self.out.write("\n".join(ps_auxf(kern)) + "\n")
+        elif len(words) == 2 and words[0] == "ptregs":
             task = pick_task(kern, parse_int(words[1], "ptregs PID", 0, 32767))
             frame = task_pt_regs(kern, task)
             values = fork_frame(kern, task.pid) or frame.values()
-            return "\n".join(as_show_regs(kern, task, frame.addr, values)) + "\n"
-        try:
-            if resolve_command(split_command(line)[0]) in RESUMING:
-                return f"monitor {line}: run control is gdb's own (continue, stepi, ...)\n"
-        except CommandError as err:
-            return f"{err}\n"
-        out = io.StringIO()
-        Shell(kern, lambda _kern, _on_stop: engine, out=out, err=out, batch=True).execute(line)
-        return out.getvalue()
+            self.out.write("\n".join(as_show_regs(kern, task, frame.addr, values)) + "\n")
+        else:
+            self.shell.execute(line)
 
-    def guarded(line: str) -> str:
-        try:
-            return command(line)
-        except UsageError as err:
-            return f"{err}\n"
 
-    return guarded
+class GdbRunsTheMachine:
+    """The engine as the monitor's shell sees it: everything but run control."""
+
+    def __init__(self, monitor: Monitor):
+        self._monitor = monitor
+
+    def __getattr__(self, name: str):
+        if name in RESUMING.values():
+            raise DebuggerError(f"monitor {self._monitor.line}: run control is gdb's own "
+                                "(continue, stepi, ...)")  # fmt: skip
+        return getattr(self._monitor.engine, name)
+
+
+def log_internal_error(err: Exception) -> None:
+    """A bug the stub answered for (``internal error: ...``) on the server's stderr
+    as well, with its traceback under KTHREADD_EMU_DEBUG=1; the server goes on."""
+    if os.environ.get("KTHREADD_EMU_DEBUG"):
+        traceback.print_exception(err)
+    complain("gdbserver", f"{internal_error(err)} (answered as an error; serving on)")

@@ -16,6 +16,8 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from ld_default_ref import LinkError, ld_image
+
 HAVE_GNU_AS = all(shutil.which(tool) for tool in ("as", "ld"))
 
 
@@ -205,49 +207,10 @@ def _call(argv: list[str], cwd: Path) -> subprocess.CompletedProcess:
         return subprocess.CompletedProcess(argv, 1, "", f"{argv[0]}: no answer in {TIMEOUT} s")
 
 
-# GNU ld's default order for what the flat image holds (see asm/_sections.py).
-# The origin is set on `.`, not on .text: ld drops an empty .text, and the
-# sections after it would then start at 0.
-IMAGE_SCRIPT = """SECTIONS {{
-  . = {origin:#x};
-  .text : {{ *(.text.unlikely .text.unlikely.*) *(.text.exit .text.exit.*)
-    *(.text.startup .text.startup.*) *(.text.hot .text.hot.*) *(.text .text.*) }}
-  .rodata : {{ *(.rodata .rodata.*) }}
-  .data : {{ *(.data .data.* .data1) }}
-  .got : {{ *(.got) *(.igot) }}
-  .got.plt : {{ *(.got.plt) *(.igot.plt) }}
-  .bss : {{ *(.bss .bss.*) *(COMMON) }}
-  /DISCARD/ : {{ *(*) }}
-}}
-"""
-
-
 def gnu_image(source: str, origin: int, defines: Mapping[str, int] | None = None) -> bytes:
-    """The flat image GNU as + ld give for a multi-section source: every allocated
-    section at its address from `origin` on, gaps and .bss as zeros."""
-    text = defines_prelude(defines or {}) + source + "\n"
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        (work / "in.S").write_text(text)
-        (work / "link.ld").write_text(IMAGE_SCRIPT.format(origin=origin))
-        _run(["as", "--32", "-o", "in.o", "in.S"], work)
-        _run(["ld", "-m", "elf_i386", "-e", "0", "-T", "link.ld", "-o", "out.elf", "in.o"], work)
-        return elf32_image((work / "out.elf").read_bytes(), origin)
-
-
-def elf32_image(elf: bytes, origin: int) -> bytes:
-    """Allocated sections of an ELF32 executable laid out flat from `origin`."""
-    shoff = struct.unpack_from("<I", elf, 0x20)[0]
-    shentsize, shnum, _ = struct.unpack_from("<HHH", elf, 0x2E)
-    image = bytearray()
-    for i in range(shnum):
-        _name, kind, flags, addr, offset, size, *_ = struct.unpack_from(
-            "<10I", elf, shoff + i * shentsize
-        )
-        if not flags & 2 or not size:  # SHF_ALLOC
-            continue
-        data = bytes(size) if kind == 8 else elf[offset : offset + size]  # SHT_NOBITS
-        start = addr - origin
-        image[len(image) : start] = bytes(max(0, start - len(image)))
-        image[start : start + size] = data
-    return bytes(image)
+    """The flat image GNU as + ld give for a multi-section source, linked with ld's
+    own default script (ld_default_ref.ld_image)."""
+    try:
+        return ld_image(defines_prelude(defines or {}) + source + "\n", origin).code
+    except LinkError as err:
+        raise GnuAsError(str(err)) from None

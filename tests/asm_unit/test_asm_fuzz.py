@@ -1,4 +1,5 @@
-"""Seeded fuzzing (tools/fuzz_asm.py, which `make fuzz` runs for longer).
+"""Seeded fuzzing (tools/fuzz_asm.py, which `make fuzz` runs for longer; its speed
+is `make bench`'s asm_fuzz_case_in_round_trips).
 
 Every generated source must give an Image or an AsmError; where GNU binutils are
 installed, every source we accept must give GNU's bytes, every source GNU
@@ -9,7 +10,6 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,7 +19,6 @@ FUZZ_TOOL = Path(__file__).resolve().parents[2] / "tools" / "fuzz_asm.py"
 SEED = 20091202
 ROBUST_CASES = 5_000
 DIFFERENTIAL_CASES = 1_000
-BUDGET_SECONDS = 20.0
 
 
 def load_fuzz_tool():
@@ -39,12 +38,9 @@ def test_generator_is_deterministic():
 
 def _run(cases: int, differential: bool):
     fuzz = load_fuzz_tool()
-    started = time.perf_counter()
     outcome = fuzz.run(cases, SEED, differential)
-    seconds = time.perf_counter() - started
     shown = "\n".join(f"--- {problem}\n{source}" for source, problem in outcome.failures[:10])
     assert not outcome.failures, f"{len(outcome.failures)} of {cases} cases failed:\n{shown}"
-    assert seconds < BUDGET_SECONDS, f"{cases} cases took {seconds:.1f} s"
     return outcome
 
 

@@ -26,6 +26,10 @@ RUNS = (
     ("u64_mul.c", "pushl $0\n\tpushl $0x10000\n\tpushl $0\n\tpushl $0x30000\n\tcall mul64\n"
      "\taddl $16, %esp\n\tmovl %edx, %eax", 3),
     ("funcptr.c", "pushl $7\n\tpushl $1\n\tcall apply\n\taddl $8, %esp", 49),
+    # "not found", kept by ld as the end of "file not found"
+    ("string_merge.c", "pushl $1\n\tcall length_of\n\taddl $4, %esp", 9),
+    ("jump_table_data.c", "pushl $2\n\tpushl $0\n\tcall weigh\n\taddl $8, %esp", 27),
+    ("pointer_tables.c", "pushl $5\n\tpushl $1\n\tcall apply_op\n\taddl $8, %esp", 16),
 )  # fmt: skip
 
 

@@ -218,7 +218,7 @@ CASES = (
     # `name == expr` is .eqv
     ("je ==  0x12c34\nx == 5\n.long x, je", "05000000342c0100"),
     # .bss takes a subsection number
-    (".bss 1\n.long 0\n.text\nnop", "9000000000"),
+    (".bss 1\n.long 0\n.text\nnop", "9000000000000000"),  # ld ends .bss on 4 bytes
     # clang's .addrsig: GNU as 2.40 does not know it, so neither do we
     ("nop\n.addrsig", None),
     ("nop\n.addrsig_sym f", None),

@@ -234,3 +234,48 @@ def test_reader_limits():
     assert "longer" in events[0].reason
     assert reader.feed(b"$ab$?#3f")[0].reason.startswith("packet cut short")
     assert reader.feed(b"$}#7d")[0].reason.startswith("escape")
+
+
+class BuggyTarget(FakeTarget):
+    """A target with bugs: what it raises is none of TargetError."""
+
+    def monitor(self, command):
+        raise TypeError("'NoneType' object is not iterable")
+
+    def remove_breakpoint(self, kind, addr, length):
+        raise LookupError("no breakpoint number 1")
+
+    def resume(self, actions, stopped):
+        raise RuntimeError("the engine broke")
+
+
+def test_a_bug_in_the_target_is_one_line_and_the_session_goes_on():
+    wire = Wire(BuggyTarget())
+    bugs = []
+    wire.session.on_error = bugs.append
+    # qRcmd: the line as the command's output, which gdb prints.
+    assert wire(pkt(b"qRcmd," + b"define foo".hex().encode())) == b"+" + frame(
+        b"internal error: TypeError: 'NoneType' object is not iterable\n".hex().encode()
+    )
+    # Any other packet: an E. reply with the same line.
+    assert wire(pkt(b"z0,c0000010,1")) == b"+" + frame(
+        b"E.internal error: LookupError: no breakpoint number 1"
+    )
+    # A resume that broke: nothing runs, so the next packet is served.
+    assert wire(b"$c#63") == b"+" + frame(b"E.internal error: RuntimeError: the engine broke")
+    assert [type(b).__name__ for b in bugs] == ["TypeError", "LookupError", "RuntimeError"]
+    assert wire(b"$?#3f") == b"+$T05thread:1;core:0;#25"  # still serving
+
+
+def test_console_output_goes_out_before_the_stop_reply(wire):
+    report = "BUG: soft lockup - CPU#0 stuck for 5000 instructions! [spin:3]\n" * 40
+
+    def lockup(actions, stopped):
+        stopped(Stop(3, 24, core=0, output=report))
+
+    wire.target.on_resume = lockup
+    events = PacketReader(limit=1 << 20).feed(wire(b"$c#63")[1:])
+    payloads = [e.payload for e in events]
+    assert payloads[-1] == b"T18thread:3;core:0;"  # SIGXCPU
+    assert all(p.startswith(b"O") and len(p) <= 2048 for p in payloads[:-1])
+    assert b"".join(bytes.fromhex(p[1:].decode()) for p in payloads[:-1]) == report.encode()

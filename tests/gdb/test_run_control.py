@@ -3,6 +3,7 @@ debugger's engine (kthreadd_emu/gdb_target.py), stopped before boot, and a
 scripted client in memory in place of the TCP server (no sockets, no sleeps).
 Replies are spelled out with checksums computed here, not by the stub."""
 
+import re
 import struct
 
 import pytest
@@ -12,6 +13,7 @@ from gdbstub.server import KILLED, RESUMED
 from kernel_model.process_32 import task_pt_regs
 from kernel_model.task import find_task_by_pid
 from kthreadd_emu.commands.debug import make_kernel
+from kthreadd_emu.commands.gdbserver import QUIT_REFUSED, Monitor
 from kthreadd_emu.gdb_target import KernelTarget
 from kthreadd_emu.scenario import booted_kernel
 
@@ -67,8 +69,13 @@ class Args:
     cpus, profile, seed, load, run_line = "2", "rhel6", None, None, None
 
 
-def transcript(*requests, kern=None) -> list[tuple[bytes, bytes]]:
-    target = KernelTarget(kern or make_kernel(Args()))
+def transcript(*requests, kern=None, monitor=False) -> list[tuple[bytes, bytes]]:
+    """The log of ``requests`` (after a no-ack handshake); ``monitor``: with
+    gdbserver's monitor (the debugger's shell) behind qRcmd."""
+    kern = kern or make_kernel(Args())
+    target = KernelTarget(kern)
+    if monitor:
+        target.monitor_command = Monitor(kern, target.engine)
     server = Scripted([b"+" + pkt(b"QStartNoAckMode"), b"+", *requests])
     target.serve(server)
     assert not server.requests, "the machine stopped before the script ended"
@@ -192,3 +199,97 @@ def test_engine_interrupt_is_ignored_while_stopped_and_stops_a_run():
     dbg.timeline = None
     dbg.start()
     assert reasons == ["start", "breakpoint", "signal"]
+
+
+def rcmd(command: str) -> bytes:
+    return pkt(b"qRcmd," + command.encode().hex().encode())
+
+
+def output(text: str) -> bytes:
+    return pkt(text.encode().hex().encode())
+
+
+def test_a_breakpoint_deleted_behind_gdbs_back_is_gone_and_can_come_back(addresses):
+    """`monitor delete` takes gdb's breakpoint too: gdb's z0 for it then answers
+    OK (it is gone), and a Z0 of gdb's makes a new one that stops."""
+    helper = pkt(b"%x,1" % addresses["helper"])[1:-3]
+    log = transcript(
+        pkt(b"Z0," + helper),
+        pkt(b"c"),
+        rcmd("delete"),
+        rcmd("info breakpoints"),
+        pkt(b"z0," + helper),
+        pkt(b"Z0," + helper),
+        pkt(b"c"),
+        rcmd("info breakpoints"),
+        monitor=True,
+    )
+    assert log[1:5] == [
+        (pkt(b"c"), pkt(b"T05swbreak:;thread:2;core:0;")),  # pid 1 being born
+        (rcmd("delete"), pkt(b"OK")),
+        (rcmd("info breakpoints"), output("No breakpoints or watchpoints.\n")),
+        (pkt(b"z0," + helper), pkt(b"OK")),
+    ]
+    assert log[5:7] == [
+        (pkt(b"Z0," + helper), pkt(b"OK")),
+        (pkt(b"c"), pkt(b"T05swbreak:;thread:3;core:0;")),  # then pid 2
+    ]
+    table = bytes.fromhex(log[7][1][1:-3].decode())
+    assert re.search(rb"^2 +breakpoint +keep y +0xc01000a7", table, re.M)
+
+
+def test_one_shell_for_every_monitor_command():
+    """History, recording and user commands go on from one `monitor` to the next;
+    the lines of one qRcmd run in turn, so raw RSP can define a command."""
+    log = transcript(
+        rcmd("print 20 + 1"),
+        rcmd("print $1 * 2"),
+        rcmd("record start"),
+        rcmd("record stop"),
+        rcmd("define twice\nprint $arg0 * 2\nend"),
+        rcmd("twice 8"),
+        monitor=True,
+    )
+    assert [reply for _, reply in log] == [
+        output("$1 = 21\n"),
+        output("$2 = 42\n"),
+        output("Recording the kernel's events (record stop, record save FILE).\n"),
+        output("Stopped recording: 0 events.\n"),
+        pkt(b"OK"),
+        output("$3 = 16\n"),
+    ]
+
+
+def test_monitor_refuses_run_control_and_quit_in_one_line_each():
+    log = transcript(
+        rcmd("quit"),
+        rcmd("define go\nstepi\nend"),
+        rcmd("go"),
+        rcmd("define foo"),
+        pkt(b"?"),
+        monitor=True,
+    )
+    assert [reply for _, reply in log[:4]] == [
+        output(f"monitor quit: {QUIT_REFUSED}\n"),
+        pkt(b"OK"),
+        output("monitor go: run control is gdb's own (continue, stepi, ...)\n"),
+        output("define foo: the input ended before `end'\n"),
+    ]
+    assert log[4] == (pkt(b"?"), pkt(b"T05thread:1;core:0;"))  # still serving
+
+
+def test_a_command_that_raises_is_an_error_line_and_the_server_goes_on(monkeypatch):
+    """Whatever a monitor command raises (here a bug planted in `tasks`), the
+    reply is its one line, and the stub serves the next packet."""
+    from kthreadd_emu.debugshell import Shell
+
+    def broken(self, *_args):
+        raise ZeroDivisionError("planted")
+
+    monkeypatch.setattr(Shell, "cmd_tasks", broken)
+    log = transcript(rcmd("tasks"), rcmd("print 1"), pkt(b"?"), monitor=True)
+    assert [reply for _, reply in log] == [
+        output("internal error: ZeroDivisionError: planted\n"),
+        output("$1 = 1\n"),
+        pkt(b"T05thread:1;core:0;"),
+    ]
