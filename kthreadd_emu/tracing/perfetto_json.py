@@ -3,7 +3,13 @@
 import json
 
 from emu.clock import PYTHON_CALL_COST
-from kthreadd_emu.tracing.recorder import Event, Recorder
+from kthreadd_emu.tracing.recorder import (
+    POINTER_FIELDS,
+    SCHED_EVENTS,
+    Event,
+    Recorder,
+    prev_state_text,
+)
 
 CPUS_PID, TASKS_PID = 1_000_000, 1_000_001
 CPU_TID = 1_000_000  # + cpu: CPU tracks; task tracks use the task's pid as tid
@@ -29,7 +35,7 @@ class _PerfettoBuilder:
         events = self.rec.sorted_events()
         for ev in events:
             self.event(ev)
-        end = max((ev.ts for ev in events), default=0)
+        end = max(self.rec.end(), max((ev.ts for ev in events), default=0))
         for cpu in list(self.cpu_run):
             self.close_cpu(cpu, end)
         for pid in list(self.task_state):
@@ -88,7 +94,7 @@ class _PerfettoBuilder:
             self.task_state[pid] = (ts, state)
 
     def event(self, ev: Event) -> None:
-        f = dict(ev.fields)
+        f = args(ev)
         if ev.cpu not in self.cpu_run and ev.name != "sched_switch":
             # Whoever ran on this CPU when recording began: flows need a slice to start in.
             comm = "swapper" if ev.pid == 0 else self.rec.cmdlines.get(ev.pid, "<...>")
@@ -121,13 +127,24 @@ class _PerfettoBuilder:
         """Every event as an instant on its CPU's track, with its fields as args,
         and the flow arrows it starts or ends (bound to the enclosing CPU slice)."""
         where = {"pid": CPUS_PID, "tid": CPU_TID + ev.cpu, "ts": _us(ev.ts)}
-        self.out.append({"ph": "i", "s": "t", "cat": "event", "name": ev.name, **where, "args": f})
+        cat = "sched" if ev.name in SCHED_EVENTS else "trace_printk"
+        self.out.append({"ph": "i", "s": "t", "cat": cat, "name": ev.name, **where, "args": f})
         for flow, label in ev.flow_out:
             self.out.append({"ph": "s", "cat": "flow", "name": label, "id": flow, **where})
         for flow, label in ev.flow_in:
             self.out.append(
                 {"ph": "f", "bp": "e", "cat": "flow", "name": label, "id": flow, **where}
             )
+
+
+def args(ev: Event) -> dict:
+    """An event's fields as a viewer shows them: prev_state in letters, addresses in hex."""
+    f = dict(ev.fields)
+    for name in POINTER_FIELDS.intersection(f):
+        f[name] = f"{f[name]:#x}"
+    if "prev_state" in f:
+        f["prev_state"] = prev_state_text(f["prev_state"])
+    return f
 
 
 def render_perfetto(rec: Recorder) -> str:

@@ -1,21 +1,19 @@
 """Perfetto's own protobuf trace (optional: the perfetto package builds it)."""
 
-from kthreadd_emu.tracing.ftrace import ftrace_fields
-from kthreadd_emu.tracing.recorder import SCHED_EVENTS, STATE_FLAGS, Recorder, RecordError
+from kthreadd_emu.tracing.ftrace import event_text
+from kthreadd_emu.tracing.recorder import SCHED_EVENTS, Event, Recorder, RecordError
 
 PROTO_FIELD_NAMES = {"cpu": "target_cpu"}  # sched_wakeup(_new): Perfetto's name for it
-
-
-def _state_bits(text: str) -> int:
-    """prev_state as the kernel's bits again (the ftrace text prints it as letters)."""
-    letters = dict((ch, bit) for bit, ch in STATE_FLAGS)
-    return sum(letters.get(ch, 0) for ch in text.split("|"))
+# 2.6.32 tracepoints Perfetto has no typed message for: its generic ftrace event.
+GENERIC = frozenset({"sched_kthread_stop", "sched_kthread_stop_ret", "sched_wait_task"})
 
 
 def render_perfetto_proto(rec: Recorder) -> bytes:
     """A Perfetto trace of ftrace event bundles, one per CPU: Perfetto's own scheduling
     view.  The sched events are Perfetto's typed ftrace events (same fields; ``cpu`` is
-    its ``target_cpu``); the kthread events and oopses are ftrace ``print`` events."""
+    its ``target_cpu``), or its generic one where it has none; our own events are
+    ``print`` events holding what ftrace prints for them (``function: message``: most
+    of those functions are Python's, with no address for the event's ``ip``)."""
     try:
         from perfetto.trace_builder.proto_builder import TraceProtoBuilder
     except ImportError:
@@ -31,11 +29,23 @@ def render_perfetto_proto(rec: Recorder) -> bytes:
             bundles[ev.cpu].cpu = ev.cpu
         event = bundles[ev.cpu].event.add()
         event.timestamp, event.pid = ev.ts, ev.pid
-        if ev.name in SCHED_EVENTS:
+        if ev.name in GENERIC:
+            _generic(event.generic, ev)
+        elif ev.name in SCHED_EVENTS:
             message = getattr(event, ev.name)
             for name, value in ev.fields:
-                value = _state_bits(value) if name == "prev_state" else value
                 setattr(message, PROTO_FIELD_NAMES.get(name, name), value)
         else:
-            event.print.buf = f"{ev.name}: {ftrace_fields(ev)}\n"
+            event.print.buf = event_text(ev) + "\n"
     return builder.serialize()
+
+
+def _generic(message, ev: Event) -> None:
+    message.event_name = ev.name
+    for name, value in ev.fields:
+        field = message.field.add()
+        field.name = name
+        if isinstance(value, str):
+            field.str_value = value
+        else:
+            field.int_value = value

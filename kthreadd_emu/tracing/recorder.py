@@ -12,21 +12,29 @@ from kernel_model.traps import fault_header
 NS_PER_INSN = 1  # nominal 1 GHz
 # __print_flags of sched_switch's prev_state in 2.6.32; 0 prints as "R".
 STATE_FLAGS = ((1, "S"), (2, "D"), (4, "T"), (8, "t"), (16, "Z"), (32, "X"), (64, "x"), (128, "W"))
+# 2.6.32's tracepoints (include/trace/events/sched.h, in its order) ...
 SCHED_EVENTS = (
-    "sched_process_fork",
+    "sched_kthread_stop",
+    "sched_kthread_stop_ret",
+    "sched_wait_task",
     "sched_wakeup",
     "sched_wakeup_new",
     "sched_switch",
     "sched_migrate_task",
-    "sched_process_exit",
     "sched_process_free",
+    "sched_process_exit",
+    "sched_process_wait",
+    "sched_process_fork",
 )
-KTHREAD_EVENTS = (
+# ... and our own events, where 2.6.32 has no tracepoint: the ftrace text prints
+# them as trace_printk() lines, so that nobody takes them for the kernel's.
+OWN_EVENTS = (
     "kthread_create",
     "kthreadd_dequeue",
     "complete",
     "wait_for_completion_sleep",
     "wait_for_completion_wake",
+    "oops",
 )
 
 
@@ -39,6 +47,10 @@ class RecordError(Exception):
 _TASK = ("comm", "pid", "prio")
 _WAKEUP = (*_TASK, "success", "cpu")
 FIELDS = {
+    "sched_kthread_stop": ("comm", "pid"),
+    "sched_kthread_stop_ret": ("ret",),
+    "sched_wait_task": _TASK,
+    "sched_process_wait": _TASK,
     "sched_process_fork": ("parent_comm", "parent_pid", "child_comm", "child_pid"),
     "sched_wakeup": _WAKEUP,
     "sched_wakeup_new": _WAKEUP,
@@ -61,6 +73,8 @@ FIELDS = {
     "wait_for_completion_wake": ("x",),
     "oops": ("ip", "kind", "address", "banner"),
 }
+# Fields that hold an address (the renderers show them in hex).
+POINTER_FIELDS = frozenset({"create", "data", "x", "address"})
 
 
 class Event(NamedTuple):
@@ -95,7 +109,7 @@ def prev_state_text(state: int) -> str:
 
 
 class Recorder:
-    """start(kern) ... stop() ... save(path, format): what a debugger drives too."""
+    """start(kern) ... stop(), then formats.save_trace(): what a debugger drives too."""
 
     def __init__(self):
         self.events: list[Event] = []
@@ -111,6 +125,7 @@ class Recorder:
         # names each line's task when the trace is read, not when it is recorded.
         self.cmdlines: dict[int, str] = {0: "<idle>"}
         self._current: dict[int, int] = {}  # cpu -> pid of its current task
+        self._end = 0  # the latest CPU's time when recording last stopped
 
     # -- control -------------------------------------------------------------
 
@@ -127,19 +142,29 @@ class Recorder:
         self.recording = True
 
     def stop(self) -> None:
-        if self.kern is not None:
+        if self.kern is not None and self.recording:
+            self._end = self._latest()
             self.clock.stop()
             self._probes(self.kern.unregister_trace)
         self.recording = False
 
     def _probes(self, action) -> None:
-        for name in SCHED_EVENTS + KTHREAD_EVENTS + ("oops",):
+        for name in SCHED_EVENTS + OWN_EVENTS:
             action(name, getattr(self, "_on_" + name))
 
     # -- the clock -----------------------------------------------------------
 
     def now(self, cpu: int) -> int:
         return (self.clock.counts[cpu] + self._offset[cpu]) * NS_PER_INSN
+
+    def end(self) -> int:
+        """When the recording ends: at its last stop, or now while it runs.  The
+        run goes on after the last event (a thread spinning 1.5 M instructions
+        fires none), so this is the latest CPU's time, not the last event's."""
+        return self._latest() if self.recording else self._end
+
+    def _latest(self) -> int:
+        return max(self.now(cpu) for cpu in range(len(self._offset)))
 
     def _not_before(self, cpu: int, ts: int) -> None:
         if self.now(cpu) < ts:
@@ -203,7 +228,7 @@ class Recorder:
                 prev_comm,
                 prev_pid,
                 prev.prio,
-                prev_state_text(prev.state),
+                prev.state,
                 next_comm,
                 next_pid,
                 next.prio,
@@ -230,43 +255,43 @@ class Recorder:
     def _on_sched_process_free(self, p):
         self._emit("sched_process_free", self._task_values(p))
 
+    def _on_sched_wait_task(self, p):
+        self._emit("sched_wait_task", self._task_values(p))
+
+    def _on_sched_kthread_stop(self, t):
+        self._emit("sched_kthread_stop", (comm_of(t), t.pid))
+
+    def _on_sched_kthread_stop_ret(self, ret):
+        self._emit("sched_kthread_stop_ret", (ret,))
+
+    def _on_sched_process_wait(self, pid):
+        # The waiter's comm and prio (current's), the pid waited for: TP_fast_assign's.
+        me = self.kern.current(self.kern.this_cpu)
+        self._emit("sched_process_wait", (comm_of(me), pid, me.prio), me)
+
     def _on_kthread_create(self, create):
         flow = self._flow()
-        values = (
-            f"{create.addr:#x}",
-            self.kern.symbols.label(create.threadfn),
-            f"{create.data:#x}",
-        )
+        values = (create.addr, self.kern.symbols.label(create.threadfn), create.data)
         ev = self._emit("kthread_create", values, flow_out=((flow, "kthread_create"),))
         self._requests[create.addr] = (ev.ts, flow)
 
     def _on_kthreadd_dequeue(self, create):
         queued = self._requests.get(create.addr, (0, None))[0]
         self._not_before(self.kern.this_cpu, queued + NS_PER_INSN)
-        self._emit(
-            "kthreadd_dequeue", (f"{create.addr:#x}", self.kern.symbols.label(create.threadfn))
-        )
+        self._emit("kthreadd_dequeue", (create.addr, self.kern.symbols.label(create.threadfn)))
 
     def _on_complete(self, x):
-        self._emit("complete", (f"{x.addr:#x}", x.done))
+        self._emit("complete", (x.addr, x.done))
 
     def _on_wait_for_completion_sleep(self, x):
-        self._emit("wait_for_completion_sleep", (f"{x.addr:#x}",))
+        self._emit("wait_for_completion_sleep", (x.addr,))
 
     def _on_wait_for_completion_wake(self, x):
-        self._emit("wait_for_completion_wake", (f"{x.addr:#x}",))
+        self._emit("wait_for_completion_wake", (x.addr,))
 
     def _on_oops(self, task, fault):
-        banner = fault_header(fault)[1]
-        self._emit(
-            "oops",
-            (
-                self.kern.symbols.describe_sized(fault.eip),
-                fault.kind,
-                f"{fault.address:#x}",
-                f'"{banner}"',
-            ),
-        )
+        where = self.kern.symbols.describe_sized(fault.eip)
+        self._emit("oops", (where, fault.kind, fault.address, fault_header(fault)[1]))
 
     # -- output --------------------------------------------------------------
 
