@@ -2,6 +2,7 @@
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from ftrace_text import parse
@@ -14,23 +15,10 @@ echo:
 	movl %eax, %ecx
 	ret
 bad:	ud2
-spin:	jmp spin
-sleep_forever:
-	movl %fs:per_cpu__current_task, %eax
-	movl $TASK_INTERRUPTIBLE, TASK_state(%eax)
-	call schedule
-	ret
-recurse:
-	call recurse
-poll:
-	call kthread_should_stop
-	testl %eax, %eax
-	jnz 1f
-	call schedule
-	jmp poll
-1:	movl $-4, %eax
-	ret
 """
+# The assembly tests' own files, for their spin, sleep_forever, recurse and poll routines.
+LIMITS = Path(__file__).parent.parent / "asm" / "limits.S"
+KTHREAD_STOP = Path(__file__).parent.parent / "asm" / "kthread_stop.S"
 
 
 @pytest.fixture
@@ -93,11 +81,11 @@ def test_load_needs_run(source, tmp_path, capsys):
     assert code == 1 and err == "kthreadd-emu: record: --load FILE.S and --run LINE go together\n"
 
 
-def test_a_spin_lasts_its_instructions_and_the_trace_ends_with_the_run(source, tmp_path, capsys):
+def test_a_spin_lasts_its_instructions_and_the_trace_ends_with_the_run(tmp_path, capsys):
     """1.5 M instructions are 1.5 ms on the stated clock, though the spinning thread
     fires no event after it was switched in: the trace ends where the run did."""
     out_file = tmp_path / "spin.json"
-    run = ["--load", str(source), "--run", "kthread spin", "--budget", "1500000"]
+    run = ["--load", str(LIMITS), "--run", "kthread spin", "--budget", "1500000"]
     code, out, _ = record(capsys, *run, "--format", "perfetto", "-o", str(out_file))
     assert code == 0 and "soft lockup" in out
     slices = [e for e in json.loads(out_file.read_text())["traceEvents"] if e["ph"] == "X"]
@@ -116,8 +104,8 @@ def test_a_spin_lasts_its_instructions_and_the_trace_ends_with_the_run(source, t
         ("recurse", "(Thread overran stack, or stack corrupted: the write at "),
     ],
 )
-def test_the_summary_says_what_became_of_the_thread(source, tmp_path, capsys, routine, outcome):
-    code, out, _ = record(capsys, "--cpus", "1", "--load", str(source), "--run",
+def test_the_summary_says_what_became_of_the_thread(tmp_path, capsys, routine, outcome):
+    code, out, _ = record(capsys, "--cpus", "1", "--load", str(LIMITS), "--run",
                           f"kthread {routine}", "-o", str(tmp_path / "t.txt"))  # fmt: skip
     assert code == 0 and outcome in out
     assert "None" not in out and " on 1 CPU (" in out
@@ -127,8 +115,8 @@ def test_kthread_stop_and_do_wait_fire_their_tracepoints(source, tmp_path, capsy
     """kthread_stop(): sched_kthread_stop, then sched_kthread_stop_ret with threadfn's
     result; do_wait() (a kernel_thread run line reaps its child): sched_process_wait."""
     stop, wait = tmp_path / "stop.txt", tmp_path / "wait.txt"
-    assert record(capsys, "--load", str(source), "--run", "kthread poll stop=running",
-                  "-o", str(stop))[0] == 0  # fmt: skip
+    assert record(capsys, "--load", str(KTHREAD_STOP), "--run",
+                  "kthread poll_until_stopped stop=running", "-o", str(stop))[0] == 0  # fmt: skip
     lines = parse(stop.read_text())
     stops = [line for line in lines if line.event.startswith("sched_kthread_stop")]
     assert [line.event for line in stops] == ["sched_kthread_stop", "sched_kthread_stop_ret"]
