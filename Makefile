@@ -40,10 +40,13 @@ mutants: $(STAMP)
 fuzz-gdb: $(STAMP)
 	$(BIN)/python tools/fuzz_gdb.py --cases 20000 --seed 7
 
-# The server on :1234 in the background, gdb in front; quitting gdb stops both.
+# The server on :1234 in the background, gdb in front with the ELF's types, line
+# tables, unwind information and helpers (lx-ps, $lx_current() ...: allowed to
+# auto-load from kernel.elf); quitting gdb stops both.
 gdb: $(STAMP)
 	$(BIN)/kthreadd-emu gdbserver --cpus 2 --port 1234 --elf kernel.elf & \
-	  srv=$$!; sleep 2; gdb kernel.elf -ex 'target remote 127.0.0.1:1234'; kill $$srv
+	  srv=$$!; sleep 2; gdb -iex 'add-auto-load-safe-path $(CURDIR)/kernel.elf' kernel.elf \
+	  -ex 'target remote 127.0.0.1:1234'; kill $$srv
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .

@@ -1,8 +1,11 @@
 """Typed views of C structs that live in emulated memory.
 
-A kernel struct is declared once, as an ordered list of fields with C
-types; ``define_struct`` turns it into a ctypes structure, so offsets,
-size and alignment come from ctypes (i386 rules: no field here is wider
+A kernel struct is declared once, as an ordered list of fields, each with
+its storage kind (``"u32"``, ``"ptr"``, ``"char"`` ...) and, beside it, the
+C type the kernel declares it with (``"unsigned long"``,
+``"struct task_struct *"``; emu/ctype.py reads these), which defaults
+from the kind.  ``define_struct`` turns it into a ctypes structure, so
+offsets, size and alignment come from ctypes (i386 rules: no field here is wider
 than 4 bytes, and ctypes aligns those alike on every host).  A view is
 that structure laid over the RAM mmap at an address: its attributes read
 and write the fields in place, in C, so Python never keeps a second copy
@@ -25,6 +28,7 @@ holds later: the next task in a freed slot is read through the same view.
 import ctypes
 from operator import attrgetter
 
+from emu import ctype as c
 from emu.memory import PAGE_OFFSET
 
 _SCALARS = {
@@ -35,20 +39,42 @@ _SCALARS = {
     "ptr": ctypes.c_uint32,
 }
 _ARRAYS = {"char": ctypes.c_char, "bytes": ctypes.c_uint8, "bits": ctypes.c_uint8}
+# The C type a field of each kind has unless it says otherwise.
+_DEFAULT_C = {
+    "u8": "unsigned char", "u16": "unsigned short", "u32": "unsigned int", "s32": "int",
+    "ptr": "void *", "char": "char", "bytes": "unsigned char", "bits": "unsigned char",
+}  # fmt: skip
 
 
 class Field:
-    """One declared field; ``offset`` and ``size`` are filled in from ctypes."""
+    """One declared field; ``offset`` and ``size`` are filled in from ctypes.
+    ``c_type`` is its C type (emu/ctype.py's parse of the declaration)."""
 
-    __slots__ = ("name", "ctype", "count", "offset", "size", "sub")
+    __slots__ = ("name", "ctype", "count", "offset", "size", "sub", "c_type")
 
-    def __init__(self, name, ctype, count=1):
+    def __init__(self, name, ctype, *rest):
+        count = rest[0] if rest and isinstance(rest[0], int) else 1
+        declared = rest[-1] if rest and isinstance(rest[-1], str) else None
         self.name, self.ctype, self.count = name, ctype, count
         self.sub = ctype if isinstance(ctype, type) else None
         if self.sub is None and ctype not in _ARRAYS and count != 1:
             raise ValueError(f"{name}: arrays of {ctype} are not supported")
+        self.c_type = self._declared_type(declared)
 
-    def c_type(self):
+    def _declared_type(self, declared: str | None):
+        if self.sub is not None:
+            if declared is not None:
+                raise ValueError(f"{self.name}: a nested struct's C type is its view's")
+            return self.sub.C_TYPE
+        if declared is None:
+            base = c.parse(_DEFAULT_C[self.ctype])
+            return c.Array(base, self.count) if self.ctype in _ARRAYS else base
+        try:
+            return c.parse(declared)
+        except c.CTypeError as err:
+            raise ValueError(f"{self.name}: {err}") from None
+
+    def storage(self):
         if self.sub is not None:
             return self.sub
         if self.ctype in _ARRAYS:
@@ -89,6 +115,8 @@ class StructView(ctypes.LittleEndianStructure, metaclass=_ViewType):
     OFFSETS: dict = {}
     SIZE = 0
     ALIGN = 1
+    TAG = ""  # the C struct tag: ``struct TAG``
+    C_TYPE = None  # how a field of this type is spelled: struct TAG, or its typedef
     _NESTED: dict = {}
 
     def __getattr__(self, name):
@@ -175,8 +203,45 @@ def _accessor(f: Field, raw):
     return _bytes_property(f.offset, f.count)
 
 
-def define_struct(name: str, fields: list[tuple]) -> type:
-    """Build the view class for C struct ``name`` from ``(field, ctype[, count])``."""
+# Every view by the C name it has: "struct TAG" (a Tagged) and its typedef name.
+C_NAMES: dict = {}
+
+
+def c_sizes() -> dict:
+    """sizeof of every struct and typedef a view is (emu/ctype.size_of's ``sizes``)."""
+    return {name: view.SIZE for name, view in C_NAMES.items()}
+
+
+def _check_c_type(view: str, f: Field) -> None:
+    """The declared C type must be stored as the kind stores it: same size, and an
+    arithmetic type of the kind's signedness (a pointer is an unsigned word).  A
+    struct type stored as a scalar or bytes (atomic_t as an int) must be a view's
+    of the same size."""
+    if f.sub is not None:
+        return
+    try:
+        size = c.size_of(f.c_type, c_sizes())
+    except KeyError:
+        raise ValueError(
+            f"struct {view}: {f.name}: {c.spell(f.c_type)} is no struct view's type"
+        ) from None
+    ctype, signed = f.c_type, None
+    while isinstance(ctype, c.Typedef) and ctype.name in c.INTEGER_TYPEDEFS:
+        ctype = c.parse(c.INTEGER_TYPEDEFS[ctype.name])
+    if isinstance(ctype, c.Base):
+        signed = c.ARITHMETIC[ctype.name][1]
+    wrong_sign = signed is not None and f.ctype in _SCALARS and signed != (f.ctype == "s32")
+    if size != f.size or wrong_sign:
+        raise ValueError(
+            f"struct {view}: {f.name}: a {f.ctype} field cannot be {c.spell(f.c_type)!r}"
+        )
+
+
+def define_struct(name: str, fields: list[tuple], tag: str | None = None) -> type:
+    """Build the view class for C struct ``name`` from ``(field, kind[, count][, "C type"])``.
+
+    With ``tag`` the struct is ``typedef struct TAG name`` (wait_queue_t); with
+    ``tag=""``, ``typedef struct { ... } name`` (spinlock_t)."""
     laid = tuple(Field(*spec) for spec in fields)
     nested = {f.name: f for f in laid if f.sub is not None}
     cls = _ViewType(
@@ -184,7 +249,7 @@ def define_struct(name: str, fields: list[tuple]) -> type:
         (StructView,),
         {
             "__slots__": tuple("_sub_" + n for n in nested),
-            "_fields_": [(f.name, f.c_type()) for f in laid],
+            "_fields_": [(f.name, f.storage()) for f in laid],
         },
     )
     for f in laid:
@@ -192,6 +257,12 @@ def define_struct(name: str, fields: list[tuple]) -> type:
         f.offset, f.size = raw.offset, raw.size
         if f.ctype not in _SCALARS:
             setattr(cls, f.name, _accessor(f, raw))
+        _check_c_type(name, f)
     cls.FIELDS, cls.OFFSETS, cls._NESTED = laid, {f.name: f.offset for f in laid}, nested
     cls.SIZE, cls.ALIGN = ctypes.sizeof(cls), ctypes.alignment(cls)
+    cls.TAG = name if tag is None else tag
+    cls.C_TYPE = c.Tagged("struct", name) if tag is None else c.Typedef(name)
+    C_NAMES[cls.C_TYPE] = cls
+    if cls.TAG and tag is not None:
+        C_NAMES[c.Tagged("struct", tag)] = cls
     return cls

@@ -1,9 +1,12 @@
 """A small ELF32 (i386, little-endian) writer: an executable with loaded
-sections and a symbol table, enough for gdb to name and disassemble code
-(the System V ABI's ELF format; i386 supplement for EM_386).
+sections, sections that are not loaded (the DWARF ones: flags 0) and a
+symbol table, enough for gdb to name and disassemble code and read its
+debugging information (the System V ABI's ELF format; i386 supplement for
+EM_386).
 
-Layout: ELF header, program headers (one PT_LOAD per section with bytes),
-the section contents, .symtab, .strtab, .shstrtab, then the section headers.
+Layout: ELF header, program headers (one PT_LOAD per allocated section
+with bytes), the section contents, .symtab, .strtab, .shstrtab, then the
+section headers.
 
 This module imports nothing of the project.
 """
@@ -27,7 +30,11 @@ class Section:
     addr: int
     data: bytes | None  # None: NOBITS (an address range with no bytes in the file)
     size: int
-    flags: int
+    flags: int  # 0: not loaded (addr 0), as ld lays out .debug_* sections
+
+
+def debug_section(name: str, data: bytes) -> Section:
+    return Section(name, 0, data, len(data), 0)
 
 
 @dataclass(frozen=True)
@@ -53,7 +60,7 @@ class _Strings:
 def write_elf(sections: list[Section], symbols: list[ElfSymbol], entry: int = 0) -> bytes:
     """The file's bytes.  Each symbol belongs to the section holding its value
     (SHN_ABS if none)."""
-    loaded = [s for s in sections if s.data is not None]
+    loaded = [s for s in sections if s.data is not None and s.flags & SHF_ALLOC]
     offset = EHDR + PHDR * len(loaded)
     offsets = {}
     for s in sections:
@@ -64,7 +71,11 @@ def write_elf(sections: list[Section], symbols: list[ElfSymbol], entry: int = 0)
     symtab = bytearray(SYM)  # entry 0: the null symbol
     for sym in sorted(symbols, key=lambda s: (s.value, s.name)):
         shndx = next(
-            (i + 1 for i, s in enumerate(sections) if s.addr <= sym.value < s.addr + s.size),
+            (
+                i + 1
+                for i, s in enumerate(sections)
+                if s.flags & SHF_ALLOC and s.addr <= sym.value < s.addr + s.size
+            ),
             SHN_ABS,
         )
         info = (STB_GLOBAL << 4) | sym.type
@@ -102,8 +113,9 @@ def write_elf(sections: list[Section], symbols: list[ElfSymbol], entry: int = 0)
         out += struct.pack(
             "<IIIIIIII", PT_LOAD, offsets[s.name], s.addr, s.addr, len(s.data), s.size, flags, 16
         )
-    for s in loaded:
-        out += bytes(offsets[s.name] - len(out)) + s.data
+    for s in sections:
+        if s.data is not None:
+            out += bytes(offsets[s.name] - len(out)) + s.data
     out += bytes(offset - len(out)) + body
     out += bytes(shoff - len(out)) + b"".join(headers)
     return bytes(out)

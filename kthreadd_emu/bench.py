@@ -273,6 +273,39 @@ def gdb_stub_stepi_per_s(count: int) -> float:
     return count / seconds
 
 
+def gdb_elf_figures(repeats: int) -> dict:
+    """`kthreadd-emu elf` for a 256-CPU machine: writing the ELF (kernel_elf on the
+    booted machine, median of ``repeats``) and the whole command (boot included);
+    then gdb's start-up on that ELF reading its DWARF (``gdb -batch -ex 'ptype
+    struct task_struct'``; None where gdb is not installed)."""
+    import shutil
+
+    from kthreadd_emu.gdb_elf import kernel_elf
+
+    kern = booted_kernel(256)
+    writes = per_run(lambda: kernel_elf(kern), repeats)
+    with tempfile.TemporaryDirectory() as tmp:
+        elf = Path(tmp) / "k.elf"
+        cmd = [sys.executable, "-m", "kthreadd_emu.cli", "elf", "--cpus", "256", "-o", str(elf)]
+        commands = per_run(lambda: subprocess.run(cmd, check=True, capture_output=True), repeats)
+        gdb = shutil.which("gdb")
+        ptype = [gdb, "-nx", "-batch", str(elf), "-ex", "ptype struct task_struct"]
+        starts = (
+            per_run(lambda: subprocess.run(ptype, check=True, capture_output=True), repeats)
+            if gdb
+            else None
+        )
+    missing = "no gdb installed"
+    return {
+        "elf_256_cpus_write_ms": median(writes) * 1000,
+        "elf_256_cpus_write_spread_ms": spread(writes, 0.001),
+        "elf_256_cpus_command_s": median(commands),
+        "elf_256_cpus_command_spread_s": spread(commands, 1),
+        "gdb_ptype_task_struct_start_s": median(starts) if starts else missing,
+        "gdb_ptype_task_struct_spread_ms": spread(starts, 0.001) if starts else missing,
+    }
+
+
 def run_benchmarks(quick: bool = False, bar=NULL) -> dict:
     """Every figure; ``bar`` (a kthreadd_emu.progress bar) advances once per stage."""
     n = 300 if quick else 3000
@@ -309,6 +342,7 @@ def run_benchmarks(quick: bool = False, bar=NULL) -> dict:
     asmtests = stage("assembly tests", lambda: asmtests_per_s(100 if quick else 1000))
     debugger = stage("the debugger", lambda: debugger_figures(quick))
     stepi = stage("gdb stub stepi", lambda: gdb_stub_stepi_per_s(300 if quick else 3000))
+    elf = stage("gdb ELF, 256 CPUs", lambda: gdb_elf_figures(repeats))
     return {
         "unicorn_round_trips_per_s": 1 / round_trip,
         "kernel_thread_lifecycles_per_s": 1 / lifecycle,
@@ -335,6 +369,7 @@ def run_benchmarks(quick: bool = False, bar=NULL) -> dict:
         ),
         **debugger,
         "gdb_stub_stepi_per_s": stepi,
+        **elf,
     }
 
 
@@ -342,4 +377,4 @@ def _in_round_trips(seconds: float | None, round_trip: float) -> float | None:
     return None if seconds is None else seconds / round_trip
 
 
-BENCH_STAGES = 15
+BENCH_STAGES = 16

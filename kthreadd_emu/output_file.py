@@ -109,6 +109,12 @@ def write_output(path, data: str | bytes) -> None:
         _replace(target, data)
 
 
+def writes_a_file(path) -> bool:
+    """Whether ``write_output(path, ...)`` leaves a regular file there (not a
+    stream, a FIFO or a device): where a companion file may go beside it."""
+    return _target(path).how == "replace"
+
+
 def is_stdout(path) -> bool:
     """Whether ``path`` is this process's standard output (``-o /dev/stdout``)."""
     try:

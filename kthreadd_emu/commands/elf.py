@@ -1,22 +1,26 @@
 """kthreadd-emu elf: the emulated kernel as an ELF32 i386 file for gdb."""
 
-from kthreadd_emu.gdb_elf import kernel_elf
+from pathlib import Path
+
+from kthreadd_emu.gdb_elf import script_path, write_kernel_elf
 from kthreadd_emu.options import (
     add_load_option,
     add_machine_options,
     add_output_option,
     booted_with_image,
 )
-from kthreadd_emu.output_file import check_output, summary_stream, write_output
+from kthreadd_emu.output_file import check_output, summary_stream, writes_a_file
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "elf",
-        help="write the kernel (text, thunks, symbols) as an ELF file for gdb",
+        help="write the kernel (text, thunks, symbols, DWARF) as an ELF file for gdb",
         description="Boot the machine and write its kernel text, the Python functions' "
-        "thunks and every symbol as an ELF32 i386 executable: gdb kernel.elf -ex "
-        "'target remote :1234' then names and disassembles the emulated kernel.",
+        "thunks, every symbol and the DWARF of the kernel's structs and variables as an "
+        "ELF32 i386 executable, and the gdb helpers (lx-ps, $lx_current() ...) beside it "
+        "(FILE's stem + -gdb.py): gdb kernel.elf -ex 'target remote :1234' then names, "
+        "types and disassembles the emulated kernel.",
     )
     add_machine_options(p)
     add_load_option(p, "an assembly file loaded after the kernel")
@@ -27,10 +31,13 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     out = args.output
     check_output(out)
+    helpers = script_path(Path(out)) if writes_a_file(out) else None
+    if helpers is not None:
+        check_output(helpers)
     kern = booted_with_image(args)
-    data = kernel_elf(kern)
-    write_output(out, data)
-    print(
-        f"{len(kern.symbols.by_name)} symbols, {len(data)} bytes -> {out}", file=summary_stream(out)
-    )
+    data = write_kernel_elf(out, kern)
+    stream = summary_stream(out)
+    print(f"{len(kern.symbols.by_name)} symbols, {len(data)} bytes -> {out}", file=stream)
+    if helpers is not None:
+        print(f"gdb helpers (lx-ps, $lx_current() ...) -> {helpers}", file=stream)
     return 0

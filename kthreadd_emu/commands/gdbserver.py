@@ -15,7 +15,7 @@ from gdbstub.server import GdbServer
 from kernel_model.process_32 import task_pt_regs
 from kthreadd_emu.debugshell import RESUMING, Lines, Shell
 from kthreadd_emu.errors import UsageError, complain, parse_int
-from kthreadd_emu.gdb_elf import kernel_elf
+from kthreadd_emu.gdb_elf import write_kernel_elf
 from kthreadd_emu.gdb_target import KernelTarget
 from kthreadd_emu.options import (
     add_load_option,
@@ -25,7 +25,7 @@ from kthreadd_emu.options import (
     pick_task,
     unbooted_machine,
 )
-from kthreadd_emu.output_file import check_output, write_output
+from kthreadd_emu.output_file import check_output
 from kthreadd_emu.scenario import fork_frame, record_fork_frames
 
 QUIT_REFUSED = (
@@ -63,7 +63,7 @@ def run(args) -> int:
         check_output(args.elf)
     kern = booted_with_image(args) if args.booted else unbooted_for_gdb(args)
     if args.elf is not None:
-        write_output(args.elf, kernel_elf(kern))
+        write_kernel_elf(args.elf, kern)
     # gdb opens the file by this name (qXfer:exec-file), from its own folder;
     # a FIFO or a device (--elf /dev/null) holds no file for it to open.
     exec_path = os.path.abspath(args.elf) if args.elf and os.path.isfile(args.elf) else None

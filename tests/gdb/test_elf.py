@@ -5,6 +5,8 @@ import sys
 
 from elftools.elf.elffile import ELFFile
 
+from kernel_model.headers import task_struct
+from kthreadd_emu.gdb_elf import kernel_variables
 from kthreadd_emu.scenario import booted_kernel
 
 USER_S = """
@@ -34,9 +36,11 @@ def test_elf_has_the_kernel_text_and_every_symbol(tmp_path):
         assert text["sh_addr"] == kern.machine.map.text
         assert text.data() == kern.mem.read(kern.machine.map.text, kern.text_end - text["sh_addr"])
         syms = {s.name: s for s in elf.get_section_by_name(".symtab").iter_symbols()}
+        variables = {name: size for name, _, _, size in kernel_variables(kern)}
         for name, sym in kern.symbols.by_name.items():
             assert syms[name]["st_value"] == sym.addr, name
-            assert syms[name]["st_size"] == sym.size, name
+            assert syms[name]["st_size"] == variables.get(name, sym.size), name
+        assert syms["init_task"]["st_size"] == task_struct.SIZE
         helper = syms["kernel_thread_helper"]
         assert helper["st_info"]["type"] == "STT_FUNC"
         assert elf.get_section(helper["st_shndx"]).name == ".text"
