@@ -9,7 +9,6 @@ from debugger.tasks import all_tasks
 from kernel_model.runtime import OUTERMOST, RECORD, RECORD_FP, RETURN_MARK
 from kthreadd_emu.scenario import booted_kernel
 
-
 # Each per-CPU thread's function (RHEL 6's cpu_stop thread is migration/N too).
 THREAD_FUNCTIONS = {
     "migration": {"migration_thread", "cpu_stopper_thread"}, "ksoftirqd": {"ksoftirqd"},
