@@ -23,7 +23,8 @@ Interface (the shell and the gdb stub use only this):
     Breakpoints
     .break_at(spec, condition=None, temporary=False) -> Breakpoint
         spec: a symbol ("kernel_thread_helper"), "symbol+off", an address
-        (int or "0x..."), or a Python kernel function by name ("copy_process")
+        (int or "0x..."), or a Python kernel function by name ("copy_process");
+        BreakpointRefused where the engine never stops (py_ret)
     .delete(number=None), .enable(number), .disable(number)
     .breakpoints -> list[Breakpoint]
     .watch(addr, length=4, kind="write"|"read"|"access") -> Breakpoint
@@ -39,7 +40,7 @@ Interface (the shell and the gdb stub use only this):
     .registers(pid=None) -> dict            live for a running task, as Linux
                                             saved them for a sleeping one
     .write_register(name, value, pid=None)  a running task's (its CPU's) general register
-    .read_memory(addr, n) -> bytes, .write_memory(addr, data)
+    .read_memory(addr, n) -> bytes, .write_memory(addr, data)  (into code: what runs next)
     .frames(pid=None) -> list[Frame]        guest and Python frames, innermost first
     .icount -> int
     .python_frame -> frame | None           the Python frame stopped in, if any
@@ -77,6 +78,10 @@ class DebuggerError(LookupError):
     """A request the engine cannot carry out (one line for the user)."""
 
 
+class BreakpointRefused(DebuggerError):
+    """A location that exists, where the engine cannot stop."""
+
+
 class QuitDebugger(Exception):
     """Raised by on_stop to end the session."""
 
@@ -101,7 +106,7 @@ class Breakpoint:
 class Stop:
     """Why the machine stopped, and where."""
 
-    reason: str  # start, breakpoint, watchpoint, step, signal, fault, idle, finished
+    reason: str  # start, breakpoint, watchpoint, step, signal, fault, lockup, overrun, idle
     cpu: int
     pid: int
     pc: int  # guest EIP (for a Python stop: the thunk of the running Python call)
@@ -142,7 +147,7 @@ class Debugger:
         self._py_bps: dict[object, list[Breakpoint]] = {}  # code object -> breakpoints
         self._mode = ("cont",)
         self._interrupted = False
-        self._pending_watch = None
+        self._pending = None  # (cpu, reason, details): a stop at that CPU's next instruction
         self._stopping = False
         self.selected_cpu = 0
         self.selected_task = 0  # CPU 0's first task, until a stop selects one
@@ -166,17 +171,25 @@ class Debugger:
         self._code_hook = m.hook_c(self._on_insn_c, PAGE_OFFSET, m.map.end - 1)
         m.call_observers.append(self._on_python_call)
         self.kern.register_trace("oops", self._on_oops)
+        self.kern.register_trace("stack_overrun", self._on_overrun)
         self._thunks = (m.map.thunks, m.map.thunks + m.map.thunks_size)
         self._exported = set(m.python_functions.values())  # what guest code calls in Python
         self._in_insn = False
+        self._again = None  # (cpu, address): the hook runs again there, not a new instruction
         self._pc_moved = False  # the user wrote EIP before this instruction ran
         self._log_mark = len(self.kern.log)
 
     def _on_insn_c(self, _uch, addr, size, _user):
         # Called from C: an exception here would be lost, so keep it for later.
         try:
-            if not self._thunks[0] <= addr < self._thunks[1]:
-                self._instruction(self.machine.loaded, addr)
+            if self._thunks[0] <= addr < self._thunks[1]:
+                return
+            cpu = self.machine.loaded
+            if self._again is not None and self._again[0] is cpu:
+                again, self._again = self._again, None
+                if again[1] == addr:
+                    return
+            self._instruction(cpu, addr)
         except BaseException as err:  # noqa: BLE001 - emu_start raises it when it returns
             uc = self.machine.uc
             if uc._hook_exception is None:
@@ -198,10 +211,10 @@ class Debugger:
             self.icount += 1
             self._in_insn = False
             return
-        if self._pending_watch is not None:
-            bp, address, old, new = self._pending_watch
-            self._pending_watch = None
-            self._stop(cpu, "watchpoint", addr, breakpoint=bp, watch=(address, old, new))
+        pending = self._pending
+        if pending is not None and pending[0] is cpu:
+            self._pending = None
+            self._stop(cpu, pending[1], addr, **pending[2])
         mode = self._mode
         kind = mode[0]
         if self._interrupted:
@@ -287,6 +300,16 @@ class Debugger:
         cpu = self.machine.cpus[self.kern.this_cpu]
         self._stop(cpu, "fault", fault.eip, text=self.kern.log[self._log_mark :])
 
+    def _on_overrun(self, task, report: str) -> None:
+        """A guest write reached a thread's STACK_END_MAGIC (the assembly tests'
+        watch): the run reports it, so the debugger stops for it."""
+        if self._mode[0] not in _REPLAYING:
+            self._pend("overrun", text=[report])
+
+    def _pend(self, reason: str, **details) -> None:
+        """From a memory hook, mid-instruction: stop before the CPU's next one."""
+        self._pending = (self.machine.loaded, reason, details)
+
     # -- stopping --------------------------------------------------------------
 
     def _stop(self, cpu, reason: str, pc: int, python=None, **details) -> None:
@@ -322,7 +345,7 @@ class Debugger:
         if stop.reason == "step":
             return where
         head = {
-            "breakpoint": f"Breakpoint {stop.breakpoint.number if stop.breakpoint else '?'}, ",
+            "breakpoint": _breakpoint_head(stop.breakpoint),
             "signal": "Program received signal SIGINT, Interrupt.\n",
             "history": "No more reverse-execution history.\n",
         }.get(stop.reason, "")
@@ -342,7 +365,7 @@ class Debugger:
             return "The machine is stopped before boot (continue boots it)."
         if stop.reason == "start":
             return "The machine is stopped before the run starts (continue runs it)."
-        if stop.reason == "lockup":
+        if stop.reason in ("lockup", "overrun"):
             return "\n".join([*stop.text, f"The CPU is stopped at {where}."])
         if stop.reason == "fault":
             return "\n".join([*stop.text, f"The kernel oopsed at {where}."])
@@ -356,7 +379,8 @@ class Debugger:
             self._names, self._names_key = {}, key
         name = self._names.get(pc)
         if name is None:
-            name = self._names[pc] = symbols.describe(pc).split("+")[0]
+            sym = symbols.lookup(pc)
+            name = self._names[pc] = "??" if sym is None else sym.name  # gdb's "??": none
         return name
 
     # -- Python kernel code ------------------------------------------------------
@@ -473,11 +497,28 @@ class Debugger:
             )
             self._py_bps.setdefault(code, []).append(bp)
         else:
-            bp.addr = self.resolve(spec)
+            bp.addr = self._breakable(self.resolve(spec))
             bp.location = f"{bp.addr:#x}: {self.kern.symbols.describe(bp.addr)}"
             self._guest_bps.setdefault(bp.addr, []).append(bp)
         self._add(bp)
         return bp
+
+    def _breakable(self, addr: int) -> int:
+        """``addr``, unless it is in the thunk page and no Python function's entry:
+        py_ret is not a kernel instruction (the engine does not count it), only the
+        way from guest code back to its Python caller, and nothing else there runs."""
+        start, end = self._thunks
+        if not start <= addr < end or addr in self.machine.python_functions:
+            return addr
+        if addr == self.machine.map.py_ret:
+            raise BreakpointRefused(
+                f"cannot break at py_ret ({addr:#x}): it is where guest code returns to "
+                "its Python caller, not a kernel instruction; break on the Python caller"
+            )
+        raise BreakpointRefused(
+            f"cannot break at {addr:#x}: nothing runs there (the thunk page holds only "
+            "the entries of Python functions; break on one by name)"
+        )
 
     def _add(self, bp: Breakpoint) -> None:
         self._bps[bp.number] = bp
@@ -549,7 +590,7 @@ class Debugger:
             bp.value = new
             if self._mode[0] not in _REPLAYING:
                 bp.hits += 1
-                self._pending_watch = (bp, bp.addr, old, new)
+                self._pend("watchpoint", breakpoint=bp, watch=(bp.addr, old, new))
 
         return on_access
 
@@ -779,6 +820,14 @@ class Debugger:
         insn = self._insn(addr)
         return addr + insn.size == ret and insn.text.startswith("call")
 
+    def _replayed_to_idle(self, cpu) -> None:
+        """A replay reached the idle machine, the end of the history: a scan is
+        done (it goes back to its last hit, never returning); a goto's target
+        is this idle stop."""
+        if self._mode[0] == "scan":
+            self._scan_done(cpu, 0, self._mode[2])
+        self._mode = ("cont",)
+
     def _scan_done(self, cpu, addr: int, what: tuple) -> None:
         if self._scan_hits:
             target = self._scan_hits[-1]
@@ -848,8 +897,10 @@ class Debugger:
         if name == "eip":
             self._check_eip_writable(live)
             # Written before the instruction the stop is at ran: the CPU goes on at
-            # the new EIP instead, and that instruction is not counted.
+            # the new EIP instead, and that instruction is not counted (nor is the
+            # new one skipped as a second hook for it: see _translate_again).
             self._pc_moved = self._in_insn and self.machine.loaded is live
+            self._again = None
         live.write(name, value & 0xFFFFFFFF)
 
     def _check_eip_writable(self, cpu) -> None:
@@ -877,6 +928,23 @@ class Debugger:
         except BadAddress:
             raise DebuggerError(f"Cannot access memory at address {addr:#x}") from None
         self.machine.forget_code(addr, addr + len(data))
+        if self._in_block() and not self._pc_moved:  # a new EIP ends the block already
+            self._translate_again()
+
+    def _in_block(self) -> bool:
+        """Stopped in the code hook (before a guest instruction, not at a thunk),
+        inside a translated block."""
+        start, end = self._thunks
+        return self._stopping and self._in_insn and not start <= self.last_stop.pc < end
+
+    def _translate_again(self) -> None:
+        """Stopped in the code hook, the emulator is inside a translated block that
+        goes on with the code it translated, whatever memory now holds.  Writing
+        EIP ends the block when the hook returns: the instruction is translated
+        again from memory, and its hook runs again (not a new instruction)."""
+        cpu = self.machine.loaded
+        cpu.write("eip", cpu.read("eip"))
+        self._again = (cpu, cpu.read("eip"))
 
     def frames(self, pid=None) -> list[Frame]:
         """The backtrace: Python frames (from the task's frame stack) and guest
@@ -971,17 +1039,30 @@ class Debugger:
                 try:
                     self.kern.run()
                 except SoftLockup as err:
-                    # The kernel's soft-lockup report: a stop, as an oops is.
+                    # The kernel's soft-lockup report: a stop, as an oops is (a replay
+                    # runs on over it, as the forward run did).
                     cpu = self.machine.loaded or self.machine.cpus[self.selected_cpu]
-                    self._stop(cpu, "lockup", cpu.read("eip"), text=[str(err)])
+                    if self._mode[0] not in _REPLAYING:
+                        self._stop(cpu, "lockup", cpu.read("eip"), text=[str(err)])
                     continue
-                self._stop(self.machine.cpus[self.selected_cpu], "idle", 0)
+                cpu = self.machine.cpus[self.selected_cpu]
+                if self._mode[0] in _REPLAYING:
+                    self._replayed_to_idle(cpu)
+                self._stop(cpu, "idle", 0)
         except QuitDebugger:
             return
         finally:
             sys.settrace(None)
             if self.timeline is not None:
+                self.timeline.close()
                 self.timeline.report_exit(self.exit_status)
+
+
+def _breakpoint_head(bp: Breakpoint | None) -> str:
+    """gdb's start of a breakpoint stop's line: "Breakpoint 1, ", "Temporary breakpoint 2, "."""
+    if bp is None:
+        return "Breakpoint ?, "
+    return f"{'Temporary breakpoint' if bp.temporary else 'Breakpoint'} {bp.number}, "
 
 
 _LINE_STEP_CODE = (Debugger._left_line.__code__, Debugger._next_line.__code__)

@@ -4,16 +4,17 @@ and its registers as Linux saved them.
 
 A sleeping task's registers are KGDB's reconstruction
 (sleeping_thread_to_gdb_regs, arch/x86/kernel/kgdb.c): eip = thread.ip,
-esp = thread.sp, ebp = the word switch_to pushed last (``pushl %ebp`` just
-before it saved esp), the kernel's selectors, the other general registers 0
-(Linux does not keep them: they were on the stack of whatever called
-schedule()).  Where KGDB has to give 0 or 0xffff, this machine knows more
-and says it: eflags is the word switch_to's ``pushfl`` saved (its ``popfl``
-restores it), and the selectors are the ones every CPU holds in the kernel
+esp = thread.sp, ebp = ``*(unsigned long *)thread.sp``, the other general
+registers 0 (Linux does not keep them: they were on the stack of whatever
+called schedule()).  For a task switched out by switch_to that word is the
+ebp it pushed last (``pushl %ebp`` just before it saved esp); for a task
+that never ran, thread.sp is its pt_regs, so the word is pt_regs.bx, the
+thread function (ret_from_fork's entry).  Where KGDB gives 0 or 0xffff, this
+machine knows more and says it: eflags is the word switch_to's ``pushfl``
+saved (its ``popfl`` restores it; a task that never ran has no such word, so
+0 as KGDB), and the selectors are the ones every CPU holds in the kernel
 (emu/segment.py's KERNEL_SEGMENTS), which the task gets back when it is
-switched in.  A task
-that never ran has no switch frame: thread.sp is its pt_regs and thread.ip
-ret_from_fork, so ebp and eflags are 0 as KGDB would show.
+switched in, where KGDB gives cs 0x60, ds/es/ss 0x68 and fs/gs 0xffff.
 """
 
 import inspect
@@ -43,8 +44,8 @@ def running_on(kern, task) -> int | None:
 def sleeping_registers(kern, task) -> dict:
     """KGDB's registers of a switched-out task (see the module's docstring)."""
     sp, ip = task.thread.sp, task.thread.ip
-    fresh = ip == kern.symbols.get("ret_from_fork")
-    ebp, eflags = (0, 0) if fresh else kern.mem.unpack("<II", sp)
+    ebp = kern.mem.u32(sp)
+    eflags = 0 if ip == kern.symbols.get("ret_from_fork") else kern.mem.u32(sp + 4)
     regs = dict.fromkeys(("eax", "ebx", "ecx", "edx", "esi", "edi"), 0)
     regs.update(ebp=ebp, esp=sp, eip=ip, eflags=eflags, **KERNEL_SEGMENTS)
     return regs

@@ -89,8 +89,10 @@ class Machine:
         uc.mem_map_ptr(PAGE_OFFSET, self.map.ram_size, UC_PROT_ALL, self.mem.host_address)
         # Runs end at a stop (hook, hlt, fault, count), never at an address:
         # an ``until`` would also drop the translation holding until-1 each time.
+        # No exit address at all: with one (0 was), a jump there ended the run
+        # silently, and a call through NULL spun as a soft lockup, not an oops.
         uc.ctl_exits_enabled(True)
-        uc.ctl_set_exits([0])
+        uc.ctl_set_exits([])
         self.uc, self.uch = uc, uc._uch
         thunks_end = self.map.thunks + self.map.thunks_size - 1
         self._thunk_hook = self.hook_c(self._on_thunk_c, self.map.thunks, thunks_end)

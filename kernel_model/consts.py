@@ -23,6 +23,8 @@ EXIT_ZOMBIE = 16
 EXIT_DEAD = 32
 TASK_DEAD = 64
 TASK_WAKEKILL = 128
+TASK_NORMAL = TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE
+TASK_ALL = TASK_NORMAL | __TASK_STOPPED | __TASK_TRACED
 TASK_REPORT = (
     TASK_RUNNING | TASK_INTERRUPTIBLE | TASK_UNINTERRUPTIBLE | __TASK_STOPPED | __TASK_TRACED
 )  # what get_task_state() reports of ->state
@@ -119,11 +121,13 @@ SEGMENT_RPL_MASK = 0x3
 SEGMENT_TI_MASK = 0x4
 SEGMENT_LDT = 0x4
 
-# Scheduling (sched.h).
-# Why select_task_rq() is asked (include/linux/sched.h): the default domains
-# balance on fork but not on wake-up (SD_BALANCE_WAKE is off in SD_CPU_INIT).
+# Scheduling domain flags (sched.h); also why select_task_rq() is asked.
+SD_LOAD_BALANCE = 0x0001
+SD_BALANCE_NEWIDLE = 0x0002
+SD_BALANCE_EXEC = 0x0004
 SD_BALANCE_FORK = 0x0008
 SD_BALANCE_WAKE = 0x0010
+SD_WAKE_AFFINE = 0x0020
 
 SCHED_NORMAL = 0
 SCHED_FIFO = 1

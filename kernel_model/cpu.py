@@ -1,4 +1,4 @@
-"""CPU hotplug notifiers and bringing CPUs up (kernel/cpu.c, kernel/notifier.c).
+"""CPU hotplug notifiers and cpu_up (kernel/cpu.c, kernel/notifier.c).
 
 Callbacks run in priority order, higher first; equal priorities keep their
 registration order.  Each callback is a generator (it may create kthreads,
@@ -28,8 +28,18 @@ class CpuNotifiers:
         for _, _, callback in list(self.chain):
             yield from callback(kern, action, cpu)
 
-    def cpu_up(self, kern, cpu: int):
-        """_cpu_up(): prepare, mark online, then announce it."""
-        yield from self.notifier_call_chain(kern, CPU_UP_PREPARE, cpu)
-        self.online |= 1 << cpu
-        yield from self.notifier_call_chain(kern, CPU_ONLINE, cpu)
+
+def cpu_up(kern, cpu: int):
+    """_cpu_up(): prepare, bring the CPU up (the arch's __cpu_up, which returns
+    once the CPU has marked itself online), then announce it; 0 or -errno.
+    Deviation: a failed bring-up does not send CPU_UP_CANCELED (the threads
+    made for the CPU stay parked)."""
+    from kernel_model.smpboot import native_cpu_up  # arch/x86 (smp_ops.cpu_up)
+
+    yield from kern.cpu_notifiers.notifier_call_chain(kern, CPU_UP_PREPARE, cpu)
+    ret = yield from native_cpu_up(kern, cpu)
+    if ret:
+        kern.printk(f"_cpu_up: attempt to bring up CPU {cpu} failed")
+        return ret
+    yield from kern.cpu_notifiers.notifier_call_chain(kern, CPU_ONLINE, cpu)
+    return 0

@@ -6,7 +6,7 @@ guest code and every output name it as the kernel does.
 
 from emu.structs import define_struct
 from kernel_model.consts import NR_CPUS, THREAD_SIZE
-from kernel_model.headers import list_head, pid_namespace, spinlock_t, task_struct
+from kernel_model.headers import completion, list_head, pid_namespace, spinlock_t, task_struct
 
 PIDMAP_BYTES = 4096  # one page of pid bitmap: BITS_PER_PAGE = 32768 pids
 
@@ -21,6 +21,7 @@ kernel_data = define_struct(
         ("kthread_create_list", list_head),
         ("kthread_create_lock", spinlock_t),
         ("kthreadd_task", "ptr"),
+        ("kthreadd_done", completion),  # RHEL 6's init/main.c (vanilla has none)
         ("jiffies", "u32"),
         ("nr_threads", "u32"),
         ("last_pid", "s32"),

@@ -20,9 +20,10 @@ from kernel_model.consts import (
 from kernel_model.fork import unhash_process
 from kernel_model.headers import completion, task_struct
 from kernel_model.list import list_add_tail, list_del_init, list_entries
+from kernel_model.rcupdate import call_rcu
 from kernel_model.runtime import guest_callable
 from kernel_model.sched import current, schedule, set_current_state, wake_up_process
-from kernel_model.task import put_task_struct
+from kernel_model.task import find_task_by_pid, put_task_struct
 
 DEATH_REAP = -1  # include/linux/tracehook.h
 
@@ -30,11 +31,19 @@ DEATH_REAP = -1  # include/linux/tracehook.h
 DO_EXIT_BUG_LINE = 1019  # the BUG() after do_exit's last schedule() in 2.6.32
 
 
+def delayed_put_task_struct(kern, addr: int) -> None:
+    """The RCU callback of release_task(): readers that may still look at the
+    task (walking the task list) are gone; drop release_task's reference."""
+    tsk = task_struct(kern.mem, addr)
+    kern.tracepoint("sched_process_free", p=tsk)
+    put_task_struct(kern, tsk)
+
+
 def release_task(kern, p) -> None:
-    """The last of a dead task but its struct and stack: unhash it and drop a reference."""
+    """The last of a dead task but its struct and stack: unhash it, and drop a
+    reference once an RCU grace period has passed."""
     unhash_process(kern, p)
-    kern.tracepoint("sched_process_free", p=p)
-    put_task_struct(kern, p)
+    call_rcu(kern, delayed_put_task_struct, p.addr)
 
 
 def task_detached(p) -> bool:
@@ -121,6 +130,20 @@ def reparent_to_kthreadd(kern) -> None:
     me.exit_signal = SIGCHLD
 
 
+def mm_release(kern, tsk) -> None:
+    """Notify a parent sleeping on vfork(): here the kthread_stop() waiter, whose
+    completion is the thread's struct kthread ``exited``."""
+    if tsk.vfork_done:
+        vfork_done = completion(kern.mem, tsk.vfork_done)
+        tsk.vfork_done = 0
+        complete(kern, vfork_done)
+
+
+def exit_mm(kern, tsk) -> None:
+    """A kernel thread has no mm of its own: only mm_release() has work."""
+    mm_release(kern, tsk)
+
+
 @guest_callable(nargs=1, noreturn=True)
 def do_exit(kern, code):
     """End the current task with exit code ``code``; never returns."""
@@ -132,11 +155,8 @@ def do_exit(kern, code):
     tsk.flags |= PF_EXITING
     tsk.exit_code = code
     kern.tracepoint("do_exit", task=tsk, code=code)
+    exit_mm(kern, tsk)
     kern.tracepoint("sched_process_exit", p=tsk)
-    # mm_release(): complete_vfork_done() wakes a kthread_stop() waiter.
-    if tsk.vfork_done:
-        complete(kern, completion(kern.mem, tsk.vfork_done))
-        tsk.vfork_done = 0
     exit_notify(kern, tsk)
     tsk.state = TASK_DEAD
     yield from schedule(kern)
@@ -149,6 +169,8 @@ def do_wait(kern, pid: int):
 
     Returns (pid, exit_code), or (-ECHILD, 0) if there is no such child."""
     me = current(kern)
+    # wait4() looks the pid up first (find_get_pid): pid_nr() of none is 0.
+    kern.tracepoint("sched_process_wait", pid=pid if find_task_by_pid(kern, pid) else 0)
     while True:
         child = _find_child(kern, me, pid)
         if child is None:

@@ -18,14 +18,13 @@ from kernel_model.consts import (
     PF_STARTING,
     PF_SUPERPRIV,
     PTR_ERR,
-    SD_BALANCE_FORK,
     STACK_END_MAGIC,
 )
 from kernel_model.headers import task_struct, thread_info
 from kernel_model.list import INIT_LIST_HEAD, list_add_tail, list_del_init
 from kernel_model.mm import OutOfMemory
 from kernel_model.process_32 import copy_thread
-from kernel_model.sched import current, select_task_rq, set_task_cpu, wake_up_new_task
+from kernel_model.sched import current, sched_fork, wake_up_new_task
 from kernel_model.task import end_of_stack, free_task
 
 MAX_THREADS = 4096 * 8  # fork_init()'s default; the kernel sizes it from memory
@@ -57,14 +56,6 @@ def dup_task_struct(kern, orig):
 
 def copy_flags(clone_flags: int, p) -> None:
     p.flags = (p.flags & ~PF_SUPERPRIV) | PF_FORKNOEXEC | PF_STARTING
-
-
-def sched_fork(kern, p, clone_flags: int) -> None:
-    """New tasks start TASK_RUNNING (not yet queued), placed now on the CPU
-    select_task_rq() picks for a fork (SD_BALANCE_FORK)."""
-    p.state = 0
-    p.prio = p.normal_prio
-    set_task_cpu(kern, p, select_task_rq(kern, p, SD_BALANCE_FORK))
 
 
 def copy_process(kern, clone_flags, stack_start, regs, stack_size, child_tidptr, pid):

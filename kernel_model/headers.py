@@ -135,3 +135,9 @@ kthread_create_info = define_struct(
 )
 
 kthread = define_struct("kthread", [("should_stop", "s32"), ("exited", completion)])
+
+# kernel/sched.c: a task handed to a CPU's migration thread (on the asker's stack).
+migration_req = define_struct(
+    "migration_req",
+    [("list", list_head), ("task", "ptr"), ("dest_cpu", "s32"), ("done", completion)],
+)

@@ -1,11 +1,13 @@
 """The idle tasks: init_task (INIT_TASK, INIT_THREAD_INFO in
 arch/x86/kernel/init_task.c) and fork_idle/init_idle (kernel/fork.c,
-kernel/sched.c) for the secondary CPUs.  All of them have pid 0."""
+kernel/sched.c) for the secondary CPUs, which pid 1 forks as it brings
+them up (smpboot.py).  All of them have pid 0."""
 
 from emu.segment import __KERNEL_CS
 from kernel_model.consts import (
     CLONE_VM,
     INIT_PREEMPT_COUNT,
+    IS_ERR,
     KERNEL_DS,
     MAX_PRIO,
     NICE_0_PRIO,
@@ -18,12 +20,13 @@ from kernel_model.headers import thread_info
 from kernel_model.list import INIT_LIST_HEAD
 from kernel_model.percpu import per_cpu
 from kernel_model.ptrace import pt_regs
-from kernel_model.sched import __set_task_cpu, cpu_idle, task_thread_info
-from kernel_model.task import stack_top
+from kernel_model.sched import __set_task_cpu, task_thread_info
 
 
 def init_idle_task(kern) -> None:
-    """Lay out init_task and its thread_info; it is CPU 0's current task."""
+    """Lay out init_task and its thread_info (their static initializers); it is
+    CPU 0's current task and idle task.  sched_init() makes it idle proper
+    (init_idle) when the kernel starts."""
     t = kern.data.init_task
     t.zero()
     t.stack = kern.data.addr + kern.data.OFFSETS["init_thread_union"]
@@ -46,27 +49,28 @@ def init_idle_task(kern) -> None:
     ti.task = t.addr
     ti.preempt_count = INIT_PREEMPT_COUNT
     ti.addr_limit = KERNEL_DS
-    init_idle(kern, t, 0)
+    kern.rq[0].idle = per_cpu(kern, 0).current_task = t.addr
 
 
 def init_idle(kern, idle, cpu: int) -> None:
-    """Make ``idle`` the idle task of ``cpu``, bound to it (kernel/sched.c)."""
+    """Make ``idle`` the idle task of ``cpu``, bound to it (kernel/sched.c).
+    Vanilla gives it the lowest priority, MAX_PRIO; RHEL 6's keeps the one it has."""
     idle.state = 0
-    idle.prio = idle.normal_prio = MAX_PRIO
+    if kern.profile == "vanilla":
+        idle.prio = idle.normal_prio = MAX_PRIO
     idle.cpus_allowed = 1 << cpu
     __set_task_cpu(kern, idle, cpu)
     kern.rq[cpu].idle = idle.addr
-    per_cpu(kern, cpu).current_task = idle.addr
     # Set the preempt count outside the spinlocks: 0 without CONFIG_PREEMPT.
     task_thread_info(kern, idle).preempt_count = 0
 
 
-def fork_idle(kern, cpu: int) -> None:
-    """Fork CPU ``cpu``'s idle task (pid 0, from zeroed idle_regs) and start its loop."""
+def fork_idle(kern, cpu: int):
+    """Fork CPU ``cpu``'s idle task from the current one, with &init_struct_pid
+    (pid 0) and zeroed idle_regs; returns it, or ERR_PTR(-errno) as an int."""
     with kern.runtime.stack_local(pt_regs) as regs:
         regs.zero()
-        idle = copy_process(kern, CLONE_VM, 0, regs, 0, None, 0)
-    idle.comm = b"swapper"
-    init_idle(kern, idle, cpu)
-    kern.runtime.start_root(idle, cpu_idle(kern), stack_top(idle) - 8 - pt_regs.SIZE)
-    kern.runtime.resume(cpu)
+        task = copy_process(kern, CLONE_VM, 0, regs, 0, None, 0)
+    if not (isinstance(task, int) and IS_ERR(task)):
+        init_idle(kern, task, cpu)
+    return task

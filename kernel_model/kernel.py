@@ -1,27 +1,29 @@
 """The kernel: the machine plus what Linux keeps in globals, boot, and the run loop.
 
 Boot follows start_kernel's order where it matters here: per-CPU areas,
-each CPU's GDT, the pid map, init_task as CPU 0's idle task, then the
-boot code (``main``) runs as init_task and, when it returns, init_task
-becomes CPU 0's idle loop.  Secondary CPUs get idle tasks (pid 0) forked
-by fork_idle, as smp_init does.
+each CPU's GDT, the pid map, init_task as CPU 0's idle task (sched_init),
+then the boot code (``main``: rest_init) runs as init_task and, when it
+returns, init_task becomes CPU 0's idle loop.  The other CPUs have no task
+until kernel_init (pid 1) brings them up in smp_init and forks their idle
+tasks (smpboot.py).
 """
 
 import random
 import time
-from collections import defaultdict, deque
+from collections import defaultdict
 from pathlib import Path
 
 from asm.assembler import assemble_file
 from emu.events import BudgetExhausted
 from emu.machine import Machine, MachineError
 from kernel_model.asm_offsets import asm_defines, python_function_addresses
+from kernel_model.completion import init_completion
 from kernel_model.consts import CLONE_FILES, CLONE_FS
 from kernel_model.cpu import CpuNotifiers
 from kernel_model.data import data_symbols, kernel_data
 from kernel_model.fork import MAX_THREADS
 from kernel_model.headers import percpu_area, task_struct
-from kernel_model.init_task import fork_idle, init_idle_task
+from kernel_model.init_task import init_idle, init_idle_task
 from kernel_model.kernel_errors import SoftLockup
 from kernel_model.list import INIT_LIST_HEAD
 from kernel_model.main import check_profile, rest_init
@@ -57,6 +59,8 @@ class Kernel:
         self.runtime.budget = budget
         self.rq = [rq(cpu) for cpu in range(ncpus)]
         self.on_rq: set[int] = set()
+        self.rcu_pending: list[tuple] = []  # (CPUs yet to pass a quiescent state, func, arg)
+        self.rcu_done: list[tuple] = []  # (func, arg) whose grace period is over
         self.wait_chldexit: set[int] = set()
         self.this_cpu = 0
         self.tainted = False
@@ -129,12 +133,13 @@ class Kernel:
             cpu_init(self, cpu, self.rng)
         self.pidmap.init()
         INIT_LIST_HEAD(self.mem, self.data.kthread_create_list.addr)
+        init_completion(self, self.data.kthreadd_done)
         init_idle_task(self)
 
     def start(self, main=None) -> None:
         """Run ``main(kern)`` (a generator function) as init_task's boot code."""
         self.runtime.start_root(
-            self.data.init_task, self._start_kernel(main), self.data.init_task.thread.sp0
+            self.data.init_task, self.start_kernel(main), self.data.init_task.thread.sp0
         )
         self.runtime.resume(0)
 
@@ -163,9 +168,10 @@ class Kernel:
             raise RuntimeError(f"spawn: kernel_thread failed with {pid}")
         return pid
 
-    def _start_kernel(self, main):
-        for cpu in range(1, len(self.machine.cpus)):
-            fork_idle(self, cpu)
+    def start_kernel(self, main):
+        """init/main.c's start_kernel from sched_init() on: the boot task becomes
+        CPU 0's idle task, runs ``main`` (rest_init), then idles."""
+        init_idle(self, self.data.init_task, 0)  # sched_init()
         if main is not None:
             yield from main(self)
         yield from cpu_idle(self)
@@ -292,7 +298,8 @@ class KernelSnapshot:
         self.machine = kern.machine.save(kern.live_ranges())
         self.runtime = kern.runtime.save()
         self.pools = (kern.mm.stacks.save(), kern.mm.tasks.save())
-        self.queues = [(list(q.queue), q.nr_switches) for q in kern.rq]
+        self.queues = [q.save() for q in kern.rq]
+        self.rcu = (list(kern.rcu_pending), list(kern.rcu_done))
         self.sets = (set(kern.on_rq), set(kern.wait_chldexit), set(kern.recursive_faults))
         self.notifiers = (list(kern.cpu_notifiers.chain), kern.cpu_notifiers.online)
         self.probes = {name: list(probes) for name, probes in kern._tracepoints.items()}
@@ -306,8 +313,9 @@ class KernelSnapshot:
         kern.machine.restore(self.machine)
         kern.mm.stacks.restore(self.pools[0])
         kern.mm.tasks.restore(self.pools[1])
-        for q, (queue, switches) in zip(kern.rq, self.queues, strict=True):
-            q.queue, q.nr_switches = deque(queue), switches
+        for q, saved in zip(kern.rq, self.queues, strict=True):
+            q.restore(saved)
+        kern.rcu_pending, kern.rcu_done = list(self.rcu[0]), list(self.rcu[1])
         kern.on_rq, kern.wait_chldexit = set(self.sets[0]), set(self.sets[1])
         kern.recursive_faults = set(self.sets[2])
         kern.cpu_notifiers.chain, kern.cpu_notifiers.online = (

@@ -119,7 +119,7 @@ def kthread_create(kern, threadfn: int, data: int, namefmt: str, *args):
         task.comm = (namefmt % args).encode()[: TASK_COMM_LEN - 1]
         # root may have changed kthreadd's priority or CPU mask: don't inherit them.
         sched_setscheduler_nocheck(kern, task, SCHED_NORMAL, 0)
-        set_cpus_allowed_ptr(kern, task, cpu_all_mask(kern))
+        yield from set_cpus_allowed_ptr(kern, task, cpu_all_mask(kern))
     return result
 
 
@@ -132,18 +132,28 @@ def kthread_run(kern, threadfn: int, data: int, namefmt: str, *args):
 
 
 def kthread_stop(kern, k):
-    """Tell ``k`` to stop and wait for it; returns threadfn's result, or -EINTR if
-    threadfn never ran."""
-    if not kern.task_alive(k):
-        raise KthreadError(f"kthread_stop: task {k.addr:#010x} has already exited")
+    """Tell ``k`` to stop and wait for it; returns threadfn's result, -EINTR if
+    threadfn never ran, or the exit code of a thread that has already exited
+    (its vfork_done is cleared: there is nothing to wait for).
+
+    The caller must hold a reference to ``k``, as in the kernel.  Deviation: the
+    kernel has no check for a task_struct already freed (it would read freed
+    memory); here that is a KthreadError."""
+    if k.addr not in kern.mm.tasks.allocated:
+        raise KthreadError(
+            f"kthread_stop: task {k.addr:#010x} was freed (use after free: "
+            "take a reference with get_task_struct first)"
+        )
+    kern.tracepoint("sched_kthread_stop", t=k)
     get_task_struct(kern, k)
-    kthread = to_kthread(kern, k)
-    if k.vfork_done:
+    if k.vfork_done:  # it might have exited
+        kthread = to_kthread(kern, k)
         kthread.should_stop = 1
         wake_up_process(kern, k)
         yield from wait_for_completion(kern, completion(kern.mem, kthread.exited.addr))
     ret = k.exit_code
     put_task_struct(kern, k)
+    kern.tracepoint("sched_kthread_stop_ret", ret=ret)
     return ret
 
 
@@ -154,7 +164,7 @@ def kthreadd(kern, unused):
     # Setup a clean context for our children to inherit.
     set_task_comm(kern, tsk, "kthreadd")
     ignore_signals(kern, tsk)
-    set_cpus_allowed_ptr(kern, tsk, cpu_all_mask(kern))
+    yield from set_cpus_allowed_ptr(kern, tsk, cpu_all_mask(kern))
     set_mems_allowed(kern, None)
     tsk.flags |= PF_NOFREEZE | PF_FREEZER_NOSIG
     head, lock = kern.data.kthread_create_list.addr, kern.data.kthread_create_lock

@@ -75,7 +75,9 @@ def copy_thread(kern, clone_flags, sp, unused, p, regs) -> int:
     p.thread.sp = childregs.addr
     p.thread.sp0 = childregs.addr + pt_regs.SIZE
     p.thread.ip = kern.symbols["ret_from_fork"]
-    p.thread.gs = regs.gs
+    # task_user_gs(p) = get_user_gs(regs): with the stack protector gs is not
+    # lazy, so its home is the pt_regs slot; thread.gs keeps init_task's 0.
+    childregs.gs = regs.gs & 0xFFFF
     return 0
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from debugger import examine as xm
 from debugger import registers as rg
 from debugger.context import context, style, use_colour
-from debugger.engine import DebuggerError, QuitDebugger
+from debugger.engine import BreakpointRefused, DebuggerError, QuitDebugger
 from debugger.expr import CExpr, CInt, EvalError, ExprError, Pointer, as_int
 from debugger.gdbfmt import FormatError, parse_fmt
 from debugger.ps import snapshot
@@ -465,6 +465,8 @@ class Shell:
                 raise CommandError(str(err)) from None
         try:
             bp = engine.break_at(spec.strip(), condition=cond.strip() or None, temporary=temporary)
+        except BreakpointRefused as err:
+            raise CommandError(str(err)) from None
         except (ValueError, KeyError, LookupError) as err:
             raise CommandError(f'Function "{spec.strip()}" not defined. ({err})') from None
         kind = "Temporary breakpoint" if temporary else "Breakpoint"

@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+from kernel_model.consts import CLONE_FILES, CLONE_FS
+from kernel_model.process_32 import kernel_thread
 from kthreadd_emu.cli import main
 from kthreadd_emu.scenario import demo_kernel, run_main
 
@@ -67,3 +69,17 @@ def debug_process(tmp_path):
         return proc.returncode, proc.stdout, proc.stderr
 
     return run
+
+
+@pytest.fixture
+def spawn_here():
+    """spawn_here(kern, body, name): from inside a running kernel thread, fork a
+    Python thread running ``body(kern)`` (Kernel.spawn forks from CPU 0's idle
+    task); returns its pid."""
+
+    def spawn(kern, body, name):
+        token = max(kern.spawned, default=0) + 1
+        kern.spawned[token] = (name, body)
+        return kernel_thread(kern, kern.symbols["python_thread"], token, CLONE_FS | CLONE_FILES)
+
+    return spawn

@@ -6,11 +6,8 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="going back needs fork()")
 
@@ -78,23 +75,58 @@ def test_stepi_through_the_entry_path_and_back_over_the_iret(tmp_path):
     assert bwd == list(reversed(fwd[:-1]))
 
 
+def stop_lines(out: str, function: str) -> list[int]:
+    return [int(n) for n in re.findall(rf"{function} \(\) at kernel_model/\w+\.py:(\d+)", out)]
+
+
 def test_copy_thread_python_lines_print_and_finish(tmp_path):
+    """Each `next` runs one line of copy_thread, in the kernel's order; what each
+    line did shows in the values printed after it."""
     status, out, err = debug(tmp_path, "break copy_thread if current->pid == 2", "continue",
-                             "print childregs", "next", "next", "next", "print childregs->ax",
-                             "print childregs->bx == kthread", "step", "finish", "bt")  # fmt: skip
+                             "print childregs", "next", "print/x childregs->bx", "next",
+                             "print childregs->bx == kthread", "set var childregs->ax = 0x5a",
+                             "next", "print childregs->ax", "next", "next",
+                             "print p->thread.sp == &childregs->bx", "step", "finish",
+                             "bt")  # fmt: skip
     assert status == 1  # the first print: see below
-    lines = re.findall(r"copy_thread \(\) at kernel_model/process_32.py:(\d+)", out)
-    first, *stops = [int(n) for n in lines]
-    # The hit, three nexts, a step (no call on that line: the next line), finish's line.
-    assert stops == [first + 1, first + 2, first + 3, first + 4, first + 4]
-    source = (ROOT / "kernel_model" / "process_32.py").read_text().splitlines()
-    assert source[first + 3 - 2].strip() == "childregs.ax = 0"  # the line just run
+    first, *stops = stop_lines(out, "copy_thread")
+    # The hit, five nexts, a step (no call on that line: the next line), finish's line.
+    assert stops == [first + 1, first + 2, first + 3, first + 4, first + 5, first + 6,
+                     first + 6]  # fmt: skip
     # Before its line ran, the local does not exist yet; the only failure.
     assert err.strip() == 'No symbol "childregs" in current context.'
-
-    assert "$1 = 0" in out and "$2 = 1" in out
+    # task_pt_regs (a fresh stack), *childregs = *regs, childregs->ax = 0, thread.sp.
+    assert re.findall(r"^\$\d+ = (.*)$", out, re.M) == ["0x0", "1", "0", "1"]
     assert "Run till exit from #0  copy_thread () at kernel_model/process_32.py:" in out
     assert re.search(r"^#0  copy_process \(\) at kernel_model/fork.py:\d+$", out, re.M)
+
+
+def test_the_first_copy_thread_of_a_boot_is_pid_1s_birth(tmp_path):
+    """rest_init's kernel_thread(kernel_init) forks first: nothing is forked
+    before it (the other CPUs' idle tasks come later, from pid 1)."""
+    status, out, err = debug(tmp_path, "break copy_thread", "continue", "bt")
+    assert status == 0, err
+    frames = [f.split(" ")[0] for f in re.findall(r"^#\d+\s+(.*)$", out, re.M)]
+    assert frames[:5] == ["copy_thread", "copy_process", "do_fork", "kernel_thread", "rest_init"]
+
+
+def test_pid_1_forks_the_other_cpus_idle_tasks_in_smp_init(tmp_path):
+    """kernel_init -> smp_init -> cpu_up -> native_cpu_up -> do_boot_cpu ->
+    fork_idle, in pid 1; the idle task is pid 0 and its real_parent is pid 1,
+    and the CPU comes online only after that."""
+    idle = "((struct task_struct *)*(int*)per_cpu(per_cpu__current_task, {}))"
+    status, out, err = debug(tmp_path, "break fork_idle", "continue", "bt", "p current->pid",
+                             "p/x *(int*)per_cpu(per_cpu__current_task, 1)", "delete",
+                             "continue", f"p {idle.format(1)}->pid",
+                             f"p {idle.format(1)}->real_parent->pid",
+                             f"p {idle.format(2)}->real_parent->pid")  # fmt: skip
+    assert status == 0, err
+    frames = [f.split(" ")[0] for f in re.findall(r"^#\d+\s+(.*)$", out, re.M)]
+    assert frames[:6] == ["fork_idle", "do_boot_cpu", "native_cpu_up", "cpu_up", "smp_init",
+                          "kernel_init"]  # fmt: skip
+    values = re.findall(r"^\$\d+ = (.*)$", out, re.M)
+    # In pid 1, while CPU 1 has no task yet; once booted, pid 0 children of pid 1.
+    assert values == ["1", "0x0", "0", "1", "1"]
 
 
 def test_task_2_shows_where_kthreadd_sleeps(tmp_path):
@@ -151,3 +183,26 @@ def test_going_back_further_than_the_history_says_so(tmp_path):
     status, out, err = debug(tmp_path, "break ret_from_fork", "continue", "reverse-stepi 9999999")
     assert status == 1
     assert "cannot go back that far" in err
+
+
+def test_copy_thread_puts_gs_in_pt_regs_and_leaves_thread_gs_0(tmp_path):
+    """With the stack protector gs is not lazy: task_user_gs(p) is the pt_regs
+    slot (which RESTORE_REGS pops), and thread.gs keeps init_task's 0."""
+    status, out, err = debug(tmp_path, "break ret_from_fork", "continue",
+                             "p/x ((struct pt_regs *)$esp)->gs", "p/x current->thread.gs",
+                             "delete", "continue", "p/x task(2)->thread.gs")  # fmt: skip
+    assert status == 0, err
+    assert re.findall(r"^\$\d+ = (.*)$", out, re.M) == ["0xe0", "0x0", "0x0"]
+
+
+def test_a_task_that_never_ran_shows_kgdbs_ebp_its_thread_function(tmp_path):
+    """sleeping_thread_to_gdb_regs: ebp = *(unsigned long *)thread.sp; for a task
+    not yet run that word is pt_regs.bx (kthreadd, while pid 1 is being born)."""
+    status, out, err = debug(tmp_path, "break ret_from_fork", "continue", "task 2",
+                             "info registers ebp eflags", "info symbol $ebp",
+                             "p/x task(2)->thread.sp")  # fmt: skip
+    assert status == 0, err
+    assert re.search(r"^eflags\s+0x0\s", out, re.M)
+    assert "kthreadd in section .text" in out
+    ebp = int(re.search(r"^ebp\s+(0x[0-9a-f]+)", out, re.M).group(1), 16)
+    assert ebp != 0

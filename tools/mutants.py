@@ -341,8 +341,8 @@ MUTANTS = [
     ),
     Mutant(
         KTHREAD,
-        "        set_cpus_allowed_ptr(kern, task, cpu_all_mask(kern))\n    return result",
-        "    return result",
+        "        yield from set_cpus_allowed_ptr(kern, task, cpu_all_mask(kern))\n",
+        "",
         "the new thread inherits kthreadd's CPU mask",
     ),
     Mutant(

@@ -239,6 +239,8 @@ class Execution:
                 f"{OVERRUN}: the write at {eip:08x} ({self.kern.symbols.describe(eip)}) "
                 f"reached STACK_END_MAGIC at {address:08x}, esp {cpu.read('esp'):08x}"
             )
+            # The tests' own probe point (no kernel tracepoint): a debugger stops here.
+            self.kern.tracepoint("stack_overrun", task=self.task, report=self.overrun)
         uc.emu_stop()
 
     def _on_any(self, uc, addr, size, cpu) -> None:

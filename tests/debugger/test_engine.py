@@ -152,3 +152,22 @@ def test_reverse_stepi_gives_back_exactly_the_forward_states():
         assert back[1:] == fwd[1:]
     assert rows[26][0] == "breakpoint" and rows[26][1] > forward[-1][1]  # c: the next one
     assert rows[27][0] == "breakpoint" and rows[27][1:] == forward[0][1:]  # rc: back again
+
+
+def test_a_code_write_then_eip_written_back_to_the_stop_runs_one_instruction_per_step():
+    """Both end the translated block at the stop: the instruction at the new EIP
+    (here the same address) is the next one, counted once, and runs as written."""
+    helper = []
+
+    def write_then_move(d, s):
+        helper.append(s.pc)
+        d.delete()
+        d.write_memory(s.pc + 2, bytes.fromhex("9090"))  # movl %edx, %eax -> nop; nop
+        d.write_register("eip", s.pc)
+        d.stepi()
+
+    cmds = [lambda d, s: d.break_at("kernel_thread_helper") or d.cont(), write_then_move]
+    stops, dbg, kern = session(cmds + [lambda d, s: d.stepi()] * 2)
+    steps = [(s.reason, regs["eip"]) for s, regs in stops[2:]]
+    # pushl $0, then each nop.
+    assert steps == [("step", helper[0] + 2), ("step", helper[0] + 3), ("step", helper[0] + 4)]

@@ -117,16 +117,20 @@ def test_bind_of_a_woken_thread_warns(kern):
     assert kern.log[out["before"]] == "------------[ cut here ]------------"
 
 
-def test_kthread_stop_on_exited_task_is_a_clear_error(kern):
+def test_kthread_stop_on_a_freed_task_is_a_clear_error(kern):
+    """The kernel would read freed memory (the caller held no reference)."""
+
     def main(k, out):
         task = k.task((yield from kthread_create(k, k.demo.symbols["answer"], 0, "x")))
         yield from kthread_stop(k, task)
+        while task.addr in k.mm.tasks.allocated:  # freed after an RCU grace period
+            yield from schedule(k)
         try:
             yield from kthread_stop(k, task)
         except KthreadError as err:
             out["err"] = str(err)
 
-    assert "has already exited" in run_in_thread(kern, main)["err"]
+    assert "was freed (use after free" in run_in_thread(kern, main)["err"]
 
 
 def test_kthread_create_returns_err_ptr_on_failure(kern):

@@ -21,7 +21,7 @@ def test_new_thread_does_not_inherit_kthreadds_policy_or_mask(kernel, asm):
     def main(k, out):
         kthreadd = k.task(k.data.kthreadd_task)
         sched_setscheduler_nocheck(k, kthreadd, SCHED_FIFO, 50)
-        set_cpus_allowed_ptr(k, kthreadd, 1 << 1)
+        yield from set_cpus_allowed_ptr(k, kthreadd, 1 << 1)
         task = k.task((yield from kthread_create(k, fn, 1, "plain")))
         out["task"] = (task.policy, task.prio, task.static_prio, task.cpus_allowed)
         out["exit_signal"] = task.exit_signal
@@ -53,7 +53,7 @@ def test_kthreadd_serves_requests_first_come_first_served(kernel, asm):
         return body
 
     def main(k, out):
-        set_cpus_allowed_ptr(k, k.task(k.data.kthreadd_task), 1 << 0)
+        yield from set_cpus_allowed_ptr(k, k.task(k.data.kthreadd_task), 1 << 0)
         children = []
         for tag in ("first", "second"):
             token = max(k.spawned, default=0) + 1
@@ -61,7 +61,7 @@ def test_kthreadd_serves_requests_first_come_first_served(kernel, asm):
             pid = kernel_thread(
                 k, k.symbols["python_thread"], token, CLONE_FS | CLONE_FILES | SIGCHLD
             )
-            set_cpus_allowed_ptr(k, find_task_by_pid(k, pid), 1 << 0)
+            yield from set_cpus_allowed_ptr(k, find_task_by_pid(k, pid), 1 << 0)
             children.append(pid)
         # python_thread hands itself to kthreadd on a booted machine: wait for the
         # requesters' results, not with do_wait.

@@ -8,6 +8,7 @@ from kernel_model.exit import do_wait, release_task
 from kernel_model.headers import task_struct, thread_info
 from kernel_model.kthread import kthread_create
 from kernel_model.process_32 import kernel_thread
+from kernel_model.sched import schedule
 from kernel_model.task import find_task_by_pid, for_each_process
 from kthreadd_emu.scenario import SETTLE_EVENTS, booted_kernel, run_in_thread
 
@@ -60,6 +61,8 @@ def test_a_freed_slot_reused_reads_the_new_task(demo, boot):
             views.append(find_task_by_pid(k, pid))
             pids.append(pid)
             yield from do_wait(k, pid)
+            # The reaped task is freed after an RCU grace period: our schedule().
+            yield from schedule(k)
 
     boot(kern, main)
     first, second = views
