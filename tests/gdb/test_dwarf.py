@@ -60,41 +60,53 @@ def elf(kern):
 
 @pytest.fixture(scope="module")
 def dwarf(elf):
-    """struct name -> (size, [(member, offset, C type)]); variable name -> (address, die)."""
-    structs, variables = {}, {}
+    """struct tag (or an anonymous struct's typedef) -> (size, [(member, offset, C
+    type)]); variable name -> (address, die); typedef name -> what it names."""
+    structs, variables, typedefs = {}, {}, {}
     for cu in elf.get_dwarf_info().iter_CUs():
         for die in cu.iter_DIEs():
-            if die.tag == "DW_TAG_structure_type" and "DW_AT_byte_size" in die.attributes:
-                members = [
-                    (m.attributes["DW_AT_name"].value.decode(),
-                     m.attributes["DW_AT_data_member_location"].value,
-                     type_name(m.get_DIE_from_attribute("DW_AT_type")))
-                    for m in die.iter_children()
-                ]  # fmt: skip
-                name = die.attributes["DW_AT_name"].value.decode()
-                structs[name] = (die.attributes["DW_AT_byte_size"].value, members)
+            if die.tag == "DW_TAG_typedef":
+                target = die.get_DIE_from_attribute("DW_AT_type")
+                typedefs[die.attributes["DW_AT_name"].value.decode()] = type_name(target)
+                if target.tag == "DW_TAG_structure_type" and "DW_AT_name" not in target.attributes:
+                    structs[die.attributes["DW_AT_name"].value.decode()] = layout(target)
+            elif die.tag == "DW_TAG_structure_type" and "DW_AT_name" in die.attributes:
+                if "DW_AT_byte_size" in die.attributes:
+                    structs[die.attributes["DW_AT_name"].value.decode()] = layout(die)
             elif die.tag == "DW_TAG_variable":
                 expr = die.attributes["DW_AT_location"].value
                 assert expr[0] == OP_ADDR and len(expr) == 5
                 addr = int.from_bytes(bytes(expr[1:]), "little")
                 variables[die.attributes["DW_AT_name"].value.decode()] = (addr, die)
-    return structs, variables
+    return structs, variables, typedefs
+
+
+def layout(die) -> tuple[int, list]:
+    members = [
+        (m.attributes["DW_AT_name"].value.decode(),
+         m.attributes["DW_AT_data_member_location"].value,
+         type_name(m.get_DIE_from_attribute("DW_AT_type")))
+        for m in die.iter_children()
+    ]  # fmt: skip
+    return die.attributes["DW_AT_byte_size"].value, members
 
 
 def test_every_view_is_a_struct_at_the_views_offsets_with_its_c_types(dwarf):
-    structs, _ = dwarf
+    structs, _, typedefs = dwarf
     views = kernel_views()
     tags = {v.TAG for v in views}
     assert {"pt_regs", "thread_info", "task_struct", "list_head", "completion",
-            "kthread_create_info", "kthread", "thread_struct"} <= tags  # fmt: skip
+            "kthread_create_info", "kthread", "thread_struct", "migration_req"} <= tags  # fmt: skip
+    assert typedefs["wait_queue_t"] == "struct __wait_queue"
+    assert typedefs["atomic_t"] == typedefs["spinlock_t"] == "struct {...}"
     for view in views:
-        size, members = structs[view.TAG]
+        size, members = structs[view.TAG or view.__name__]
         assert size == view.SIZE, view
         assert members == [(f.name, f.offset, c.spell(f.c_type)) for f in view.FIELDS], view
 
 
 def test_struct_sizes_and_asm_offsets_agree_with_the_dwarf(dwarf):
-    structs, _ = dwarf
+    structs, _, _ = dwarf
     assert structs["pt_regs"][0] == 68 and structs["thread_info"][0] == 0x48
     offsets = {s: {m: off for m, off, _ in members} for s, (_, members) in structs.items()}
     defines = asm_defines()
@@ -111,7 +123,7 @@ def test_struct_sizes_and_asm_offsets_agree_with_the_dwarf(dwarf):
 
 
 def test_every_kernel_variable_is_typed_at_its_address(kern, dwarf, elf):
-    _, variables = dwarf
+    _, variables, _ = dwarf
     symbols = {s.name: s for s in elf.get_section_by_name(".symtab").iter_symbols()}
     expected = kernel_variables(kern)
     assert {"init_task", "kthreadd_task", "kthread_create_list", "jiffies",

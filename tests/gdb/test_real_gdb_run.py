@@ -7,7 +7,6 @@ import re
 import pytest
 from gdbrun import Server, needs_gdb, register
 
-from kernel_model.process_32 import task_pt_regs
 from kernel_model.task import find_task_by_pid
 from kthreadd_emu.scenario import booted_kernel
 
@@ -58,17 +57,17 @@ def test_break_at_kernel_thread_helper_then_stepi_into_the_thread_function(serve
     assert register("eax " + after3, "eax") == register("eax " + hit3, "edx")
 
 
-def test_watch_kthreadds_pt_regs_ax_slot(server):
+def test_watch_the_eflags_switch_to_saves_on_kthreadds_stack(server):
     kern = booted_kernel(2)  # the same machine: the slot's address
-    slot = task_pt_regs(kern, find_task_by_pid(kern, 2)).addr + 24
+    slot = find_task_by_pid(kern, 2).thread.sp + 4
     out = server.gdb(f"watch *(int *){slot:#x}", "continue", "info registers esp", "continue")
     first, second = out.split("hit Hardware watchpoint 1")[1:]
-    # switch_to's pushfl wrote eflags there (kthreadd's stack has grown over its
-    # pt_regs): gdb stops right after the store, esp pointing at the slot.
+    # switch_to's pushfl wrote eflags there: gdb stops right after the store, esp
+    # pointing at the slot.
     assert "Old value = 0\nNew value = 134\n0xc0100001 in switch_to ()" in first
     assert register(first, "esp") == slot
-    # kernel_thread (Python) stores a fresh pt_regs there: seen at its next line,
-    # while the CPU is in the Python call (py_ret).
+    # The kernel's Python code stores there next: seen at its next line, while
+    # the CPU is in the Python call (py_ret).
     assert "Old value = 134\nNew value = 0\n0xc0200000 in py_ret ()" in second
 
 
