@@ -461,7 +461,8 @@ class Runtime:
         if self._scheduled[i]:  # only what came after its last schedule() counts
             self.spent[i] = (self.calls - self._calls_at_touch[i]) * PYTHON_CALL_COST
         else:
-            ran = count if type(reason) is BudgetExhausted else 0
+            # A hlt waits for the next interrupt: the end of the slice, here.
+            ran = count if type(reason) in (BudgetExhausted, Halt) else 0
             self.spent[i] += ran + (self.calls - calls) * PYTHON_CALL_COST
         if isinstance(reason, PythonCall | PythonReturn):
             return None  # the hook that stopped it set the mode
@@ -469,11 +470,10 @@ class Runtime:
             # hlt with interrupts on: an interrupt (a timer tick, here a turn of
             # the others) wakes the CPU and it goes on after the hlt.
             self._jump(cpu, reason.eip + 1)
-            return None
-        if type(reason) is not BudgetExhausted:
+        elif type(reason) is not BudgetExhausted:
             return reason
         if self.spent[i] < self.budget:
-            return None  # slice over: the others go, then this CPU goes on at eip
+            return None  # slice over: the others go, then this CPU goes on
         self.spent[i] = 0
         return BudgetExhausted(reason.eip, self.budget)
 

@@ -1,7 +1,8 @@
 """Every run ends in bounded time with a verdict, however much work the guest
 makes without executing instructions (issue 17): a loop around kernel_thread
-is a soft lockup (each call into a Python kernel function counts), a loop that
-also schedules ends at the run's bound on scheduling events, and a thread
+is a soft lockup (each call into a Python kernel function counts), and so is
+a loop around hlt (each waits for the end of its slice); a loop that also
+schedules ends at the run's bound on scheduling events, and a thread
 whose children stay zombies gets the kernel's -ENOMEM when the stack pages
 run out.  `kthreadd-emu asmtest` runs them in its own process, so a run that
 never ends fails this test (the timeout) instead of hanging the suite."""
@@ -18,16 +19,16 @@ from kernel_model.exit import do_wait
 from kernel_model.kernel_errors import SoftLockup
 from kernel_model.process_32 import kernel_thread
 
-BOMBS = Path(__file__).with_name("data") / "fork_bombs.S"
+RUNAWAYS = Path(__file__).with_name("data") / "runaways.S"
 
 
-def test_fork_bombs_end_with_a_verdict():
+def test_fork_bombs_and_a_hlt_loop_end_with_a_verdict():
     proc = subprocess.run(
-        [sys.executable, "-m", "kthreadd_emu.cli", "asmtest", str(BOMBS)],
+        [sys.executable, "-m", "kthreadd_emu.cli", "asmtest", str(RUNAWAYS)],
         capture_output=True, text=True, timeout=120,
     )  # fmt: skip
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    assert proc.stdout.count("PASS ") == 4
+    assert proc.stdout.count("PASS ") == 5
 
 
 def test_a_run_without_its_own_bound_ends_at_run_events(monkeypatch, demo, tmp_path):

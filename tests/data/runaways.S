@@ -20,6 +20,12 @@
 #@ run kthread polite_bomb budget=100000
 #@ expect lockup: scheduling events
 
+/* hlt with interrupts on waits for an interrupt (the rest of its slice), and
+ * never schedules. */
+#@ test halts_for_ever
+#@ run kthread halt budget=100000
+#@ expect lockup: BUG: soft lockup
+
 /* Its children stay zombies: the stack pages run out, as in the kernel. */
 #@ test forks_until_memory_runs_out
 #@ run kernel_thread fill budget=10000000
@@ -57,6 +63,11 @@ fill:
 	call schedule
 	jmp fill
 1:	ret
+
+halt:
+	sti
+	hlt
+	jmp halt
 
 child:
 	ret
