@@ -109,7 +109,28 @@ stack_canary = define_struct("stack_canary", [("__pad", "bytes", 20), ("canary",
 # struct tss_struct reduced to what __switch_to's load_sp0 touches.
 tss_struct = define_struct("tss_struct", [("back_link", "u32"), ("sp0", "u32"), ("ss0", "u32")])
 
+# kernel/stop_machine.c (RHEL 6's cpu_stop backport): the stopper of one CPU,
+# its thread's data.
+cpu_stopper = define_struct(
+    "cpu_stopper",
+    [("lock", spinlock_t), ("enabled", "u32"), ("works", list_head), ("thread", "ptr")],
+)
+
+# kernel/workqueue.c: a workqueue's part on one CPU, its worker thread's data.
+cpu_workqueue_struct = define_struct(
+    "cpu_workqueue_struct",
+    [
+        ("lock", spinlock_t),
+        ("worklist", list_head),
+        ("more_work", wait_queue_head_t),
+        ("current_work", "ptr"),
+        ("wq", "ptr"),
+        ("thread", "ptr"),
+    ],
+)
+
 # One CPU's per-CPU area (.data.percpu): gdt_page is page aligned and first.
+# events_cwq stands for the "events" workqueue's alloc_percpu() chunk.
 percpu_area = define_struct(
     "percpu_area",
     [
@@ -119,6 +140,8 @@ percpu_area = define_struct(
         ("this_cpu_off", "u32"),
         ("stack_canary", stack_canary),
         ("init_tss", tss_struct),
+        ("cpu_stopper", cpu_stopper),
+        ("events_cwq", cpu_workqueue_struct),
     ],
 )
 
