@@ -179,10 +179,10 @@ def wake_affine(kern, sd: sched_domain, p) -> bool:
 def find_idlest_group(kern, sd: sched_domain, p, this_cpu: int) -> int | None:
     """The least loaded other CPU ``p`` may use, if it is enough less loaded than
     ours (groups are single CPUs, walked from ours round the ring)."""
-    loads, ncpus = cpu_loads(kern), len(kern.rq)
+    loads, ncpus, allowed = cpu_loads(kern), len(kern.rq), sd.span & p.cpus_allowed
     idlest, min_load, this_load = None, None, 0
     for cpu in ((this_cpu + i) % ncpus for i in range(ncpus)):
-        if not (sd.span & p.cpus_allowed) >> cpu & 1:
+        if not allowed >> cpu & 1:
             continue
         load = loads[cpu][0]  # source_load/target_load of index 0
         if cpu == this_cpu:
