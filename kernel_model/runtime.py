@@ -64,6 +64,9 @@ RECORD = ("ebx", "esi", "edi", "ebp", "eip")
 RECORD_FP = RECORD.index("ebp")  # words below the one ebp points at
 RETURN_MARK = 2  # a record's return address into a Python function: its thunk + 2
 OUTERMOST = 2  # py_ret + 2: the return address of a root frame's base record
+# What one entry into a Python kernel function counts for against the budget, in
+# instructions: a guest loop around one (a fork bomb) is a soft lockup too.
+PYTHON_CALL_COST = 100
 
 
 @dataclass(frozen=True)
@@ -201,10 +204,13 @@ class Runtime:
         self.budget = 1_000_000
         # A CPU runs guest code for at most a time slice before the others get a
         # turn, so a CPU spinning on another's progress (a lock, a flag) waits for
-        # it as on real SMP; the budget counts across slices in which the CPU
-        # never entered the kernel's Python side.
+        # it as on real SMP.  The budget (the soft lockup) counts what a CPU ran
+        # since it last scheduled: whole slices, and each entry into a Python
+        # kernel function as PYTHON_CALL_COST instructions.
         self.time_slice = 20_000
         self.spent = [0] * ncpus
+        self._scheduled = [False] * ncpus  # touch_softlockup_watchdog() in this slice
+        self._calls_at_touch = [0] * ncpus
         self.events = 0  # frames resumed or suspended: the scheduling events
         self.stop_at_events = None  # a run's bound on events (checked in the hooks too)
         self.calls = 0  # entries into Python from guest code (thunks and py_ret)
@@ -488,26 +494,34 @@ class Runtime:
             return self._run_guest(cpu)
         return None
 
+    def touch_softlockup_watchdog(self, cpu_index: int) -> None:
+        """The CPU scheduled (or idles): the watchdog thread could run, no lockup."""
+        self.spent[cpu_index] = 0
+        self._scheduled[cpu_index] = True
+        self._calls_at_touch[cpu_index] = self.calls
+
     def _run_guest(self, cpu):
         i = cpu.index
-        count = min(self.time_slice, self.budget - self.spent[i])
+        count = max(1, min(self.time_slice, self.budget - self.spent[i]))
         calls = self.calls
+        self._scheduled[i] = False
         reason = self.machine.run(cpu, cpu.read("eip"), count)
-        if self.calls != calls:
-            self.spent[i] = 0  # it entered the kernel's Python side: not a lockup
+        if self._scheduled[i]:  # only what came after its last schedule() counts
+            self.spent[i] = (self.calls - self._calls_at_touch[i]) * PYTHON_CALL_COST
+        else:
+            # A hlt waits for the next interrupt: the end of the slice, here.
+            ran = count if type(reason) in (BudgetExhausted, Halt) else 0
+            self.spent[i] += ran + (self.calls - calls) * PYTHON_CALL_COST
         if isinstance(reason, PythonCall | PythonReturn):
             return None  # the hook that stopped it set the mode
         if type(reason) is Halt and cpu.read("eflags") & X86_EFLAGS_IF:
             # hlt with interrupts on: an interrupt (a timer tick, here a turn of
             # the others) wakes the CPU and it goes on after the hlt.
             self._jump(cpu, reason.eip + 1)
-            return None
-        if type(reason) is not BudgetExhausted:
+        elif type(reason) is not BudgetExhausted:
             return reason
-        if self.calls == calls:
-            self.spent[i] += count
         if self.spent[i] < self.budget:
-            return None  # slice over: the others go, then this CPU goes on at eip
+            return None  # slice over: the others go, then this CPU goes on
         self.spent[i] = 0
         return BudgetExhausted(reason.eip, self.budget)
 
