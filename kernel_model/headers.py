@@ -155,6 +155,26 @@ tss_struct = define_struct(
     [("back_link", "u32"), ("sp0", "u32", "unsigned long"), ("ss0", "u32")],
 )
 
+# kernel/stop_machine.c (RHEL 6's backport): what cpu_stopper_thread serves.
+cpu_stopper = define_struct(
+    "cpu_stopper",
+    [("lock", spinlock_t), ("enabled", "u8"), ("works", list_head), ("thread", "ptr")],
+)
+
+# kernel/workqueue.c: a workqueue's part on one CPU, what worker_thread serves
+# (____cacheline_aligned there; not here).
+cpu_workqueue_struct = define_struct(
+    "cpu_workqueue_struct",
+    [
+        ("lock", spinlock_t),
+        ("worklist", list_head),
+        ("more_work", wait_queue_head_t),
+        ("current_work", "ptr"),
+        ("wq", "ptr"),
+        ("thread", "ptr"),
+    ],
+)
+
 # One CPU's per-CPU area (.data.percpu): gdt_page is page aligned and first.
 percpu_area = define_struct(
     "percpu_area",
@@ -165,6 +185,9 @@ percpu_area = define_struct(
         ("this_cpu_off", "u32", "unsigned long"),
         ("stack_canary", stack_canary),
         ("init_tss", tss_struct),
+        ("cpu_stopper", cpu_stopper),
+        # keventd_wq->cpu_wq: alloc_percpu()'d in 2.6.32, in this same per-CPU unit.
+        ("keventd_cwq", cpu_workqueue_struct),
     ],
 )
 

@@ -23,6 +23,7 @@ from kernel_model.completion import complete
 from kernel_model.consts import MAX_RT_PRIO, SCHED_FIFO, TASK_INTERRUPTIBLE, TASK_RUNNING
 from kernel_model.cpu import CPU_ONLINE, CPU_UP_PREPARE
 from kernel_model.kthread import kthread_create, kthread_should_stop
+from kernel_model.percpu import per_cpu
 from kernel_model.runtime import call_guest, guest_callable
 from kernel_model.sched import (
     __migrate_task,
@@ -101,15 +102,30 @@ def _named(func, name: str):
     return func
 
 
+def _hcpu(kern, cpu: int) -> int:
+    """The notifier's hcpu, (void *)(long)cpu: what most of them pass as data."""
+    return cpu
+
+
+def _cpu_stopper(kern, cpu: int) -> int:
+    return per_cpu(kern, cpu).cpu_stopper.addr  # &per_cpu(cpu_stopper, cpu)
+
+
+def _keventd_cwq(kern, cpu: int) -> int:
+    return per_cpu(kern, cpu).keventd_cwq.addr  # per_cpu_ptr(keventd_wq->cpu_wq, cpu)
+
+
 def _bound_thread_callback(name: str, fn_name: str, namefmt: str, fifo: bool,
-                           bind_at=CPU_UP_PREPARE, create_at=CPU_UP_PREPARE):  # fmt: skip
-    """CPU notifier ``name``: it creates (``create_at``), binds (``bind_at``) and at
-    CPU_ONLINE wakes one thread per CPU."""
+                           bind_at=CPU_UP_PREPARE, create_at=CPU_UP_PREPARE,
+                           data=_hcpu):  # fmt: skip
+    """CPU notifier ``name``: it creates (``create_at``, with ``data(kern, cpu)`` as
+    the thread's data), binds (``bind_at``) and at CPU_ONLINE wakes one thread per CPU."""
 
     def callback(kern, action, cpu):
         threads = kern.percpu_threads.setdefault(cpu, {})
         if action == create_at:
-            p = yield from kthread_create(kern, kern.symbols[fn_name], cpu, namefmt, cpu)
+            fn = kern.symbols[fn_name]
+            p = yield from kthread_create(kern, fn, data(kern, cpu), namefmt, cpu)
             threads[fn_name] = kern.task(p)
             if fifo:
                 sched_setscheduler_nocheck(kern, threads[fn_name], SCHED_FIFO, MAX_RT_PRIO - 1)
@@ -130,8 +146,9 @@ ksoftirqd_cpu_callback = _bound_thread_callback(
     "ksoftirqd_cpu_callback", "ksoftirqd", "ksoftirqd/%d", fifo=False
 )
 cpu_stop_cpu_callback = _bound_thread_callback(
-    "cpu_stop_cpu_callback", "cpu_stopper_thread", "migration/%d", fifo=True, bind_at=CPU_ONLINE
-)
+    "cpu_stop_cpu_callback", "cpu_stopper_thread", "migration/%d", fifo=True, bind_at=CPU_ONLINE,
+    data=_cpu_stopper,
+)  # fmt: skip
 softlockup_cpu_callback = _bound_thread_callback(
     "softlockup_cpu_callback", "watchdog", "watchdog/%d", fifo=False
 )
@@ -141,7 +158,7 @@ watchdog_cpu_callback = _bound_thread_callback(
     create_at=CPU_ONLINE,
 )  # fmt: skip
 workqueue_cpu_callback = _bound_thread_callback(
-    "workqueue_cpu_callback", "worker_thread", "events/%d", fifo=False
+    "workqueue_cpu_callback", "worker_thread", "events/%d", fifo=False, data=_keventd_cwq
 )
 
 

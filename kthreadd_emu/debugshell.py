@@ -848,7 +848,9 @@ class Shell:
     def cmd_record(self, rest):
         """record start | stop | save FILE [ftrace|perfetto|perfetto-proto]: the
         kernel's events from now on, as `kthreadd-emu record` writes them."""
-        from kthreadd_emu.record import FORMATS, Recorder, RecordError
+        from kthreadd_emu.output_file import OutputError
+        from kthreadd_emu.tracing.formats import FORMATS, save_trace
+        from kthreadd_emu.tracing.recorder import Recorder, RecordError
 
         word, _, args = rest.strip().partition(" ")
         if word == "start":
@@ -868,8 +870,8 @@ class Shell:
             if fmt not in FORMATS:
                 raise CommandError(f"record save: unknown format {fmt!r} ({', '.join(FORMATS)})")
             try:
-                self.recorder.save(path, fmt)
-            except RecordError as err:
+                save_trace(self.recorder, path, fmt)
+            except (RecordError, OutputError) as err:
                 raise CommandError(f"record save: {err}") from None
             self.say(f"{len(self.recorder.events)} events written to {path} ({fmt}).")
         else:

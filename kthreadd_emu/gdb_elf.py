@@ -37,7 +37,7 @@ from gdbstub.elf import (
 from kernel_model import headers, ptrace
 from kernel_model.data import kernel_data
 from kernel_model.headers import percpu_area
-from kthreadd_emu.record import write_atomically
+from kthreadd_emu.output_file import write_output, writes_a_file
 
 _TYPES = {"asm": STT_FUNC, "python": STT_FUNC, "data": STT_OBJECT}
 PRODUCER = "kthreadd-emu (DWARF from the kernel model's struct views)"
@@ -133,6 +133,7 @@ def kernel_elf(kern) -> bytes:
 def write_kernel_elf(path: Path, kern) -> bytes:
     """The ELF at ``path`` and the gdb helpers beside it; returns the ELF's bytes."""
     data = kernel_elf(kern)
-    write_atomically(path, data)
-    write_atomically(script_path(path), gdb_script().encode())
+    write_output(path, data)
+    if writes_a_file(path):  # not beside a FIFO or a device (--elf /dev/null)
+        write_output(script_path(Path(path)), gdb_script())
     return data

@@ -17,7 +17,6 @@ so the same layout serves the live stack, the stack as copy_thread left it
 """
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from emu.segment import __KERNEL_CS, __KERNEL_DS, __KERNEL_PERCPU, __KERNEL_STACK_CANARY, __USER_DS
 from kernel_model.consts import STACK_END_MAGIC, THREAD_SIZE
@@ -26,7 +25,7 @@ from kernel_model.ptrace import PT_REGS_FIELDS, pt_regs
 from kernel_model.runtime import CALLEE_SAVED, OUTERMOST, RECORD, RECORD_FP, RETURN_MARK
 from kernel_model.sched import task_cpu
 from kthreadd_emu.errors import UsageError
-from kthreadd_emu.record import RecordError, check_output_path, write_atomically
+from kthreadd_emu.output_file import write_output
 from kthreadd_emu.scenario import fork_frame
 
 RESERVED = 8
@@ -401,16 +400,8 @@ def walk_pictures(w) -> tuple[list[StackPicture], list[str]]:
     return pictures, captions
 
 
-def check_svg_path(path, command: str) -> None:
-    """Refuse an SVG path that cannot be written, before any work (one clear line)."""
-    try:
-        check_output_path(Path(path))
-    except RecordError as err:
-        raise UsageError(f"--svg: {err}") from None
-
-
 def write_walk_svg(w, path) -> None:
     pictures, captions = walk_pictures(w)
     if not pictures:
         raise UsageError("--svg: the new thread never ran, there is no stack to draw")
-    write_atomically(Path(path), to_svg(pictures, captions))
+    write_output(path, to_svg(pictures, captions))

@@ -23,6 +23,7 @@ from kthreadd_emu.asmtest.runner import (
 )
 from kthreadd_emu.asmtest.runner import write_junit as junit
 from kthreadd_emu.errors import MAX_BUDGET, UsageError, complain, parse_int, shown
+from kthreadd_emu.output_file import check_output
 from kthreadd_emu.progress import progress_bar
 
 
@@ -49,6 +50,8 @@ def run(args) -> int:
     budget = parse_int(args.budget, "--budget", 1, MAX_BUDGET)
     if args.junit is not None and (not args.junit or os.path.isdir(args.junit)):
         raise UsageError(f"--junit: {shown(args.junit)} is not a file name")
+    if args.junit is not None:
+        check_output(args.junit)
     files = discover(args.paths)
     if not files:
         raise UsageError(f"no assembly tests in {' '.join(args.paths)}")

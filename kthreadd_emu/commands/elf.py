@@ -3,9 +3,9 @@
 from pathlib import Path
 
 from kthreadd_emu.commands.ps import add_machine_options, machine_from_args
-from kthreadd_emu.errors import UsageError, read_file
+from kthreadd_emu.errors import read_file
 from kthreadd_emu.gdb_elf import script_path, write_kernel_elf
-from kthreadd_emu.record import RecordError, check_output_path
+from kthreadd_emu.output_file import check_output, summary_stream, writes_a_file
 
 
 def add_parser(sub) -> None:
@@ -39,14 +39,15 @@ def booted_for_gdb(args):
 
 
 def run(args) -> int:
-    out = Path(args.output)
-    try:
-        check_output_path(out)
-        check_output_path(script_path(out))
-        kern = booted_for_gdb(args)
-        data = write_kernel_elf(out, kern)
-    except RecordError as err:
-        raise UsageError(str(err)) from None
-    print(f"{len(kern.symbols.by_name)} symbols, {len(data)} bytes -> {out}")
-    print(f"gdb helpers (lx-ps, $lx_current() ...) -> {script_path(out)}")
+    out = args.output
+    check_output(out)
+    helpers = script_path(Path(out)) if writes_a_file(out) else None
+    if helpers is not None:
+        check_output(helpers)
+    kern = booted_for_gdb(args)
+    data = write_kernel_elf(out, kern)
+    stream = summary_stream(out)
+    print(f"{len(kern.symbols.by_name)} symbols, {len(data)} bytes -> {out}", file=stream)
+    if helpers is not None:
+        print(f"gdb helpers (lx-ps, $lx_current() ...) -> {helpers}", file=stream)
     return 0

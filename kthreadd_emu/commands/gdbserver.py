@@ -6,7 +6,6 @@ import ipaddress
 import os
 import sys
 import traceback
-from pathlib import Path
 
 from debugger.engine import DebuggerError, QuitDebugger
 from debugger.ps import ps_auxf
@@ -22,7 +21,7 @@ from kthreadd_emu.debugshell import RESUMING, Lines, Shell
 from kthreadd_emu.errors import UsageError, complain, parse_int
 from kthreadd_emu.gdb_elf import write_kernel_elf
 from kthreadd_emu.gdb_target import KernelTarget
-from kthreadd_emu.record import RecordError, check_output_path
+from kthreadd_emu.output_file import check_output
 from kthreadd_emu.scenario import fork_frame, record_fork_frames
 
 QUIT_REFUSED = (
@@ -56,17 +55,15 @@ def run(args) -> int:
     if args.run_line is not None and args.booted:
         raise UsageError("--run starts its own run on the test machine: no --booted")
     loopback = is_loopback(args.host)
-    elf_path = None
     if args.elf is not None:
-        elf_path = Path(args.elf).resolve()
-        try:
-            check_output_path(elf_path)
-        except RecordError as err:
-            raise UsageError(str(err)) from None
+        check_output(args.elf)
     kern = booted_for_gdb(args) if args.booted else unbooted_for_gdb(args)
-    if elf_path is not None:
-        write_kernel_elf(elf_path, kern)
-    target = KernelTarget(kern, exec_path=elf_path and str(elf_path))
+    if args.elf is not None:
+        write_kernel_elf(args.elf, kern)
+    # gdb opens the file by this name (qXfer:exec-file), from its own folder;
+    # a FIFO or a device (--elf /dev/null) holds no file for it to open.
+    exec_path = os.path.abspath(args.elf) if args.elf and os.path.isfile(args.elf) else None
+    target = KernelTarget(kern, exec_path=exec_path)
     target.monitor_command = Monitor(kern, target.engine)
     server = GdbServer(args.host, port, on_error=log_internal_error)
     if not loopback:

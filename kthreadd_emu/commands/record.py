@@ -1,12 +1,13 @@
 """kthreadd-emu record: the events of a boot as ftrace text or a Perfetto timeline."""
 
-from pathlib import Path
-
+from kthreadd_emu.asmtest.judge import outcome as judge_outcome
 from kthreadd_emu.commands.ps import add_machine_options
-from kthreadd_emu.errors import UsageError, parse_int
-from kthreadd_emu.record import FORMATS, Recorder, RecordError, check_output_path
-from kthreadd_emu.record_run import record_run
+from kthreadd_emu.errors import CPUS, MAX_BUDGET, SEEDS, UsageError, parse_int
+from kthreadd_emu.output_file import check_output, summary_stream
 from kthreadd_emu.scenario import booted_kernel
+from kthreadd_emu.tracing.formats import FORMATS, save_trace
+from kthreadd_emu.tracing.recorder import Recorder, RecordError
+from kthreadd_emu.tracing.run_line import record_run
 
 
 def add_parser(sub) -> None:
@@ -34,33 +35,45 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    out = Path(args.output)
+    out = args.output
     if (args.load is None) != (args.run_line is None):
         raise UsageError("--load FILE.S and --run LINE go together")
     try:
-        check_output_path(out)
+        check_output(out)
         recorder = Recorder()
-        ncpus = parse_int(args.cpus, "--cpus")
+        ncpus = parse_int(args.cpus, "--cpus", *CPUS)
+        seed = None if args.seed is None else parse_int(args.seed, "--seed", *SEEDS)
         if args.run_line is not None:
-            budget = parse_int(args.budget, "--budget")
+            budget = parse_int(args.budget, "--budget", 1, MAX_BUDGET)
             execution = record_run(recorder, args.load, args.run_line, ncpus, budget)
             what = f"the run ({outcome(execution)})"
         else:
-            seed = None if args.seed is None else parse_int(args.seed, "--seed")
             booted_kernel(ncpus, args.profile, seed, before_boot=recorder.start)
             recorder.stop()
             what = "the boot"
-        recorder.save(out, args.format)
+        save_trace(recorder, out, args.format)
     except RecordError as err:
         raise UsageError(str(err)) from None
-    span = max((ev.ts for ev in recorder.events), default=0) / 1000
-    print(f"{len(recorder.events)} events of {what} over {span:.1f} µs on {ncpus} CPUs -> {out}")
+    cpus = "1 CPU" if ncpus == 1 else f"{ncpus} CPUs"
+    print(
+        f"{len(recorder.events)} events of {what} over {span(recorder.end())} on {cpus} "
+        f"(1 instruction = 1 ns) -> {out}",
+        file=summary_stream(out),
+    )
     return 0
 
 
+def span(ns: int) -> str:
+    return f"{ns / 1000:.1f} µs" if ns < 1_000_000 else f"{ns / 1_000_000:.3f} ms"
+
+
 def outcome(execution) -> str:
-    if execution.oopsed:
+    """What became of the run's thread, as asmtest judges it, in a few words."""
+    if execution.setup_error or execution.failure:
+        return execution.setup_error or execution.failure
+    kind, report = judge_outcome(execution)
+    if kind == "oops":
         return "the thread oopsed"
-    if execution.lockup or execution.failure or execution.setup_error:
-        return execution.lockup or execution.failure or execution.setup_error
+    if kind != "clean":
+        return report
     return f"exit code {execution.exit_code}"

@@ -3,7 +3,8 @@
 import json
 
 from kthreadd_emu.errors import INT_MIN, MAX_BUDGET, WORD_MAX, complain, parse_int
-from kthreadd_emu.stack import check_svg_path, write_walk_svg
+from kthreadd_emu.output_file import check_output
+from kthreadd_emu.stack import write_walk_svg
 from kthreadd_emu.walk import WALK_FLAGS, walk
 
 REG_ORDER = ("eax", "ebx", "ecx", "edx", "esi", "edi", "ebp", "esp", "eip", "eflags",
@@ -37,7 +38,7 @@ def run(args) -> int:
     arg = parse_int(args.arg, "--arg", INT_MIN, WORD_MAX) & WORD_MAX
     budget = parse_int(args.budget, "--budget", 1, MAX_BUDGET)
     if args.svg:
-        check_svg_path(args.svg, "walk")
+        check_output(args.svg)
     result = walk(args.fn, arg, budget, args.via, args.syntax)
     if args.svg:
         write_walk_svg(result, args.svg)

@@ -131,4 +131,4 @@ def test_walk_svg_into_a_missing_folder_is_one_line_before_the_walk(tmp_path, cl
     path = tmp_path / "no" / "walk.svg"
     code, out, err = cli("walk", "--svg", str(path))
     assert code == 1 and out == ""
-    assert err.startswith("kthreadd-emu: walk: --svg: cannot write") and len(err.splitlines()) == 1
+    assert err.startswith("kthreadd-emu: walk: cannot write") and len(err.splitlines()) == 1
