@@ -6,20 +6,15 @@ reason, where gdb is not installed)."""
 
 import re
 
-import pytest
 from gdbrun import Server, gdb_batch, needs_gdb
 
 from kernel_model.kernel import ASM_DIR
+from kthreadd_emu.scenario import booted_kernel
 
 pytestmark = needs_gdb
 
 ENTRY = ASM_DIR / "entry_32.S"
 ENTRY_LINES = ENTRY.read_text().splitlines()
-# Each per-CPU thread's function (RHEL 6's cpu_stop thread is migration/N too).
-THREAD_FUNCTIONS = {
-    "migration": {"migration_thread", "cpu_stopper_thread"}, "ksoftirqd": {"ksoftirqd"},
-    "watchdog": {"watchdog"}, "events": {"worker_thread"},
-}  # fmt: skip
 GDB_ERRORS = ("Backtrace stopped", "Cannot access memory", "?? ()", "previous frame")
 
 
@@ -39,24 +34,21 @@ def backtraces(out: str) -> dict[str, list[str]]:
     return found
 
 
-@pytest.fixture(scope="module")
-def booted(tmp_path_factory):
-    srv = Server(tmp_path_factory.mktemp("gdb") / "kernel.elf", "--cpus", "3", "--booted")
-    yield srv
-    srv.stop()
-
-
 def test_every_sleeping_thread_unwinds_to_kernel_thread_helper(booted):
     out = booted.gdb("thread apply all bt")
     assert not any(error in out for error in GDB_ERRORS), out
     traces = backtraces(out)
-    per_cpu = {extra: frames for extra, frames in traces.items() if "/" in extra}
-    assert len(per_cpu) >= 3 * 4
-    for extra, frames in per_cpu.items():
-        fn = THREAD_FUNCTIONS[extra.split("/")[0]]
-        assert frames[:3] == ["switch_to", "py_ret", "schedule"], (extra, frames)
-        assert frames[3] in fn and frames[-1] == "kernel_thread_helper", (extra, frames)
-        assert frames[4:6] == ["py_ret", "kthread"], (extra, frames)
+    kern = booted_kernel(3)  # the server's machine: each per-CPU thread's function
+    threads = [(fn, t) for by_fn in kern.percpu_threads.values() for fn, t in by_fn.items()]
+    assert len(threads) == 3 * 5
+    for fn, task in threads:
+        frames = next(
+            f
+            for extra, f in traces.items()
+            if extra.startswith(f"{task.comm.decode()} pid {task.pid} ")
+        )
+        assert frames == ["switch_to", "py_ret", "schedule", fn, "py_ret", "kthread",
+                          "kernel_thread_helper"], (task.comm, frames)  # fmt: skip
     kthreadd = next(f for extra, f in traces.items() if extra.startswith("kthreadd pid 2 "))
     assert kthreadd == ["switch_to", "py_ret", "schedule", "kthreadd", "kernel_thread_helper"]
     # An idle CPU is in Python (cpu_idle, a root with no guest caller): py_root ends it.
