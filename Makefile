@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test bench lint fuzz fuzz-gdb gdb stress mutants setup clean
+.PHONY: run test bench lint fuzz fuzz-gdb fuzz-debug gdb stress mutants setup clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -26,7 +26,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/kthreadd-emu bench
 
-# The long runs; the suite has short seeded versions of both.
+# The long runs; the suite has short seeded versions of each.
 stress: $(STAMP)
 	$(BIN)/kthreadd-emu stress --threads 100000 --cpus 2
 
@@ -39,6 +39,10 @@ mutants: $(STAMP)
 
 fuzz-gdb: $(STAMP)
 	$(BIN)/python tools/fuzz_gdb.py --cases 20000 --seed 7
+
+# Random and hostile command files for `debug --batch -x` (each case forked, CPU-bounded).
+fuzz-debug: $(STAMP)
+	$(BIN)/python tools/fuzz_debug.py --cases 1000 --seed 7
 
 # The server on :$(GDB_PORT) in the background, gdb in front with the ELF's types,
 # line tables, unwind information and helpers (lx-ps, $lx_current() ...: allowed

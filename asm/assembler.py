@@ -93,7 +93,7 @@ class Image:
     filename: str = "<input>"  # as assemble() was given it: where `lines` come from
     # The DWARF sections, not part of `code`: name -> bytes as GNU ld leaves them
     # (each at address 0, its relocations resolved for this origin).
-    debug: Mapping[str, bytes] = field(default_factory=dict)
+    debug: Mapping[str, bytes] = field(default_factory=lambda: DebugSections({}, {}))
     # The line table: `.loc` rows, or one row per instruction of a source without
     # them; each section's sequence ends with an end_sequence row.
     line_rows: tuple[LineRow, ...] = ()
@@ -102,8 +102,9 @@ class Image:
 
 
 class DebugSections(Mapping):
-    """Name -> bytes of the DWARF sections; a generated one is made when first asked
-    for (the line table of a source without `.loc`, which most callers never read)."""
+    """Name -> bytes of the DWARF sections, read-only (the image cache shares it); a
+    generated one is made when first asked for (the line table of a source without
+    `.loc`, which most callers never read)."""
 
     def __init__(self, made: dict[str, bytes], later: dict) -> None:
         self._made, self._later = dict(made), dict(later)
@@ -260,11 +261,11 @@ def _debug_info(program: Program, final, filename: str, end: int, debug: dict):
             debug[name] = data
     if program.line_info.used:
         rows = tuple(row for sequence in final.rows.table(program.row_sections) for row in sequence)
-        return debug, rows, tables(frames)
+        return DebugSections(debug, {}), rows, tables(frames)
     if debug.get(".debug_info") and ".debug_line" not in debug:
         # DWARF of the source's own without `.loc`: GNU as writes a table with no rows
         debug[".debug_line"] = empty_line_program(program.line_info.files)
-        return debug, (), tables(frames)
+        return DebugSections(debug, {}), (), tables(frames)
     rows = statement_rows(program.statements, final.chunks)
     later = {".debug_line": lambda: line_program(rows, filename)} if rows else {}
     if ".debug_line" in debug:

@@ -30,7 +30,7 @@ from debugger.tasks import (
     task_registers,
     tasks_listing,
 )
-from debugger.values import Env, format_value
+from debugger.values import Env, format_value, historic
 from kernel_model.process_32 import task_pt_regs
 from kernel_model.ptrace import pt_regs
 
@@ -586,7 +586,7 @@ class Shell:
         if not rest.strip():
             raise CommandError("Argument required (expression to compute).")
         value = self.value(rest)
-        self.s.history.append(value)
+        self.s.history.append(historic(value))
         text = format_value(value, fmt, self.kern.symbols)
         self.say(f"${len(self.s.history)} = {text}")
 
@@ -902,6 +902,8 @@ class Shell:
             raise CommandError("define: a command name is required")
         if resolve_command(name, strict=True):
             raise CommandError(f"define: {name} is a built-in command")
+        if frame is None and self._apply_depth:
+            raise CommandError("define: its body would be the lines after thread apply")
         body, nested = [], 0
         while (line := self._body_line(frame)) is not None:
             word = line.split(None, 1)[0] if line.strip() else ""
@@ -998,7 +1000,7 @@ def echo_text(text: str) -> str:
         escape = m.group(1)
         if escape is None:
             out += m.group(0).encode()
-        elif escape[:1].isdigit():
+        elif escape[:1] in tuple("01234567"):
             out.append(int(escape, 8) & 0xFF)
         else:
             out += bytes([_ECHO_ESCAPES[escape]]) if escape in _ECHO_ESCAPES else escape.encode()

@@ -13,14 +13,18 @@ from debugger.ptregs import as_show_regs
 from gdbstub.handlers import internal_error
 from gdbstub.server import GdbServer
 from kernel_model.process_32 import task_pt_regs
-from kthreadd_emu.commands.debug import make_kernel
-from kthreadd_emu.commands.elf import booted_for_gdb
-from kthreadd_emu.commands.ps import add_machine_options
-from kthreadd_emu.commands.ptregs import pick_task
 from kthreadd_emu.debugshell import RESUMING, Lines, Shell
 from kthreadd_emu.errors import UsageError, complain, parse_int
 from kthreadd_emu.gdb_elf import write_kernel_elf
 from kthreadd_emu.gdb_target import KernelTarget
+from kthreadd_emu.options import (
+    add_load_option,
+    add_machine_options,
+    add_run_option,
+    booted_with_image,
+    pick_task,
+    unbooted_machine,
+)
 from kthreadd_emu.output_file import check_output
 from kthreadd_emu.scenario import fork_frame, record_fork_frames
 
@@ -43,8 +47,8 @@ def add_parser(sub) -> None:
     add_machine_options(p)
     p.add_argument("--booted", action="store_true",
                    help="boot first (until every CPU is idle), then wait for gdb")  # fmt: skip
-    p.add_argument("--load", metavar="FILE.S", help="an assembly file loaded after the kernel")
-    p.add_argument("--run", dest="run_line", metavar="LINE", help="an assembly test's run line")
+    add_load_option(p, "an assembly file loaded after the kernel")
+    add_run_option(p, "an assembly test's run line")
     p.add_argument("--elf", metavar="FILE", help="also write the kernel's ELF file there "
                    "(gdb learns its name through qXfer:exec-file)")  # fmt: skip
     p.set_defaults(run=run)
@@ -57,7 +61,7 @@ def run(args) -> int:
     loopback = is_loopback(args.host)
     if args.elf is not None:
         check_output(args.elf)
-    kern = booted_for_gdb(args) if args.booted else unbooted_for_gdb(args)
+    kern = booted_with_image(args) if args.booted else unbooted_for_gdb(args)
     if args.elf is not None:
         write_kernel_elf(args.elf, kern)
     # gdb opens the file by this name (qXfer:exec-file), from its own folder;
@@ -80,7 +84,7 @@ def unbooted_for_gdb(args):
     """The machine stopped before boot, as `kthreadd-emu debug` has it (the engine
     boots it on the first continue), keeping each child's fork frame for
     ``monitor ptregs``."""
-    kern = make_kernel(args)
+    kern = unbooted_machine(args)
     if args.run_line is None:  # the assembly tests' machine keeps them already
         record_fork_frames(kern)
     return kern

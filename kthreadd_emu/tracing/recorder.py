@@ -8,6 +8,7 @@ from emu.clock import InstructionClock
 from kernel_model.process_32 import task_pt_regs
 from kernel_model.sched import task_cpu
 from kernel_model.traps import fault_header
+from kthreadd_emu.errors import UsageError
 
 NS_PER_INSN = 1  # nominal 1 GHz
 # __print_flags of sched_switch's prev_state in 2.6.32; 0 prints as "R".
@@ -38,8 +39,8 @@ OWN_EVENTS = (
 )
 
 
-class RecordError(Exception):
-    """A recording cannot be saved where or as asked."""
+class RecordError(UsageError):
+    """A recording cannot be saved as asked (an unknown format, a missing package)."""
 
 
 # Each event's fields, in the tracepoint's order (the TP_STRUCT__entry of

@@ -11,9 +11,9 @@ import pytest
 from gdbstub.handlers import Session
 from gdbstub.server import KILLED, RESUMED
 from kernel_model.task import find_task_by_pid
-from kthreadd_emu.commands.debug import make_kernel
 from kthreadd_emu.commands.gdbserver import QUIT_REFUSED, Monitor
 from kthreadd_emu.gdb_target import KernelTarget
+from kthreadd_emu.options import unbooted_machine
 from kthreadd_emu.scenario import booted_kernel
 
 
@@ -73,7 +73,7 @@ class Args:
 def transcript(*requests, kern=None, monitor=False) -> list[tuple[bytes, bytes]]:
     """The log of ``requests`` (after a no-ack handshake); ``monitor``: with
     gdbserver's monitor (the debugger's shell) behind qRcmd."""
-    kern = kern or make_kernel(Args())
+    kern = kern or unbooted_machine(Args())
     target = KernelTarget(kern)
     if monitor:
         target.monitor_command = Monitor(kern, target.engine)
