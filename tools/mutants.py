@@ -81,20 +81,20 @@ MUTANTS = [
     # -- switch_to / __switch_to ------------------------------------------------
     Mutant(
         ENTRY,
-        "switch_to:\n\tpushfl\n\tpushl %ebp\n",
-        "switch_to:\n\tpushl %ebp\n\tpushfl\n",
+        "switch_to:\n\tCFI_STARTPROC\n\tpushfl\n\tCFI_ADJUST_CFA_OFFSET 4\n\tpushl %ebp\n",
+        "switch_to:\n\tCFI_STARTPROC\n\tpushl %ebp\n\tCFI_ADJUST_CFA_OFFSET 4\n\tpushfl\n",
         "switch_to saves ebp below the flags; swapped, a task resumes with its ebp as EFLAGS",
     ),
     Mutant(
         ENTRY,
-        "1:\tpopl %ebp\n\tpopfl\n",
-        "1:\tpopfl\n\tpopl %ebp\n",
+        "1:\tpopl %ebp\n\tCFI_ADJUST_CFA_OFFSET -4\n\tCFI_RESTORE ebp\n\tpopfl\n",
+        "1:\tpopfl\n\tCFI_ADJUST_CFA_OFFSET -4\n\tCFI_RESTORE ebp\n\tpopl %ebp\n",
         "the resumed task pops its words in the wrong order",
     ),
     Mutant(
         ENTRY,
-        "1:\tpopl %ebp\n\tpopfl\n\tret\n",
-        "1:\tpopl %ebp\n\taddl $4, %esp\n\tret\n",
+        "\tpopfl\n\tCFI_ADJUST_CFA_OFFSET -4\n\tret\n",
+        "\taddl $4, %esp\n\tCFI_ADJUST_CFA_OFFSET -4\n\tret\n",
         "a task resumes with the flags of whoever ran before it, not its own",
     ),
     Mutant(
@@ -130,7 +130,7 @@ MUTANTS = [
     # -- ret_from_fork -------------------------------------------------------------
     Mutant(
         ENTRY,
-        "\tpushl $0x0202\n\tpopfl\n",
+        "\tpushl $0x0202\n\tCFI_ADJUST_CFA_OFFSET 4\n\tpopfl\n\tCFI_ADJUST_CFA_OFFSET -4\n",
         "",
         "ret_from_fork does not reset the kernel eflags (IF set, arithmetic flags clear)",
     ),
@@ -142,8 +142,8 @@ MUTANTS = [
     ),
     Mutant(
         ENTRY,
-        "\tpushl %eax\n\tcall schedule_tail\n",
-        "\tpushl %eax\n",
+        "\tpushl %eax\n\tCFI_ADJUST_CFA_OFFSET 4\n\tcall schedule_tail\n",
+        "\tpushl %eax\n\tCFI_ADJUST_CFA_OFFSET 4\n",
         "schedule_tail (finish_task_switch of prev) is not called",
     ),
     Mutant(
@@ -155,8 +155,8 @@ MUTANTS = [
     # -- syscall_exit / restore_all --------------------------------------------------
     Mutant(
         ENTRY,
-        "syscall_exit:\n\tcli\n",
-        "syscall_exit:\n",
+        "syscall_exit:\n\tRING0_PTREGS_FRAME\n\tcli\n",
+        "syscall_exit:\n\tRING0_PTREGS_FRAME\n",
         "the work flags are tested and the frame restored with interrupts on",
     ),
     Mutant(
@@ -185,14 +185,14 @@ MUTANTS = [
     ),
     Mutant(
         ENTRY,
-        "\tpopl %ebx\n\tpopl %ecx\n",
-        "\tpopl %ecx\n\tpopl %ebx\n",
+        "\tpopl %ebx\n\tCFI_ADJUST_CFA_OFFSET -4\n\tCFI_RESTORE ebx\n\tpopl %ecx\n",
+        "\tpopl %ecx\n\tCFI_ADJUST_CFA_OFFSET -4\n\tCFI_RESTORE ebx\n\tpopl %ebx\n",
         "RESTORE_REGS pops bx and cx in the wrong order",
     ),
     Mutant(
         ENTRY,
-        "\tpopl %gs\n\taddl $4, %esp\n",
-        "\tpopl %gs\n\taddl $8, %esp\n",
+        "\tpopl %gs\n\tCFI_ADJUST_CFA_OFFSET -4\n\taddl $4, %esp\n",
+        "\tpopl %gs\n\tCFI_ADJUST_CFA_OFFSET -4\n\taddl $8, %esp\n",
         "RESTORE_REGS 4 skips orig_ax and ip",
     ),
     Mutant(
@@ -204,14 +204,14 @@ MUTANTS = [
     # -- kernel_thread_helper -------------------------------------------------------
     Mutant(
         ENTRY,
-        "kernel_thread_helper:\n\tpushl $0\n",
-        "kernel_thread_helper:\n\tpushl $1\n",
+        "\tCFI_UNDEFINED eip\n\tpushl $0\n",
+        "\tCFI_UNDEFINED eip\n\tpushl $1\n",
         "the fake return address no longer ends the unwinder's walk",
     ),
     Mutant(
         ENTRY,
-        "\tpush %eax\n\tcall do_exit\n",
-        "\tpush %edx\n\tcall do_exit\n",
+        "\tpush %eax\n\tCFI_ADJUST_CFA_OFFSET 4\n\tcall do_exit\n",
+        "\tpush %edx\n\tCFI_ADJUST_CFA_OFFSET 4\n\tcall do_exit\n",
         "the thread exits with its argument, not fn's result",
     ),
     # -- kernel_thread / copy_thread ---------------------------------------------

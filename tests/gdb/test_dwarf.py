@@ -185,3 +185,65 @@ def test_the_writer_alone_round_trips_through_pyelftools():
         "node_t": "struct node", "node": [("next", "struct node *"), ("v", "long")],
         "mm_struct": "declared", "u16": "unsigned short",
     }  # fmt: skip
+
+
+def test_each_assembled_file_has_its_line_table(kern, elf):
+    info = elf.get_dwarf_info()
+    units = {cu.get_top_DIE().attributes["DW_AT_name"].value.decode(): cu for cu in info.iter_CUs()}
+    images = kern.machine.images()
+    assert any(image.filename.endswith("asm/entry_32.S") for image in images)
+    for image in images:
+        program = info.line_program_for_CU(units[image.filename])
+        rows = [(e.state.address, e.state.line) for e in program.get_entries()
+                if e.state is not None and not e.state.end_sequence]  # fmt: skip
+        expected = [(r.addr, r.line) for r in image.line_rows if not r.end_sequence]
+        assert rows == expected and rows, image.filename
+        line = kern.machine.source_line(kern.symbols["ret_from_fork"])
+        if image.filename == line[0]:
+            assert (kern.symbols["ret_from_fork"], line[1]) in rows
+
+
+def cfi_rows(elf) -> dict[int, list]:
+    """FDE start -> its decoded rows (pc, CFA (register, offset), {register: rule})."""
+    out = {}
+    for entry in elf.get_dwarf_info().CFI_entries():
+        if type(entry).__name__ != "FDE":
+            continue
+        decoded = entry.get_decoded().table
+        out[entry["initial_location"]] = [
+            (row["pc"], (row["cfa"].reg, row["cfa"].offset),
+             {reg: (rule.type, rule.arg) for reg, rule in row.items() if isinstance(reg, int)})
+            for row in decoded
+        ]  # fmt: skip
+    return out
+
+
+EBP, EIP, ESP = 5, 8, 4
+RECORD_RULES = {3: ("OFFSET", -20), 6: ("OFFSET", -16), 7: ("OFFSET", -12), EBP: ("OFFSET", -8),
+                EIP: ("OFFSET", -4)}  # fmt: skip
+
+
+def test_the_thunks_frames_follow_the_runtimes_records(kern, elf):
+    rows = cfi_rows(elf)
+    for addr in kern.machine.python_functions:
+        entry, record = rows[addr]
+        assert entry == (addr, (ESP, 4), {EIP: ("OFFSET", -4)})  # a function entered
+        assert record == (addr + 1, (EBP, 8), RECORD_RULES)  # a record returns to addr + 2
+    py_ret = kern.machine.map.py_ret
+    follow, outermost = rows[py_ret - 1]
+    assert follow == (py_ret - 1, (EBP, 8), RECORD_RULES)
+    assert outermost[0] == py_ret + 1 and outermost[2][EIP] == ("UNDEFINED", None)
+
+
+def test_the_entry_codes_frames_are_the_assemblers(kern, elf):
+    rows = cfi_rows(elf)
+    entry = next(i for i in kern.machine.images() if i.filename.endswith("entry_32.S"))
+    assert len(entry.frames) >= 8
+    for frame in entry.frames:
+        assert [pc for pc, _, _ in rows[frame.start]] == [r.addr for r in frame.rows]
+    # switch_to where a sleeping task resumes (1:): flags, ebp and the return address.
+    resume = kern.symbols["switch_to"] + 42
+    at = [r for r in rows[kern.symbols["switch_to"]] if r[0] <= resume][-1]
+    assert at[1] == (ESP, 12) and at[2][EBP] == ("OFFSET", -12)
+    helper = rows[kern.symbols["kernel_thread_helper"]]
+    assert all(r[2][EIP] == ("UNDEFINED", None) for r in helper)  # the walk ends there

@@ -36,13 +36,6 @@ def elf(tmp_path_factory):
     return out
 
 
-@pytest.fixture(scope="module")
-def booted(tmp_path_factory):
-    srv = Server(tmp_path_factory.mktemp("gdb") / "kernel.elf", "--cpus", "3", "--booted")
-    yield srv
-    srv.stop()
-
-
 def test_ptype_gives_every_struct_the_layout_the_model_uses(elf):
     views = kernel_views()
     names = {view: c.spell(view.C_TYPE) for view in views}

@@ -35,7 +35,7 @@ def test_break_at_kernel_thread_helper_then_stepi_into_the_thread_function(serve
         "stepi", "stepi", "stepi", "stepi", "info registers eax eip",
     )  # fmt: skip
     hit1, after1, hit3, after3 = re.split(r"^eax\s", out, flags=re.M)[1:]
-    assert "hit Breakpoint 1, 0xc01000a7 in kernel_thread_helper ()" in out
+    assert "hit Breakpoint 1, kernel_thread_helper () at " in out
     # pid 1 being born: ebx = kernel_init, the frame copy_thread built.
     assert re.search(r"^eflags\s+0x286\s+\[ PF SF IF \]$", hit1, re.M)
     for name, value in (
@@ -64,7 +64,8 @@ def test_watch_the_eflags_switch_to_saves_on_kthreadds_stack(server):
     first, second = out.split("hit Hardware watchpoint 1")[1:]
     # switch_to's pushfl wrote eflags there: gdb stops right after the store, esp
     # pointing at the slot.
-    assert "Old value = 0\nNew value = 134\n0xc0100001 in switch_to ()" in first
+    assert re.search(r"Old value = 0\nNew value = 134\nswitch_to \(\) at .*entry_32\.S:\d+\n"
+                     r"\d+\t\tpushl %ebp\n", first)  # fmt: skip
     assert register(first, "esp") == slot
     # The kernel's Python code stores there next: seen at its next line, while
     # the CPU is in the Python call (py_ret).
@@ -108,5 +109,5 @@ def test_load_and_run_line_starts_the_users_routine(tmp_path):
                       "info registers eax")  # fmt: skip
     finally:
         srv.stop()
-    assert "Breakpoint 1, " in out and "in triple ()" in out
+    assert "Breakpoint 1, triple () at " in out
     assert re.findall(r"^eax\s+(0x[0-9a-f]+)", out, re.M) == ["0xe", "0x2a"]

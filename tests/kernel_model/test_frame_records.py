@@ -9,12 +9,6 @@ from debugger.tasks import all_tasks
 from kernel_model.runtime import OUTERMOST, RECORD, RECORD_FP, RETURN_MARK
 from kthreadd_emu.scenario import booted_kernel
 
-# Each per-CPU thread's function (RHEL 6's cpu_stop thread is migration/N too).
-THREAD_FUNCTIONS = {
-    "migration": {"migration_thread", "cpu_stopper_thread"}, "ksoftirqd": {"ksoftirqd"},
-    "watchdog": {"watchdog"}, "events": {"worker_thread"},
-}  # fmt: skip
-
 
 @pytest.fixture(scope="module")
 def kern():
@@ -56,14 +50,14 @@ def test_kthreadd_is_inside_schedule_inside_kthreadd_called_by_the_helper(kern):
 
 
 def test_every_sleeping_per_cpu_thread_walks_to_kernel_thread_helper(kern):
-    threads = [t for t in sleeping(kern) if b"/" in t.comm]
-    assert len(threads) >= 3 * 4
-    for task in threads:
+    threads = [(fn, task) for by_fn in kern.percpu_threads.values() for fn, task in by_fn.items()]
+    assert len(threads) == 3 * 5
+    for fn, task in threads:
         chain = walk(kern, task, kern.mem.u32(task.thread.sp))
-        assert chain[0] == "schedule" and chain[-1] == "kernel_thread_helper+0x7", chain
-        # kthread() called the thread function (a guest call, back through py_ret).
-        assert chain[-3:-1] == ["py_ret+0x0", "kthread"], chain
-        assert chain[1] in THREAD_FUNCTIONS[task.comm.decode().split("/")[0]], chain
+        # schedule() inside the thread function, which kthread() called (a guest
+        # call, back through py_ret), which kernel_thread_helper called.
+        expected = ["schedule", fn, "py_ret+0x0", "kthread", "kernel_thread_helper+0x7"]
+        assert chain == expected, (task.comm, chain)
 
 
 def test_an_idle_cpu_ends_at_its_python_root(kern):
