@@ -44,13 +44,17 @@ fuzz-gdb: $(STAMP)
 fuzz-debug: $(STAMP)
 	$(BIN)/python tools/fuzz_debug.py --cases 1000 --seed 7
 
-# The server on :1234 in the background, gdb in front with the ELF's types, line
-# tables, unwind information and helpers (lx-ps, $lx_current() ...: allowed to
-# auto-load from kernel.elf); quitting gdb stops both.
+# The server on :$(GDB_PORT) in the background, gdb in front with the ELF's types,
+# line tables, unwind information and helpers (lx-ps, $lx_current() ...: allowed
+# to auto-load from kernel.elf); quitting gdb stops both.  GDB_ARGS: more of gdb's
+# arguments (-batch -ex CMD ...).
+GDB      ?= gdb
+GDB_PORT ?= 1234
+GDB_ARGS ?=
 gdb: $(STAMP)
-	$(BIN)/kthreadd-emu gdbserver --cpus 2 --port 1234 --elf kernel.elf & \
-	  srv=$$!; sleep 2; gdb -iex 'add-auto-load-safe-path $(CURDIR)/kernel.elf' kernel.elf \
-	  -ex 'target remote 127.0.0.1:1234'; kill $$srv
+	$(BIN)/kthreadd-emu gdbserver --cpus 2 --port $(GDB_PORT) --elf kernel.elf & \
+	  srv=$$!; sleep 2; $(GDB) -iex 'add-auto-load-safe-path $(CURDIR)/kernel.elf' kernel.elf \
+	  -ex 'target remote 127.0.0.1:$(GDB_PORT)' $(GDB_ARGS); kill $$srv 2>/dev/null; true
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .

@@ -10,7 +10,6 @@ import pytest
 
 from gdbstub.handlers import Session
 from gdbstub.server import KILLED, RESUMED
-from kernel_model.process_32 import task_pt_regs
 from kernel_model.task import find_task_by_pid
 from kthreadd_emu.commands.gdbserver import QUIT_REFUSED, Monitor
 from kthreadd_emu.gdb_target import KernelTarget
@@ -61,7 +60,9 @@ def addresses():
     return {
         "helper": kern.symbols["kernel_thread_helper"],
         "kernel_init": kern.symbols["kernel_init"],
-        "kthreadd_ax": task_pt_regs(kern, kthreadd).addr + 24,
+        # The eflags switch_to's pushfl saved on kthreadd's stack, below its pt_regs
+        # and the runtime's frame records (kernel_model/runtime.py).
+        "kthreadd_flags": kthreadd.thread.sp + 4,
     }
 
 
@@ -138,17 +139,17 @@ def test_register_writes_segments_refused_and_continue_at_an_address(addresses):
 
 
 def test_write_watchpoint_guest_store_then_python_store(addresses):
-    slot = addresses["kthreadd_ax"]
+    slot = addresses["kthreadd_flags"]
     log = transcript(
         pkt(b"Z2,%x,4" % slot), pkt(b"c"), pkt(b"p4"), pkt(b"c"), pkt(b"z2,%x,4" % slot)
     )
     assert log == [
         (pkt(b"Z2,%x,4" % slot), pkt(b"OK")),
-        # switch_to's pushfl, on kthreadd's stack, over its (used) pt_regs: the
-        # stop is right after the store, and esp is the slot it wrote.
+        # switch_to's pushfl, on kthreadd's stack: the stop is right after the
+        # store, and esp is the slot it wrote.
         (pkt(b"c"), pkt(b"T05watch:%x;thread:3;core:0;" % slot)),
         (pkt(b"p4"), pkt(le(slot))),
-        # kernel_thread (Python) builds a pt_regs there: reported at its next line.
+        # The kernel's Python code stores there next: reported at its next line.
         (pkt(b"c"), pkt(b"T05watch:%x;thread:3;core:0;" % slot)),
         (pkt(b"z2,%x,4" % slot), pkt(b"OK")),
     ]
