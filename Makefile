@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test bench lint fuzz fuzz-gdb gdb stress mutants setup clean
+.PHONY: run test bench lint fuzz fuzz-gdb fuzz-debug gdb stress mutants setup clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -26,7 +26,7 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/kthreadd-emu bench
 
-# The long runs; the suite has short seeded versions of both.
+# The long runs; the suite has short seeded versions of each.
 stress: $(STAMP)
 	$(BIN)/kthreadd-emu stress --threads 100000 --cpus 2
 
@@ -40,13 +40,21 @@ mutants: $(STAMP)
 fuzz-gdb: $(STAMP)
 	$(BIN)/python tools/fuzz_gdb.py --cases 20000 --seed 7
 
-# The server on :1234 in the background, gdb in front with the ELF's types, line
-# tables, unwind information and helpers (lx-ps, $lx_current() ...: allowed to
-# auto-load from kernel.elf); quitting gdb stops both.
+# Random and hostile command files for `debug --batch -x` (each case forked, CPU-bounded).
+fuzz-debug: $(STAMP)
+	$(BIN)/python tools/fuzz_debug.py --cases 1000 --seed 7
+
+# The server on :$(GDB_PORT) in the background, gdb in front with the ELF's types,
+# line tables, unwind information and helpers (lx-ps, $lx_current() ...: allowed
+# to auto-load from kernel.elf); quitting gdb stops both.  GDB_ARGS: more of gdb's
+# arguments (-batch -ex CMD ...).
+GDB      ?= gdb
+GDB_PORT ?= 1234
+GDB_ARGS ?=
 gdb: $(STAMP)
-	$(BIN)/kthreadd-emu gdbserver --cpus 2 --port 1234 --elf kernel.elf & \
-	  srv=$$!; sleep 2; gdb -iex 'add-auto-load-safe-path $(CURDIR)/kernel.elf' kernel.elf \
-	  -ex 'target remote 127.0.0.1:1234'; kill $$srv
+	$(BIN)/kthreadd-emu gdbserver --cpus 2 --port $(GDB_PORT) --elf kernel.elf & \
+	  srv=$$!; sleep 2; $(GDB) -iex 'add-auto-load-safe-path $(CURDIR)/kernel.elf' kernel.elf \
+	  -ex 'target remote 127.0.0.1:$(GDB_PORT)' $(GDB_ARGS); kill $$srv 2>/dev/null; true
 
 lint: $(STAMP)
 	$(BIN)/ruff format --check .

@@ -11,7 +11,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from . import _branch
+from . import _branch, _sections
 from ._encode import cut32, encode, fits, hex_number
 from ._errors import SourceError, UndefinedSymbolError
 from ._expr import Node, Val, pc_relative, symbol_plus_number
@@ -104,6 +104,8 @@ class SectionStart:
 
     def emit(self, p: Pass) -> bytes:
         p.enter_section(self.name, self.output)
+        if self.first and _sections.is_debug(self.output):
+            p.addr = 0  # ld puts each DWARF output section at 0, outside the image
         pad = 0 if self.output in p.empty_outputs else (-p.addr) % self.alignment
         p.section_start = p.section_starts[self.name] = p.addr + pad
         if self.first or not self.code:
@@ -169,6 +171,42 @@ class Data:
                 p.report(f"value {hex_number(value)} does not fit in {bits} bits")
             out += (value & ((1 << bits) - 1)).to_bytes(self.width, "little")
         p.addr = start
+        return bytes(out)
+
+
+def leb128(value: int, signed: bool) -> bytes:
+    """DWARF's LEB128 of a 64-bit value (unsigned: its two's complement)."""
+    out = bytearray()
+    if not signed:
+        value &= (1 << 64) - 1
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        done = (value == 0 and not byte & 0x40) or (value == -1 and byte & 0x40)
+        if not signed:
+            done = value == 0
+        out.append(byte | (0 if done else 0x80))
+        if done:
+            return bytes(out)
+
+
+@dataclass
+class Leb128:
+    """`.uleb128`/`.sleb128`: numbers (label differences too), each as few bytes as
+    its value needs; the size settles with the layout passes."""
+
+    signed: bool
+    exprs: list[Node]
+
+    def emit(self, p: Pass) -> bytes:
+        out = bytearray()
+        for expr in self.exprs:
+            val = p.value(expr)
+            if val.sect or pc_relative(val):
+                word = ".sleb128" if self.signed else ".uleb128"
+                raise SourceError(f"{word} of an address is not supported (only of a number)")
+            if val.terms:
+                p.new_frag(after_alignment=False)
+            out += leb128(val.value, self.signed)
         return bytes(out)
 
 

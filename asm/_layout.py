@@ -16,7 +16,7 @@ import functools
 import re
 from dataclasses import dataclass, replace
 
-from . import _attributes, _branch, _merge, _mnemonics, _pic, _sections, _strings
+from . import _attributes, _branch, _cfi, _lines, _merge, _mnemonics, _pic, _sections, _strings
 from ._encode import PREFIXES, check_instruction
 from ._errors import SourceError, UndefinedSymbolError
 from ._expr import GOT_SYMBOL, Node, Val, evaluate, parse_expr, unescape
@@ -31,6 +31,7 @@ from ._items import (
     Fill,
     Insn,
     Label,
+    Leb128,
     Org,
     OutputEnd,
     Raw,
@@ -70,6 +71,8 @@ class Statement:
     items: list
     labelled: bool
     place: tuple[str, int] = (".text", 0)
+    instruction: bool = False  # for the line table
+    order: int = -1  # in the source
 
 
 class Program:
@@ -87,22 +90,27 @@ class Program:
         self.globals: set[str] = set()
         self.local_counts: dict[str, int] = {}
         self.frag_regions: dict[int, int] = {0: 0}
-        self.unwind = _attributes.Unwind()
-        self.line_info = _attributes.LineInfo()
+        self.unwind = _cfi.Unwind()
+        self.line_info = _lines.LineInfo()
+        self.row_sections: list[str] = []  # sections in the order their first rows came
         self.sections = _sections.Sections()
         self.place_override: tuple[str, int] | None = None
         self.label_sections: dict[str, str] = {}
         self.must_define: set[str] = set()
         self.got = _pic.Got()
         self.merged_labels: set[str] = set()
+        self.instructions = 0  # statements that are instructions, so far
+        self.read = 0  # statements read
         statements = [self.classify_located(stmt) for stmt in stmts]
         if stmts:
             statements += self.linker_sections(stmts[-1])
+            statements += self.line_sections(stmts[-1], statements)
             try:
                 self.unwind.finish()
                 self.check_visibility()
             except SourceError as err:
                 raise err.locate(stmts[-1].lineno, stmts[-1].line) from None
+        self.sets |= self.line_info.view_symbols
         self.statements = self.lay_out_sections(self.merge_sections(statements))
         self.outputs = frozenset(_sections.output_of(st.place[0]) for st in self.statements)
         self.empty_outputs = self.outputs - {
@@ -123,6 +131,36 @@ class Program:
                 if isinstance(item, Label):
                     self.label_sections[item.name] = place[0]
         return [Statement(where, items, False, place) for place, items in made]
+
+    def line_sections(self, last: Stmt, statements: list[Statement]) -> list[Statement]:
+        """The `.debug_line` GNU as writes for `.loc` rows (after what the source put
+        there: nothing, as GNU as requires) and, for a version 5 header, the names it
+        adds to `.debug_line_str`."""
+        info = self.line_info
+        if not info.used:
+            return []
+        where = Stmt(last.lineno, "", "")
+        try:
+            if any(st.place[0] == ".debug_line" and st.items for st in statements if not
+                   all(isinstance(item, _NO_FRAGMENT) for item in st.items)):  # fmt: skip
+                raise SourceError("'.loc' with bytes of the source's own in .debug_line")
+            made = []
+            if info.files.version == 5:
+                self.sections.switch(".debug_line_str", 0, ['"MS"', "@progbits", "1"], int)
+                items: list = []
+                for index, data in enumerate(_lines.line_str_statement_strings(info.files)):
+                    items += [Label(self.label(f"{_lines.LINE_STR_LABEL}{index}")), Raw(data)]
+                made.append(Statement(where, items, False, (".debug_line_str", 0)))
+            self.sections.switch(".debug_line")
+            program = _lines.LineProgram(info.files, self.row_sections)
+            made.append(Statement(where, [program], False, (".debug_line", 0)))
+        except SourceError as err:
+            raise err.locate(last.lineno, last.line) from None
+        for statement in made:
+            for item in statement.items:
+                if isinstance(item, Label):
+                    self.label_sections[item.name] = statement.place[0]
+        return made
 
     def check_visibility(self) -> None:
         """ld refuses a hidden (or protected, internal) symbol that nothing defines."""
@@ -229,6 +267,7 @@ class Program:
         )
 
     def classify_located(self, stmt: Stmt) -> Statement:
+        before, self.read = self.instructions, self.read + 1
         try:
             labels, rest = split_labels(stmt.text)
             place = self.sections.current
@@ -239,9 +278,13 @@ class Program:
                 items += self.body(rest)
             if self.place_override:
                 place, self.place_override = self.place_override, None
+            if any(isinstance(item, _lines.Row) for item in items):
+                if place[0] not in self.row_sections:
+                    self.row_sections.append(place[0])
             if any(not isinstance(item, _NO_FRAGMENT) for item in items):
                 self.filled[place] = self.filled.get(place, 0) + 1
-            return Statement(stmt, items, bool(labels), place)
+            instruction = self.instructions > before
+            return Statement(stmt, items, bool(labels), place, instruction, self.read)
         except SourceError as err:
             raise err.locate(stmt.lineno, stmt.line) from None
 
@@ -281,7 +324,8 @@ class Program:
         word, args = first_word(text)
         if word.startswith("."):
             return self.directive(word, args)
-        return self.instruction(text)
+        self.instructions += 1
+        return self.line_info.attach(self.instruction(text))
 
     def assign(self, name: str, expr: str, how: str) -> Assign:
         name = name.strip()
@@ -305,11 +349,14 @@ class Program:
         if word in (".comm", ".lcomm"):
             return self.common(word, split_operands(args))
         if word.startswith(".cfi_"):
-            self.unwind.directive(word, split_operands(args))
+            return self.unwind.directive(
+                word, split_operands(args), self.sections.current, self.expr
+            )
+        if word == ".file":
+            self.line_info.file(args)
             return []
-        if word in (".file", ".loc"):
-            getattr(self.line_info, word[1:])(args)
-            return []
+        if word == ".loc":
+            return self.line_info.loc(args)
         if word == ".ident":
             _attributes.check_ident(args)
             return []
@@ -422,9 +469,12 @@ def _instruction_alone(text: str) -> tuple:
 
 
 # Items that leave GNU as's current fragment and offset as they are.
-_NO_FRAGMENT = (Label, Assign, Check)
+_NO_FRAGMENT = (Label, Assign, Check, _lines.Row, _cfi.Directive)
+_PADDING = frozenset((SectionStart, OutputEnd))
 # Items that put nothing in a section of their own (an alignment pads only after bytes).
-_NO_BYTES = (Label, Assign, Check, Align, SectionStart, OutputEnd, _pic.GotBase)
+_NO_BYTES = (
+    Label, Assign, Check, Align, SectionStart, OutputEnd, _pic.GotBase, _lines.Row, _cfi.Directive
+)  # fmt: skip
 
 
 def _assigned(name: str, expr: str, how: str, parse) -> Node:
@@ -473,6 +523,10 @@ def _data(program: Program, word: str, args: list[str]) -> list:
     if width != 4 and any("gotpc" in _pic.kinds(expr) for expr in exprs):
         raise SourceError(f"'{GOT_SYMBOL}' in '{word}' is not supported (only in .long)")
     return [Data(width, exprs)] if args else []
+
+
+def _leb128(program: Program, word: str, args: list[str]) -> list:
+    return [Leb128(word == ".sleb128", [program.expr(arg) for arg in args])] if args else []
 
 
 def _ascii(program: Program, word: str, args: list[str]) -> list:
@@ -567,6 +621,7 @@ _DIRECTIVES = dict.fromkeys(
     _data,
 )
 _DIRECTIVES.update(dict.fromkeys((".ascii", ".asciz", ".string"), _ascii))
+_DIRECTIVES.update(dict.fromkeys((".uleb128", ".sleb128"), _leb128))
 _DIRECTIVES.update(
     dict.fromkeys(
         (".align", ".balign", ".p2align", ".balignw", ".balignl", ".p2alignw", ".p2alignl"),
@@ -610,6 +665,8 @@ class Pass:
         self.output_bytes: dict[int, int] = {}
         self.found_empty: frozenset[int] = frozenset()
         self.frag_sections: dict[int, str] = {0: ".text"}
+        self.rows = _lines.PassRows()
+        self.cfi = _cfi.PassFrames()
         self.env: dict[str, Val] = {}
         self.grew = self.guessed = self.unsettled = self.guess_here = False
         self.stmt: Stmt | None = None
@@ -672,12 +729,15 @@ class Pass:
     def new_frag(self, after_alignment: bool) -> None:
         """GNU as starts a new fragment after a relaxable branch or an alignment;
         alignments also start a new relaxation region."""
+        if after_alignment:
+            self.rows.frag_fix_end[self.frag] = self.addr
         self.frag += 1
         self.region += after_alignment
         self.program.frag_regions[self.frag] = self.region
         self.frag_sections[self.frag] = self.section
 
     def enter_section(self, name: str, output: int) -> None:
+        self.rows.section_ends[self.section] = self.addr
         self.section, self.output = name, output
         attributes = self.program.sections.attributes_of(name)
         self.in_bss, self.in_code = attributes.nobits, attributes.code
@@ -774,7 +834,7 @@ class Pass:
     def check_bytes(self, chunk: bytes, first_item) -> None:
         """Bytes where the image can hold them; the output section counts them (not
         the padding before an input section, which ld adds only to a kept one)."""
-        if isinstance(first_item, SectionStart | OutputEnd):
+        if type(first_item) in _PADDING:
             return
         where = (self.stmt.lineno, self.stmt.line)
         if self.in_bss and chunk.strip(b"\0"):
@@ -785,8 +845,11 @@ class Pass:
 
     def emit(self, item) -> bytes:
         self.item_addrs.append(self.addr)
+        frag = self.frag
         data = item.emit(self)
         self.addr += len(data)
+        if frag != self.frag:
+            self.rows.frag_start = self.addr  # GNU as's next fragment starts after it
         return data
 
     def settled(self) -> bool:

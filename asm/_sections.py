@@ -27,6 +27,7 @@ against the name is refused, as are later `.section` lines that change them.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -42,6 +43,16 @@ _GROUP = "\x00G:"  # joins a section's name to its group (`"axG"`): another sect
 
 # Output sections in image order, as ld's default script has them.
 TEXT, RODATA, RODATA1, DATA_REL_RO, GOT, GOT_PLT, DATA, DATA1, BSS, DROPPED = range(10)
+# The DWARF sections of ld's default script, in its order: not allocated, each
+# its own address space from 0, outside the flat image.
+DEBUG_OUTPUTS = (
+    ".debug_aranges .debug_pubnames .debug_info .debug_abbrev .debug_line .debug_frame "
+    ".debug_str .debug_loc .debug_macinfo .debug_weaknames .debug_funcnames "
+    ".debug_typenames .debug_varnames .debug_pubtypes .debug_ranges .debug_addr "
+    ".debug_line_str .debug_loclists .debug_macro .debug_names .debug_rnglists "
+    ".debug_str_offsets .debug_sup"
+).split()
+FIRST_DEBUG = 20
 _TEXT_FIRST = (".text.unlikely", ".text.exit", ".text.startup", ".text.hot")
 _SORTED = ".text.sorted."
 # (output section, the flags GNU as gives the name, nobits): exact names first.
@@ -87,6 +98,8 @@ def base_name(section: str) -> str:
 
 def _special(name: str) -> tuple[int, str, bool, bool]:
     """(output section, GNU as's flags for the name, nobits, dotted: `.text.x` not `.text`)."""
+    if debug_output(name) is not None:
+        return FIRST_DEBUG, "MS", False, True  # M and S are GNU as's to allow, not to give
     if name in _EXACT:
         return (*_EXACT[name], False)
     for prefix, output, flags, nobits in _PREFIXED:
@@ -97,12 +110,35 @@ def _special(name: str) -> tuple[int, str, bool, bool]:
     if name in LINKER_MADE:
         return (GOT if name == ".got" else GOT_PLT), "aw", False, False
     raise SourceError(f"section '{name}' is not part of the image (only .text, .rodata, "
-                      ".data, .bss and their .NAME variants are)")  # fmt: skip
+                      ".data, .bss and their .NAME variants are, and the .debug_* sections "
+                      "ld's default script names)")  # fmt: skip
 
 
+@functools.cache
+def debug_output(name: str) -> str | None:
+    """The DWARF output section of ld's default script that takes `name`, if any."""
+    if name in DEBUG_OUTPUTS:
+        return name
+    if name.startswith(".debug_line.") or name == ".debug_line_end":
+        return ".debug_line"
+    return None
+
+
+def is_debug(output: int) -> bool:
+    return output >= FIRST_DEBUG
+
+
+def output_name(output: int) -> str:
+    return DEBUG_OUTPUTS[output - FIRST_DEBUG]
+
+
+@functools.lru_cache(maxsize=4096)
 def output_of(section: str) -> int:
-    """The output section ld puts an input section in."""
+    """The output section ld puts an input section in (a DWARF one: FIRST_DEBUG on)."""
     name = base_name(section)
+    debug = debug_output(name)
+    if debug is not None:
+        return FIRST_DEBUG + DEBUG_OUTPUTS.index(debug)
     output = _special(name)[0]
     if output == DATA and (name == ".data.rel.ro" or name.startswith(".data.rel.ro.")):
         return DATA_REL_RO
@@ -134,7 +170,7 @@ def attributes(name: str, args: list[str], constant) -> tuple[Attributes, str]:
     """A section's attributes from its name and `.section NAME, "FLAGS", @TYPE, ...`
     (args after the name), and the group name `G` asks for ("" for none)."""
     output, given, nobits, dotted = _special(name)
-    flags = set(given)
+    flags = set() if output == FIRST_DEBUG else set(given)
     if args and args[0]:
         written = args[0].strip()
         if not (written.startswith('"') and written.endswith('"') and len(written) >= 2):

@@ -7,6 +7,20 @@ source itself (comments, statements, macros, directives, expressions, labels),
 lays it out with GNU as's branch relaxation, and asks Keystone only to encode
 single instructions written in a canonical form it handles correctly.
 
+What the image carries for a debugger or an ELF writer (issues 20 and 22):
+- `Image.debug`: the DWARF sections, name -> bytes, as GNU as + `ld -Ttext=ORIGIN`
+  leave them (each at address 0, relocations resolved for `origin`, mergeable
+  strings merged): gcc -g's own sections, the `.debug_line` GNU as writes for
+  `.loc` (or, for a source without `.loc`, for its instructions, as `as -g`
+  does), and `.debug_frame` and/or `.eh_frame` for `.cfi_*` (`.eh_frame` as
+  placed at the first 4-aligned address after `code`);
+- `Image.line_rows`: the line table's rows (LineRow: address, file, line,
+  column, is_stmt, discriminator, view, flags; each section's sequence ends with
+  an end_sequence row);
+- `Image.frames`: the call frames (Frame: [start, end) and its FrameRow unwind
+  rows, the CFA and each saved register's rule from an address on).
+None of it is part of `code`, and the DWARF sections' labels are not `symbols`.
+
 Results are cached by a hash of the inputs, since the test runner assembles
 the same routine thousands of times.  Below that, what depends only on an
 instruction's text is shared by every copy of it, in any source: its parse
@@ -23,15 +37,21 @@ import struct
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
+from ._cfi import Frame, FrameRow, frame_sections, tables
 from ._errors import SourceError
 from ._expr import wrap64
 from ._layout import LOCAL_MARK, Program, layout
+from ._lines import LineRow, empty_line_program, line_program, statement_rows
+from ._sections import is_debug, output_name, output_of
 from ._source import SYMBOL, statements
 
-__all__ = ["AsmError", "Image", "Line", "assemble", "assemble_file", "listing", "read_source"]
+__all__ = [
+    "AsmError", "Frame", "FrameRow", "Image", "Line", "LineRow", "assemble", "assemble_file",
+    "listing", "read_source",
+]  # fmt: skip
 
 # A source larger than this is refused before it is read (GNU as has no limit, but
 # /dev/zero or a stray binary must not fill memory).
@@ -71,6 +91,34 @@ class Image:
     globals: frozenset[str]
     lines: tuple[Line, ...]
     filename: str = "<input>"  # as assemble() was given it: where `lines` come from
+    # The DWARF sections, not part of `code`: name -> bytes as GNU ld leaves them
+    # (each at address 0, its relocations resolved for this origin).
+    debug: Mapping[str, bytes] = field(default_factory=lambda: DebugSections({}, {}))
+    # The line table: `.loc` rows, or one row per instruction of a source without
+    # them; each section's sequence ends with an end_sequence row.
+    line_rows: tuple[LineRow, ...] = ()
+    # The call frames `.cfi_*` describe, with their unwind rows.
+    frames: tuple[Frame, ...] = ()
+
+
+class DebugSections(Mapping):
+    """Name -> bytes of the DWARF sections, read-only (the image cache shares it); a
+    generated one is made when first asked for (the line table of a source without
+    `.loc`, which most callers never read)."""
+
+    def __init__(self, made: dict[str, bytes], later: dict) -> None:
+        self._made, self._later = dict(made), dict(later)
+
+    def __getitem__(self, name: str) -> bytes:
+        if name not in self._made and name in self._later:
+            self._made[name] = self._later.pop(name)()
+        return self._made[name]
+
+    def __iter__(self):
+        return iter(sorted({*self._made, *self._later}))
+
+    def __len__(self) -> int:
+        return len({*self._made, *self._later})
 
 
 def assemble(
@@ -164,21 +212,65 @@ def _assemble(source: str, origin: int, filename: str, defines: dict[str, int]) 
         final = layout(program, origin)
     except SourceError as err:
         raise AsmError(filename, err.lineno, err.text, err.message) from None
-    code = b"".join(chunk for _, chunk in final.chunks)
+    code, debug, lines = _split(program, final)
     if origin + len(code) > 1 << 32:
         raise AsmError(filename, 0, "", "image runs past the 4 GiB address space")
-    lines = tuple(
-        Line(start, len(chunk), statement.stmt.lineno, statement.stmt.text)
-        for statement, (start, chunk) in zip(program.statements, final.chunks, strict=True)
-        if chunk or statement.labelled
-    )
+    try:
+        debug, rows, frames = _debug_info(program, final, filename, origin + len(code), debug)
+    except SourceError as err:
+        raise AsmError(filename, err.lineno, err.text, err.message) from None
+    symbols = _symbols(program, final)
+    globals_ = frozenset(program.globals)
+    return Image(origin, code, symbols, globals_, lines, filename, debug, rows, frames)
+
+
+def _split(program: Program, final) -> tuple[bytes, dict[str, bytes], tuple[Line, ...]]:
+    """The flat image, the DWARF sections' bytes, and the lines of the image's statements."""
+    code, debug, lines = bytearray(), {}, []
+    for statement, (start, chunk) in zip(program.statements, final.chunks, strict=True):
+        output = output_of(statement.place[0])
+        if is_debug(output):
+            debug[output_name(output)] = debug.get(output_name(output), b"") + chunk
+            continue
+        code += chunk
+        if chunk or statement.labelled:
+            lines.append(Line(start, len(chunk), statement.stmt.lineno, statement.stmt.text))
+    return bytes(code), debug, tuple(lines)
+
+
+def _symbols(program: Program, final) -> dict[str, int]:
+    """Labels and `.set` symbols of the image (not the DWARF sections' own, nor views)."""
     names = program.labels | program.sets
-    symbols = {
+    return {
         name: final.env[name].value
-        for name in sorted(names)
+        for name in sorted(names - program.line_info.view_symbols)
         if LOCAL_MARK not in name and "@" not in name and name in final.env
-    }
-    return Image(origin, code, symbols, frozenset(program.globals), lines, filename)
+        and not is_debug(output_of(program.label_sections.get(name, ".text")))
+    }  # fmt: skip
+
+
+def _debug_info(program: Program, final, filename: str, end: int, debug: dict):
+    """(DWARF sections, line rows, frames): the frame sections GNU as adds (`.eh_frame`
+    placed after the image, 4-aligned), and for a source without `.loc` a line table
+    made when first asked for."""
+    frames = final.cfi.frames
+    if frames:
+        for name, data in frame_sections(frames, program.unwind.outputs, (end + 3) & ~3).items():
+            if name in debug:
+                raise SourceError(f"'.cfi_*' with bytes of the source's own in {name}")
+            debug[name] = data
+    if program.line_info.used:
+        rows = tuple(row for sequence in final.rows.table(program.row_sections) for row in sequence)
+        return DebugSections(debug, {}), rows, tables(frames)
+    if debug.get(".debug_info") and ".debug_line" not in debug:
+        # DWARF of the source's own without `.loc`: GNU as writes a table with no rows
+        debug[".debug_line"] = empty_line_program(program.line_info.files)
+        return DebugSections(debug, {}), (), tables(frames)
+    rows = statement_rows(program.statements, final.chunks)
+    later = {".debug_line": lambda: line_program(rows, filename)} if rows else {}
+    if ".debug_line" in debug:
+        later = {}
+    return DebugSections(debug, later), rows, tables(frames)
 
 
 def _check_inputs(origin: int, defines: dict[str, int]) -> None:

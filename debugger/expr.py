@@ -86,7 +86,7 @@ class Expr:
         if len(self.text) > MAX_TEXT:
             raise ExprError(f"an expression of {len(self.text)} characters (at most {MAX_TEXT})")
         try:
-            tree = ast.parse(self.text, mode="eval").body
+            tree = parse(self.text)
         except SyntaxError as err:
             raise ExprError(f"cannot parse {self.text!r}: {err.msg}") from None
         _check_depth(tree)
@@ -114,6 +114,25 @@ class Expr:
             return False, str(err)
         holds = _COMPARE[type(self.tree.ops[0])](*_comparable(left, right))
         return holds, ev.describe(left, right)
+
+
+_QUOTED = re.compile(r""""(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'""")
+
+
+def parse(source: str):
+    """Python's parse of an expression (SyntaxError as it raises it), brackets
+    nested at most MAX_DEPTH deep first: on some deeper text (many unclosed
+    parentheses) the parser itself ends in a MemoryError."""
+    depth = deepest = 0
+    for ch in _QUOTED.sub("", source):
+        if ch in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in ")]}":
+            depth -= 1
+    if deepest > MAX_DEPTH:
+        raise ExprError(f"an expression nested more than {MAX_DEPTH} levels deep")
+    return ast.parse(source, mode="eval").body
 
 
 def _check_depth(tree) -> None:
@@ -290,6 +309,19 @@ class CType:
     size: int
     signed: bool = False
     struct: type | None = None
+
+    def __reduce__(self):
+        # A struct's view class goes by its C name: a checkpoint taking over the
+        # session is handed the value history.
+        struct = self.struct.__name__ if self.struct is not None else None
+        return _c_type_of, (self.name, self.size, self.signed, struct)
+
+
+def _c_type_of(name: str, size: int, signed: bool, struct: str | None) -> CType:
+    return CType(name, size, signed, STRUCTS[struct] if struct is not None else None)
+
+
+STRUCTS: dict[str, type] = {}  # the struct views by C name (debugger/values.py names them)
 
 
 # i386 is ILP32: int and long are 32 bits, long long 64 (gdb's i386 types).
@@ -500,7 +532,9 @@ class _Translation:
     def c_text(self, node) -> str:
         """The C text an AST node of the translation came from."""
         spans, pos = [], 0
-        lo, hi = node.col_offset, node.end_col_offset
+        lo, hi = getattr(node, "col_offset", 0), getattr(node, "end_col_offset", None)
+        if hi is None:  # an operator (`is`, `in`): no position of its own
+            return ""
         for python, start, end in self.pieces:
             size = len(python.encode())
             if lo <= pos and pos + size <= hi and end > start:
@@ -538,7 +572,7 @@ class CExpr:
         self.translation = _Translation(self.text)
         self.casts = self.translation.casts
         try:
-            tree = ast.parse(self.translation.source, mode="eval").body
+            tree = parse(self.translation.source)
         except SyntaxError as err:
             near = self.translation.rest_from(err.offset or 0)
             raise ExprError(f"A syntax error in expression, near `{near}'.") from None

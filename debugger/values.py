@@ -2,6 +2,8 @@
 CExpr) and how ``print`` writes a value, as gdb does: ``$1 = 42``,
 ``(struct task_struct *) 0xc0700000``, ``{state = 1, ...}``, ``"kthreadd"``."""
 
+from dataclasses import dataclass
+
 from debugger import expr as ex
 from debugger.gdbfmt import c_string, char_text, scalar, symbolic
 from debugger.tasks import find_task
@@ -11,11 +13,12 @@ from kernel_model import headers
 from kernel_model.headers import task_struct, thread_info
 from kernel_model.ptrace import pt_regs
 
-STRUCTS = {
+STRUCTS = ex.STRUCTS
+STRUCTS.update({
     cls.__name__: cls
     for cls in vars(headers).values()
     if isinstance(cls, type) and issubclass(cls, StructView) and cls is not StructView
-}
+})  # fmt: skip
 STRUCTS["pt_regs"] = pt_regs
 ex.POINTER_FIELDS.update({
     ("task_struct", "real_parent"): task_struct,
@@ -51,7 +54,8 @@ class Env:
     def history(self, n: int):
         if not 1 <= n <= len(self.past):
             raise ex.EvalError(f"History has not yet reached ${n}.")
-        return self.past[n - 1]
+        value = self.past[n - 1]
+        return self.view(STRUCTS[value.name], value.addr) if isinstance(value, StructAt) else value
 
     def history_back(self, back: int):
         """``$`` (back 0: the last value), ``$$`` (1), ``$$N``."""
@@ -116,6 +120,20 @@ class Env:
         if target.struct is not None:
             raise ex.EvalError(f"Invalid cast to ({type_text}): cast a pointer instead")
         return ex.CInt(ex.as_int(value), target)
+
+
+@dataclass(frozen=True)
+class StructAt:
+    """A struct in value history: its type and address (a view is a window on
+    RAM, which a checkpoint taking over the session cannot be handed)."""
+
+    name: str
+    addr: int
+
+
+def historic(value):
+    """``value`` as value history keeps it."""
+    return StructAt(type(value).__name__, value.addr) if isinstance(value, StructView) else value
 
 
 def _task_pointer(addr: int):

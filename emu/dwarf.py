@@ -19,6 +19,8 @@ after them is its own offset plus the length of ours.
 
 import struct
 
+from asm._items import leb128  # the assembler's LEB128: one encoder
+
 # Tags (DWARF 4, 7.5.3).
 TAG = {
     "array_type": 0x01, "formal_parameter": 0x05, "member": 0x0D, "pointer_type": 0x0F,
@@ -31,6 +33,7 @@ AT = {
     "location": 0x02, "name": 0x03, "byte_size": 0x0B, "stmt_list": 0x10, "low_pc": 0x11,
     "high_pc": 0x12, "language": 0x13, "comp_dir": 0x1B, "producer": 0x25, "prototyped": 0x27,
     "upper_bound": 0x2F, "data_member_location": 0x38, "decl_file": 0x3A, "decl_line": 0x3B,
+    "ranges": 0x55,
     "declaration": 0x3C, "encoding": 0x3E, "external": 0x3F, "frame_base": 0x40, "type": 0x49,
 }  # fmt: skip
 # Forms (7.5.6).
@@ -48,22 +51,11 @@ VERSION, ADDRESS_SIZE = 4, 4
 
 
 def uleb128(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
+    return leb128(value, False)
 
 
 def sleb128(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        done = (value == 0 and not byte & 0x40) or (value == -1 and byte & 0x40)
-        out.append(byte | (0 if done else 0x80))
-        if done:
-            return bytes(out)
+    return leb128(value, True)
 
 
 def addr_expr(addr: int) -> bytes:

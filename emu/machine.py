@@ -73,7 +73,8 @@ class Machine:
         self.map = memory_map or MemoryMap()
         self.mem = Memory(self.map)
         self.symbols = SymbolTable()
-        self.sources: tuple = ()  # per loaded image: (origin, end, file, line starts, lines)
+        # Per loaded image: (origin, end, file, line starts, lines, the Image).
+        self.sources: tuple = ()
         self.cpus = [CPU(self, i) for i in range(ncpus)]
         self.python_functions: dict[int, str] = {}
         self.pycall = None  # pycall(cpu, addr) -> True to stop the CPU
@@ -189,7 +190,7 @@ class Machine:
         i = bisect.bisect_right(self.sources, (addr, float("inf"))) - 1
         if i < 0 or addr >= self.sources[i][1]:
             return None
-        _, _, filename, starts, rows = self.sources[i]
+        _, _, filename, starts, rows, _ = self.sources[i]
         j = bisect.bisect_right(starts, addr) - 1
         if j < 0 or addr >= rows[j].addr + rows[j].size:
             return None
@@ -197,10 +198,15 @@ class Machine:
 
     def _add_source(self, image, end: int) -> None:
         rows = sorted((line for line in image.lines if line.size), key=lambda line: line.addr)
-        entry = (image.origin, end, image.filename, [r.addr for r in rows], rows)
+        entry = (image.origin, end, image.filename, [r.addr for r in rows], rows, image)
         # An image loaded over another (a test's file, again) replaces its lines.
         kept = [s for s in self.sources if s[1] <= image.origin or s[0] >= end]
         self.sources = tuple(sorted([*kept, entry], key=lambda s: s[0]))
+
+    def images(self) -> list:
+        """The assembled images loaded now, lowest address first (their debug
+        information: Image.debug, for an ELF writer)."""
+        return [entry[-1] for entry in self.sources]
 
     def forget_code(self, start: int, end: int) -> None:
         """Drop translations of [start, end): host-side writes are invisible to Unicorn."""

@@ -170,11 +170,12 @@ def _field_bytes(offset: int, count: int):
 
 
 def _char_property(raw, offset: int, count: int):
-    """char name[count]: read up to the NUL (ctypes does, in C); write cut to
-    count-1 bytes and NUL-padded (ctypes' own setter stops at a NUL)."""
+    """char name[count]: read up to the NUL (ctypes does, in C); write as
+    strncpy(name, value, count) does: cut to count bytes, NUL-padded.  Room for
+    the NUL is the writer's to leave, as in C (set_task_comm copies count-1)."""
     _, put = _field_bytes(offset, count)
     return property(
-        raw.__get__, lambda self, value: put(self, bytes(value)[: count - 1].ljust(count, b"\0"))
+        raw.__get__, lambda self, value: put(self, bytes(value)[:count].ljust(count, b"\0"))
     )
 
 

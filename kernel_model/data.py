@@ -13,19 +13,20 @@ PIDMAP_BYTES = 4096  # one page of pid bitmap: BITS_PER_PAGE = 32768 pids
 kernel_data = define_struct(
     "kernel_data",
     [
-        ("init_thread_union", "bytes", THREAD_SIZE),  # first, so THREAD_SIZE aligned
-        ("pidmap", "bytes", PIDMAP_BYTES),
+        # First, so THREAD_SIZE aligned; a union thread_union, here its stack member.
+        ("init_thread_union", "bytes", THREAD_SIZE, f"unsigned long [{THREAD_SIZE // 4}]"),
+        ("pidmap", "bytes", PIDMAP_BYTES),  # the page of the kernel's struct pidmap
         ("init_task", task_struct),
         ("init_pid_ns", pid_namespace),
-        ("__per_cpu_offset", "bytes", 4 * NR_CPUS),
+        ("__per_cpu_offset", "bytes", 4 * NR_CPUS, f"unsigned long [{NR_CPUS}]"),
         ("kthread_create_list", list_head),
         ("kthread_create_lock", spinlock_t),
-        ("kthreadd_task", "ptr"),
+        ("kthreadd_task", "ptr", "struct task_struct *"),
         ("kthreadd_done", completion),  # RHEL 6's init/main.c (vanilla has none)
-        ("jiffies", "u32"),
-        ("nr_threads", "u32"),
-        ("last_pid", "s32"),
-        ("pidmap_nr_free", "s32"),
+        ("jiffies", "u32", "unsigned long"),  # volatile
+        ("nr_threads", "s32", "int"),
+        ("last_pid", "s32", "int"),
+        ("pidmap_nr_free", "s32", "int"),  # the pidmap's atomic_t nr_free
     ],
 )
 

@@ -41,6 +41,9 @@ KERNEL_SOURCES = ("entry_32.S",)
 
 # Scheduling events a boot may take (a 256-CPU boot takes about 30,000).
 BOOT_EVENTS = 1_000_000
+# Scheduling events of any run not given its own bound (the debugger's continue):
+# a loop around schedule() never exhausts the instruction budget.
+RUN_EVENTS = 1_000_000
 
 
 class Kernel:
@@ -205,11 +208,13 @@ class Kernel:
     def run(self, until=None, max_events: int | None = None) -> bool:
         """Run all CPUs until ``until()`` holds (True) or every CPU is idle (False).
 
-        ``max_events`` bounds the number of stops (a task that keeps yielding never idles)."""
-        limit = None if max_events is None else self.runtime.events + max_events
+        ``max_events`` (default RUN_EVENTS) bounds the number of stops: a task that
+        keeps yielding never idles."""
+        max_events = RUN_EVENTS if max_events is None else max_events
+        limit = self.runtime.events + max_events
         self.runtime.stop_at_events = limit
         while not (until and until()):
-            if limit is not None and self.runtime.events > limit:
+            if self.runtime.events > limit:
                 raise SoftLockup(f"the machine did not settle within {max_events} events")
             busy = self.runtime.busy_cpus()
             if not busy:

@@ -6,6 +6,9 @@
 * kernel/softlockup.c   watchdog           "watchdog/%d"   (0; kernel/watchdog.c on RHEL6)
 * kernel/workqueue.c    worker_thread      "events/%d"     (created after smp_init)
 
+Their data is what the kernel passes: the CPU number, or the cpu_stopper and
+the cwq (cpu_workqueue_struct) the thread serves.
+
 Each is bound to its CPU and runs a real loop: do its small job, sleep
 interruptibly, stop on kthread_should_stop().  The job here is the same for
 all of them: read the CPU number through %fs (raw_smp_processor_id, guest
@@ -23,6 +26,8 @@ from kernel_model.completion import complete
 from kernel_model.consts import MAX_RT_PRIO, SCHED_FIFO, TASK_INTERRUPTIBLE, TASK_RUNNING
 from kernel_model.cpu import CPU_ONLINE, CPU_UP_PREPARE
 from kernel_model.kthread import kthread_create, kthread_should_stop
+from kernel_model.list import INIT_LIST_HEAD
+from kernel_model.percpu import per_cpu
 from kernel_model.runtime import call_guest, guest_callable
 from kernel_model.sched import (
     __migrate_task,
@@ -101,16 +106,38 @@ def _named(func, name: str):
     return func
 
 
+def cpu_stopper_of(kern, cpu: int):
+    """per_cpu(cpu_stopper, cpu), set up as cpu_stop_init does for each CPU."""
+    stopper = per_cpu(kern, cpu).cpu_stopper
+    INIT_LIST_HEAD(kern.mem, stopper.works.addr)
+    return stopper
+
+
+def keventd_cwq_of(kern, cpu: int):
+    """keventd_wq's cwq of ``cpu``, per_cpu_ptr(wq->cpu_wq, cpu), set up as
+    init_cpu_workqueue does."""
+    cwq = per_cpu(kern, cpu).keventd_cwq
+    INIT_LIST_HEAD(kern.mem, cwq.worklist.addr)
+    INIT_LIST_HEAD(kern.mem, cwq.more_work.task_list.addr)
+    return cwq
+
+
 def _bound_thread_callback(name: str, fn_name: str, namefmt: str, fifo: bool,
-                           bind_at=CPU_UP_PREPARE, create_at=CPU_UP_PREPARE):  # fmt: skip
-    """CPU notifier ``name``: it creates (``create_at``), binds (``bind_at``) and at
-    CPU_ONLINE wakes one thread per CPU."""
+                           bind_at=CPU_UP_PREPARE, create_at=CPU_UP_PREPARE,
+                           data=None):  # fmt: skip
+    """CPU notifier ``name``: it creates (``create_at``) a thread running
+    fn_name(the CPU number, or the struct ``data(kern, cpu)`` gives, which then
+    names its thread), binds it (``bind_at``) and at CPU_ONLINE wakes it."""
 
     def callback(kern, action, cpu):
         threads = kern.percpu_threads.setdefault(cpu, {})
         if action == create_at:
-            p = yield from kthread_create(kern, kern.symbols[fn_name], cpu, namefmt, cpu)
+            owner = data(kern, cpu) if data else None
+            arg = cpu if owner is None else owner.addr
+            p = yield from kthread_create(kern, kern.symbols[fn_name], arg, namefmt, cpu)
             threads[fn_name] = kern.task(p)
+            if owner is not None:
+                owner.thread = p
             if fifo:
                 sched_setscheduler_nocheck(kern, threads[fn_name], SCHED_FIFO, MAX_RT_PRIO - 1)
             if fn_name == "migration_thread":
@@ -130,8 +157,9 @@ ksoftirqd_cpu_callback = _bound_thread_callback(
     "ksoftirqd_cpu_callback", "ksoftirqd", "ksoftirqd/%d", fifo=False
 )
 cpu_stop_cpu_callback = _bound_thread_callback(
-    "cpu_stop_cpu_callback", "cpu_stopper_thread", "migration/%d", fifo=True, bind_at=CPU_ONLINE
-)
+    "cpu_stop_cpu_callback", "cpu_stopper_thread", "migration/%d", fifo=True, bind_at=CPU_ONLINE,
+    data=cpu_stopper_of,
+)  # fmt: skip
 softlockup_cpu_callback = _bound_thread_callback(
     "softlockup_cpu_callback", "watchdog", "watchdog/%d", fifo=False
 )
@@ -141,7 +169,7 @@ watchdog_cpu_callback = _bound_thread_callback(
     create_at=CPU_ONLINE,
 )  # fmt: skip
 workqueue_cpu_callback = _bound_thread_callback(
-    "workqueue_cpu_callback", "worker_thread", "events/%d", fifo=False
+    "workqueue_cpu_callback", "worker_thread", "events/%d", fifo=False, data=keventd_cwq_of
 )
 
 

@@ -20,7 +20,7 @@ PT_REGS_FIELDS = (
     "ip", "cs", "flags", "sp", "ss",
 )  # fmt: skip
 
-pt_regs = define_struct("pt_regs", [(name, "u32") for name in PT_REGS_FIELDS])
+pt_regs = define_struct("pt_regs", [(name, "u32", "unsigned long") for name in PT_REGS_FIELDS])
 
 # asm-offsets_32.c names: OFFSET(PT_EBX, pt_regs, bx) ... OFFSET(PT_OLDSS, pt_regs, ss).
 _ASM_NAMES = {

@@ -24,6 +24,20 @@ real kernel for free; it has no counterpart file in Linux.
   at the function.  Reaching ``py_ret`` runs its hook: the frame on top of
   the *current* task (the per-CPU ``current_task``, which the guest
   ``__switch_to`` may have changed meanwhile) resumes with eax.
+* Frame records, for unwinders (gdb, through the CFI kthreadd_emu/gdb_elf.py
+  makes from RECORD and RETURN_MARK): a record is what a C function built
+  with frame pointers leaves on its stack, 5 words, low to high: ebx, esi,
+  edi, the caller's record (the saved ebp) and a return address, ebp
+  pointing at the saved-ebp word.  The prologue's save area is one (its
+  return address is the guest caller's).  Whenever a frame hands the CPU
+  to guest code, or parks it, one record per exported function of its
+  generator chain (its own function, then each one it is inside, ``yield
+  from`` by ``yield from``) goes below its stack pointer, each returning
+  "into" the function it was called from: that function's thunk +
+  RETURN_MARK, an address no CPU executes.  The guest code gets ebp = the
+  innermost record, as a C callee gets its caller's frame pointer.  A root
+  frame (and a noreturn one, which saves nothing) gets a base record first,
+  whose return address is OUTERMOST (py_ret + OUTERMOST): the walk ends.
 * All of this happens inside the emulator's hooks: serving a ``CallGuest``
   writes the registers and EIP and the CPU goes on, so a chain of calls
   between Python and guest code (schedule -> switch_to -> ret_from_fork ->
@@ -45,6 +59,14 @@ from kernel_model.consts import X86_EFLAGS_IF
 from kernel_model.headers import task_struct
 
 CALLEE_SAVED = ("ebx", "esi", "edi", "ebp")
+# A frame record, low to high (ebp points at the "ebp" word): see the module's docstring.
+RECORD = ("ebx", "esi", "edi", "ebp", "eip")
+RECORD_FP = RECORD.index("ebp")  # words below the one ebp points at
+RETURN_MARK = 2  # a record's return address into a Python function: its thunk + 2
+OUTERMOST = 2  # py_ret + 2: the return address of a root frame's base record
+# What one entry into a Python kernel function counts for against the budget, in
+# instructions: a guest loop around one (a fork bomb) is a soft lockup too.
+PYTHON_CALL_COST = 100
 
 
 @dataclass(frozen=True)
@@ -161,7 +183,7 @@ REGPARM = ("eax", "edx", "ecx")
 _ARGS = [RegisterBatch(REGPARM[:n]) for n in range(4)]
 _ENTRY = RegisterBatch(("esp",) + CALLEE_SAVED)
 _EXIT = RegisterBatch(CALLEE_SAVED + ("esp", "eax"))
-_CALL = [RegisterBatch(("esp",) + REGPARM[:n]) for n in range(4)]
+_CALL = [RegisterBatch(("esp", "ebp") + REGPARM[:n]) for n in range(4)]
 
 
 class Runtime:
@@ -178,13 +200,17 @@ class Runtime:
         self.idle_mask = (1 << ncpus) - 1  # bit n: CPU n is idle
         self.busy: set[int] = set()
         self.by_addr: dict[int, Export] = {}
+        self._marks: dict = {}  # an exported function's code -> its records' return address
         self.budget = 1_000_000
         # A CPU runs guest code for at most a time slice before the others get a
         # turn, so a CPU spinning on another's progress (a lock, a flag) waits for
-        # it as on real SMP; the budget counts across slices in which the CPU
-        # never entered the kernel's Python side.
+        # it as on real SMP.  The budget (the soft lockup) counts what a CPU ran
+        # since it last scheduled: whole slices, and each entry into a Python
+        # kernel function as PYTHON_CALL_COST instructions.
         self.time_slice = 20_000
         self.spent = [0] * ncpus
+        self._scheduled = [False] * ncpus  # touch_softlockup_watchdog() in this slice
+        self._calls_at_touch = [0] * ncpus
         self.events = 0  # frames resumed or suspended: the scheduling events
         self.stop_at_events = None  # a run's bound on events (checked in the hooks too)
         self.calls = 0  # entries into Python from guest code (thunks and py_ret)
@@ -252,6 +278,7 @@ class Runtime:
     def publish(self, addresses: dict[str, int]) -> None:
         for name, addr in addresses.items():
             self.by_addr[addr] = EXPORTS[name]
+            self._marks[EXPORTS[name].func.__code__] = addr + RETURN_MARK
 
     # -- guest -> Python (in the emulator's hooks) ----------------------------
 
@@ -396,6 +423,7 @@ class Runtime:
             self._call_guest(cpu, frame, request)
             return self._over_events()
         self.value[cpu.index] = None
+        cpu.write("ebp", self._lay_records(frame)[1])  # where the CPU waits, for unwinders
         self._set_mode(cpu.index, SEND if type(request) is Relax else IDLE_MODE)
         return True
 
@@ -404,13 +432,39 @@ class Runtime:
 
     def _call_guest(self, cpu, frame: Frame, call: CallGuest) -> None:
         reg_args, stack_args = call.args[:3], call.args[3:]
-        sp = frame.sp - 4 * len(stack_args)
+        below, fp = self._lay_records(frame)
+        sp = below - 4 * len(stack_args)
         if stack_args:
             self.mem.pack(f"<{len(stack_args)}I", sp, *stack_args)
         sp -= 4
         self.mem.set_u32(sp, self.machine.map.py_ret)
-        cpu.write_batch(_CALL[len(reg_args)], (sp, *reg_args))
+        cpu.write_batch(_CALL[len(reg_args)], (sp, fp, *reg_args))
         self._jump(cpu, call.addr)
+
+    def _lay_records(self, frame: Frame) -> tuple[int, int]:
+        """Lay ``frame``'s records below its stack pointer (see the module's
+        docstring); returns the stack pointer below them and the innermost one."""
+        sp = frame.sp
+        if frame.thunk is not None and not frame.noreturn:
+            fp = frame.entry_sp - 4  # the prologue's save area
+            saved = self.mem.unpack("<3I", fp - 4 * RECORD_FP)
+        else:
+            base = self.machine.map.py_ret + OUTERMOST
+            if frame.thunk is not None:
+                base = self.mem.u32(frame.entry_sp)  # noreturn: its caller's return address
+            sp -= 4 * len(RECORD)
+            saved = (0, 0, 0)
+            self.mem.pack("<5I", sp, *saved, 0, base)
+            fp = sp + 4 * RECORD_FP
+        gen, marks = frame.gen, self._marks
+        while gen is not None and gen.gi_frame is not None:
+            mark = marks.get(gen.gi_code)
+            if mark is not None:
+                sp -= 4 * len(RECORD)
+                self.mem.pack("<5I", sp, *saved, fp, mark)
+                fp = sp + 4 * RECORD_FP
+            gen = gen.gi_yieldfrom
+        return sp, fp
 
     def resume(self, cpu_index: int) -> None:
         """Resume (or start) the current task's top Python frame on this CPU."""
@@ -440,26 +494,34 @@ class Runtime:
             return self._run_guest(cpu)
         return None
 
+    def touch_softlockup_watchdog(self, cpu_index: int) -> None:
+        """The CPU scheduled (or idles): the watchdog thread could run, no lockup."""
+        self.spent[cpu_index] = 0
+        self._scheduled[cpu_index] = True
+        self._calls_at_touch[cpu_index] = self.calls
+
     def _run_guest(self, cpu):
         i = cpu.index
-        count = min(self.time_slice, self.budget - self.spent[i])
+        count = max(1, min(self.time_slice, self.budget - self.spent[i]))
         calls = self.calls
+        self._scheduled[i] = False
         reason = self.machine.run(cpu, cpu.read("eip"), count)
-        if self.calls != calls:
-            self.spent[i] = 0  # it entered the kernel's Python side: not a lockup
+        if self._scheduled[i]:  # only what came after its last schedule() counts
+            self.spent[i] = (self.calls - self._calls_at_touch[i]) * PYTHON_CALL_COST
+        else:
+            # A hlt waits for the next interrupt: the end of the slice, here.
+            ran = count if type(reason) in (BudgetExhausted, Halt) else 0
+            self.spent[i] += ran + (self.calls - calls) * PYTHON_CALL_COST
         if isinstance(reason, PythonCall | PythonReturn):
             return None  # the hook that stopped it set the mode
         if type(reason) is Halt and cpu.read("eflags") & X86_EFLAGS_IF:
             # hlt with interrupts on: an interrupt (a timer tick, here a turn of
             # the others) wakes the CPU and it goes on after the hlt.
             self._jump(cpu, reason.eip + 1)
-            return None
-        if type(reason) is not BudgetExhausted:
+        elif type(reason) is not BudgetExhausted:
             return reason
-        if self.calls == calls:
-            self.spent[i] += count
         if self.spent[i] < self.budget:
-            return None  # slice over: the others go, then this CPU goes on at eip
+            return None  # slice over: the others go, then this CPU goes on
         self.spent[i] = 0
         return BudgetExhausted(reason.eip, self.budget)
 

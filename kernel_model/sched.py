@@ -76,14 +76,18 @@ class rq:
         self.sd: sched_domain | None = None  # none until sched_init_smp()
         self.migration_thread = 0
         self.migration_queue: deque[int] = deque()  # migration_req addresses
+        # The tasks on this run queue (queued, running, or being switched to) and
+        # rq->load.weight, their CFS load.
+        self.nr_running = self.load = 0
 
     def save(self) -> tuple:
-        return (list(self.queue), self.idle, self.nr_switches, self.sd,
-                self.migration_thread, list(self.migration_queue))  # fmt: skip
+        return (list(self.queue), self.idle, self.nr_switches, self.sd, self.migration_thread,
+                list(self.migration_queue), self.nr_running, self.load)  # fmt: skip
 
     def restore(self, saved: tuple) -> None:
-        queue, self.idle, self.nr_switches, self.sd, self.migration_thread, mq = saved
+        queue, self.idle, self.nr_switches, self.sd, self.migration_thread, mq = saved[:6]
         self.queue, self.migration_queue = deque(queue), deque(mq)
+        self.nr_running, self.load = saved[6:]
 
 
 def current(kern):
@@ -140,16 +144,14 @@ def task_weight(p) -> int:
     return prio_to_weight[p.static_prio - MAX_RT_PRIO]
 
 
+def cfs_load(p) -> int:
+    """What ``p`` adds to rq->load: only CFS tasks count (sched_fair.c's inc_cpu_load)."""
+    return 0 if rt_task(p) else task_weight(p)
+
+
 def cpu_loads(kern) -> list[tuple[int, int]]:
-    """(rq->load.weight, rq->nr_running) of every CPU: the tasks on its run queue
-    (queued, running, or being switched to); only CFS tasks have load."""
-    loads = [[0, 0] for _ in kern.rq]
-    for addr in kern.on_rq:
-        p = task_struct(kern.mem, addr)
-        load = loads[task_cpu(kern, p)]
-        load[0] += 0 if rt_task(p) else task_weight(p)
-        load[1] += 1
-    return [tuple(load) for load in loads]
+    """(rq->load.weight, rq->nr_running) of every CPU."""
+    return [(q.load, q.nr_running) for q in kern.rq]
 
 
 def cpu_avg_load_per_task(load: tuple[int, int]) -> int:
@@ -177,10 +179,10 @@ def wake_affine(kern, sd: sched_domain, p) -> bool:
 def find_idlest_group(kern, sd: sched_domain, p, this_cpu: int) -> int | None:
     """The least loaded other CPU ``p`` may use, if it is enough less loaded than
     ours (groups are single CPUs, walked from ours round the ring)."""
-    loads, ncpus = cpu_loads(kern), len(kern.rq)
+    loads, ncpus, allowed = cpu_loads(kern), len(kern.rq), sd.span & p.cpus_allowed
     idlest, min_load, this_load = None, None, 0
     for cpu in ((this_cpu + i) % ncpus for i in range(ncpus)):
-        if not (sd.span & p.cpus_allowed) >> cpu & 1:
+        if not allowed >> cpu & 1:
             continue
         load = loads[cpu][0]  # source_load/target_load of index 0
         if cpu == this_cpu:
@@ -366,16 +368,32 @@ def migration_queue_next(kern, cpu: int):
 # -- priorities ----------------------------------------------------------------------
 
 
+def _reweigh(kern, p, change) -> None:
+    """Apply ``change`` to ``p``; a queued task leaves its rq's load and comes back."""
+    queued = p.addr in kern.on_rq
+    if queued:
+        kern.rq[task_cpu(kern, p)].load -= cfs_load(p)
+    change()
+    if queued:
+        kern.rq[task_cpu(kern, p)].load += cfs_load(p)
+
+
 def sched_setscheduler_nocheck(kern, p, policy: int, priority: int) -> None:
-    p.policy, p.rt_priority = policy, priority
-    rt = policy == SCHED_FIFO
-    p.normal_prio = p.prio = MAX_RT_PRIO - 1 - priority if rt else p.static_prio
+    def change():
+        p.policy, p.rt_priority = policy, priority
+        rt = policy == SCHED_FIFO
+        p.normal_prio = p.prio = MAX_RT_PRIO - 1 - priority if rt else p.static_prio
+
+    _reweigh(kern, p, change)
 
 
 def set_user_nice(kern, p, nice: int) -> None:
-    p.static_prio = NICE_0_PRIO + nice
-    if p.policy != SCHED_FIFO:
-        p.normal_prio = p.prio = p.static_prio
+    def change():
+        p.static_prio = NICE_0_PRIO + nice
+        if p.policy != SCHED_FIFO:
+            p.normal_prio = p.prio = p.static_prio
+
+    _reweigh(kern, p, change)
 
 
 def task_nice(p) -> int:
@@ -386,16 +404,27 @@ def task_nice(p) -> int:
 
 
 def activate_task(kern, p, cpu: int) -> None:
-    """Queue ``p`` on ``cpu``'s run queue (its task_cpu)."""
+    """Put ``p`` on ``cpu``'s run queue (its task_cpu), at the back."""
+    q = kern.rq[cpu]
     kern.on_rq.add(p.addr)
-    kern.rq[cpu].queue.append(p.addr)
+    q.nr_running += 1
+    q.load += cfs_load(p)
+    q.queue.append(p.addr)
     kern.runtime.kick(cpu)
 
 
-def deactivate_task(kern, p, cpu: int) -> None:
+def dequeue_task(kern, p, cpu: int) -> None:
+    """``p`` leaves ``cpu``'s run queue accounting (it sleeps, or moves)."""
+    q = kern.rq[cpu]
     kern.on_rq.discard(p.addr)
-    if p.addr in kern.rq[cpu].queue:
-        kern.rq[cpu].queue.remove(p.addr)
+    q.nr_running -= 1
+    q.load -= cfs_load(p)
+
+
+def deactivate_task(kern, p, cpu: int) -> None:
+    """Take ``p``, queued and not running, off ``cpu``'s run queue."""
+    dequeue_task(kern, p, cpu)
+    kern.rq[cpu].queue.remove(p.addr)
 
 
 def try_to_wake_up(kern, p, state: int) -> int:
@@ -458,13 +487,15 @@ def schedule(kern):
     """Give the CPU to the next runnable task; returns when we run again."""
     q = kern.rq[kern.this_cpu]
     rcu_sched_qs(kern, kern.this_cpu)
+    kern.runtime.touch_softlockup_watchdog(kern.this_cpu)  # the watchdog thread may run
     prev = current(kern)
     local_irq_disable(kern)  # spin_lock_irq(&rq->lock)
     clear_tsk_need_resched(kern, prev)
     if prev.state != TASK_RUNNING:
-        kern.on_rq.discard(prev.addr)
+        if prev.addr in kern.on_rq:
+            dequeue_task(kern, prev, q.cpu)
     elif prev.addr != q.idle:
-        activate_task(kern, prev, q.cpu)  # still runnable: to the back of the queue
+        q.queue.append(prev.addr)  # still runnable: to the back of the queue
     nxt = task_struct(kern.mem, pick_next_task(kern, q))
     if nxt.addr == prev.addr:
         local_irq_enable(kern)  # spin_unlock_irq(&rq->lock)
@@ -511,5 +542,6 @@ def cpu_idle(kern):
         while not kern.rq[kern.this_cpu].queue:
             rcu_sched_qs(kern, kern.this_cpu)
             rcu_process_callbacks(kern)
+            kern.runtime.touch_softlockup_watchdog(kern.this_cpu)
             yield IDLE
         yield from schedule(kern)

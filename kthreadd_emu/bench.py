@@ -19,9 +19,9 @@ from kernel_model.process_32 import kernel_thread
 from kthreadd_emu.asmtest.runner import asmtests_per_s
 from kthreadd_emu.exactness import stop_count_check
 from kthreadd_emu.progress import NULL
-from kthreadd_emu.record import Recorder
 from kthreadd_emu.scenario import booted_kernel, demo_kernel, run_main
 from kthreadd_emu.stress import stress
+from kthreadd_emu.tracing.recorder import Recorder
 
 
 def best_time(func, repeat: int = 3) -> float:

@@ -71,7 +71,10 @@ REFUSED = [
     (["asm", "a.S", "-o", "link.S"], "asm: -o: link.S is the input file a.S"),
     (["asm", "a.S", "-o", ""], "asm: -o: an empty file name"),
     (["asm", "a.S", "-o", "folder"], "asm: -o: folder is a directory"),
-    (["asm", "a.S", "-o", "nodir/x.bin"], "asm: nodir/x.bin: No such file or directory"),
+    (
+        ["asm", "a.S", "-o", "nodir/x.bin"],
+        "asm: cannot write nodir/x.bin: folder nodir does not exist",
+    ),
     (["asm", "a.S", "-D", "X=0x1ffffffff"], "asm: -D X must be between -2147483648 and"),
     (["asm", "a.S", "-D", "X=-0x80000001"], "asm: -D X must be between -2147483648 and"),
     (["asm", "a.S", "-D", "X=ten"], "asm: -D X: not a decimal or 0x-hex number: 'ten'"),

@@ -3,26 +3,17 @@ sched_init_smp() builds the scheduling domains, select_task_rq_fair() keeps a
 forked task on the forking CPU and a woken one on its own CPU, whatever the
 scheduling seed; the only moves are the per-CPU threads' to their own CPU."""
 
-import re
-
 import pytest
+from ftrace_text import parse
 
-# trace_print_context() of 2.6.32, then "event: fields".
-LINE = re.compile(
-    r"^\s*(?P<comm>\S.{0,15})-(?P<pid>\d+)\s+\[(?P<cpu>\d{3})\]\s+[\d.]+: "
-    r"(?P<event>\w+): (?P<fields>.*)$"
-)
-FIELD = re.compile(r"(\w+)=(\S+)")
 SEEDS = range(12)
 # smp_init's last thread (watchdog/2): sched_init_smp() follows its CPU_ONLINE wake-up.
 LAST_OF_SMP_INIT = {"rhel6": 2 + 4 * 3, "vanilla": 2 + 3 * 3}
 
 
 def events(text: str):
-    for line in text.splitlines():
-        m = LINE.match(line)
-        if m:
-            yield int(m["cpu"]), m["event"], dict(FIELD.findall(m["fields"]))
+    for line in parse(text):
+        yield line.cpu, line.event, line.fields
 
 
 def target(fields) -> int:

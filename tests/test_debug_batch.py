@@ -70,7 +70,7 @@ def test_record_start_stop_save(batch, tmp_path):
     )  # fmt: skip
     assert status == 0, err
     text = ftrace.read_text()
-    assert "sched_process_fork" in text and "sched_switch: prev_comm=" in text
+    assert "sched_process_fork" in text and "sched_switch: task swapper:0 " in text
     import json
 
     assert json.loads(perfetto.read_text())["traceEvents"]

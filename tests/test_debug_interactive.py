@@ -89,11 +89,11 @@ def test_ctrl_d_ends_the_session_as_gdb_does():
 
 def test_ctrl_c_stops_a_running_continue(tmp_path):
     """A thread that spins for ever: Ctrl-C stops the machine where it is (gdb's
-    SIGINT stop), and the session goes on with the machine consistent.  (It calls
-    into the kernel each turn: a pure spin is a soft lockup after 1,000,000
+    SIGINT stop), and the session goes on with the machine consistent.  (It
+    schedules each turn: a spin that does not is a soft lockup after 1,000,000
     instructions, which would end the run before the Ctrl-C on a fast machine.)"""
     spin = tmp_path / "spin.S"
-    spin.write_text("\t.globl spin\nspin:\tincl %ebx\n\tcall kthread_should_stop\n\tjmp spin\n")
+    spin.write_text("\t.globl spin\nspin:\tincl %ebx\n\tcall schedule\n\tjmp spin\n")
     child = session("--load", str(spin), "--run", "kthread spin", timeout=30)
     child.sendline("set context off")
     child.expect_exact(PROMPT)
@@ -108,12 +108,25 @@ def test_ctrl_c_stops_a_running_continue(tmp_path):
     child.expect(pexpect.TIMEOUT, timeout=1)  # it spins: no prompt
     child.sendcontrol("c")
     child.expect_exact("Program received signal SIGINT, Interrupt.")
-    child.expect(r"0x[0-9a-f]+ in (spin|kthread_should_stop) \(\)")
+    child.expect(r"0x[0-9a-f]+ in (spin|schedule) \(\)")
     child.expect_exact(PROMPT)
     child.sendline("print $ebx > 1000")
     child.expect_exact("$1 = 1")
     child.expect_exact(PROMPT)
     child.sendline("stepi")
-    child.expect(r"0x[0-9a-f]+ in (spin|kthread_should_stop) \(\)")
+    child.expect(r"0x[0-9a-f]+ in (spin|schedule) \(\)")
+    child.expect_exact(PROMPT)
+    quit_cleanly(child)
+
+
+def test_tab_completes_a_commands_arguments_from_the_registry():
+    """Tab offers what the command takes (here set disassembly-flavor's values),
+    not only command names and symbols."""
+    child = session("--cpus", "1")
+    child.send("set disassembly-flavor int\t")
+    child.sendline("")
+    child.expect_exact(PROMPT)
+    child.sendline("x/1i kernel_thread_helper")
+    child.expect_exact("push   0")
     child.expect_exact(PROMPT)
     quit_cleanly(child)

@@ -53,21 +53,24 @@ def test_info_watchpoints_lists_watchpoints_with_their_types(batch):
 
 
 def test_echo_writes_utf8_and_c_escapes(batch):
-    status, out, err = batch("echo é\\tü\\101\\303\\251\\n", "echo trailing\\", "echo \\n")
+    status, out, err = batch("echo é\\tü\\101\\303\\251\\9\\n", "echo trailing\\", "echo \\n")
     assert status == 0, err
-    assert out.endswith("é\tüAé\ntrailing\n")
+    assert out.endswith("é\tüAé9\ntrailing\n")
 
 
 def test_thread_apply_runs_a_command_on_each_task(batch):
     status, out, err = batch("continue", "thread 1", "thread apply all bt",
                              "thread apply 2 3 -q print current->pid", "thread",
                              "thread apply 1-2 frobnicate", "thread apply 2 -c frobnicate",
-                             "thread apply 99 bt", "thread apply all stepi")  # fmt: skip
+                             "thread apply 99 bt", "thread apply all stepi",
+                             "thread apply 1 define mine", "echo not a body\\n", "end")  # fmt: skip
     headers = re.findall(r"^Thread (\d+) \(Thread \1 \((\S+) pid \1 S cpu\d\)\):$", out, re.M)
     pids = [int(p) for p, _ in headers]
-    assert pids[:-3] == sorted(pids[:-3], reverse=True) and pids[-3] == 1  # all, newest first
+    everyone = list(range(17, 0, -1))  # all: the newest first
+    # Then 1 (1-2 stops at its error), 2 (-c), 17 (stepi refused), 1 (define refused).
+    assert pids == [*everyone, 1, 2, 17, 1]
     assert ("2", "kthreadd") in headers
-    sections = out.split("\nThread ")[1 : len(pids) - 2]
+    sections = out.split("\nThread ")[1 : len(everyone) + 1]
     assert all(re.search(r"^#0  0x[0-9a-f]+ in switch_to", s, re.M) for s in sections)
     assert re.findall(r"^\$\d+ = (\d+)$", out, re.M) == ["2", "3"]
     assert "[Current task is 1 (init)]" in out  # the selection is restored
@@ -76,7 +79,10 @@ def test_thread_apply_runs_a_command_on_each_task(batch):
         'Undefined command: "frobnicate".  Try "help".',  # -c says it and goes on
         "Invalid thread ID: 99 (tasks: 0, " + ", ".join(map(str, range(1, 18))) + ")",
         "Cannot resume the machine in thread apply.",
+        "define: its body would be the lines after thread apply",
+        'Undefined command: "end".  Try "help".',
     ]
+    assert out.endswith("not a body\n")
     assert status == 1
 
 

@@ -3,6 +3,7 @@ arithmetic wraps as C's does, and a bad number or an impossible operation is
 one line that quotes what the user typed (never the debugger's translation)."""
 
 import ctypes
+import os
 import re
 import shutil
 import subprocess
@@ -125,9 +126,25 @@ def test_an_octal_looking_address_is_an_invalid_number(batch):
         ("current->$eax", "A syntax error in expression, near `current->$eax'."),
         ("current->comm(1)", "'current->comm(1)' is not allowed in an expression"),
         ("5 . 3", "A syntax error in expression, near `5 . 3'."),
+        ("1 is 1", "'1 is 1' is not allowed in an expression"),
+        ("(" * 40 + "$eax" + ")" * 30, "an expression nested more than 32 levels deep"),
     ],
 )
 def test_errors_quote_what_the_user_typed(batch, expression, message):
     _, _, err = batch("continue", f"print {expression}")
     assert err.strip() == message
     assert "_dbg_" not in err and "//" not in err
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="going back needs fork()")
+def test_value_history_survives_going_back(debug_process):
+    """The checkpoint that takes over the session gets the history: typed numbers,
+    struct pointers and structs (a view of RAM could not be handed over)."""
+    status, out, err = debug_process(
+        "break kernel_thread_helper", "continue", "print current", "print *current",
+        "print 2147483647", "stepi", "reverse-stepi", "print $1->pid == $2.pid",
+        "print $3 + 1", "print $2.comm",
+    )  # fmt: skip
+    assert status == 0, err
+    assert re.search(r"^\$4 = 1$", out, re.M) and re.search(r"^\$5 = -2147483648$", out, re.M)
+    assert re.search(r'^\$6 = "\S+"$', out, re.M)

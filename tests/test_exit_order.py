@@ -4,7 +4,7 @@ waking the kthread_stop() waiter, before sched_process_exit; the task_struct
 is freed (sched_process_free) by an RCU callback, after the dead task has
 switched away and every busy CPU has passed a quiescent state."""
 
-import re
+from ftrace_text import parse
 
 from kernel_model.rcupdate import call_rcu
 from kernel_model.runtime import RELAX
@@ -22,7 +22,6 @@ poll:
 1:	movl $-4, %eax
 	ret
 """
-EVENT = re.compile(r"^\s*\S.{0,15}-(\d+)\s+\[(\d{3})\]\s+[\d.]+: (\w+): (.*)$")
 
 
 def recorded(cli, tmp_path, run_line: str) -> list[tuple[int, str, dict]]:
@@ -30,12 +29,7 @@ def recorded(cli, tmp_path, run_line: str) -> list[tuple[int, str, dict]]:
     src.write_text(POLL)
     status, _, err = cli("record", "--cpus", 2, "--load", src, "--run", run_line, "-o", out)
     assert status == 0, err
-    events = []
-    for line in out.read_text().splitlines():
-        m = EVENT.match(line)
-        if m:
-            events.append((int(m[1]), m[3], dict(re.findall(r"(\w+)=(\S+)", m[4]))))
-    return events
+    return [(line.pid, line.event, line.fields) for line in parse(out.read_text())]
 
 
 def test_kthread_stop_waiter_is_woken_before_sched_process_exit(cli, tmp_path):

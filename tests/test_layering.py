@@ -34,3 +34,35 @@ def test_no_upward_imports(package):
 @pytest.mark.parametrize("module", GDBSTUB_PROTOCOL)
 def test_gdbstub_protocol_imports_nothing_of_the_project(module):
     assert imported_packages(ROOT / "gdbstub" / f"{module}.py") <= {"gdbstub"}
+
+
+def _imports(path: Path) -> set[str]:
+    """Every module ``path`` imports, anywhere in it (a function's own imports too)."""
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+COMMANDS = sorted((ROOT / "kthreadd_emu" / "commands").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=lambda p: p.stem)
+def test_a_command_imports_no_other_command(path):
+    """What commands share (their options, the machines, a debugger session) lives
+    in kthreadd_emu/options.py and the feature modules, so running one command
+    imports only that command's module."""
+    others = {i for i in _imports(path) if i.startswith("kthreadd_emu.commands")}
+    assert others <= {"kthreadd_emu.commands"}, f"{path.name} imports {sorted(others)}"
+
+
+def test_only_the_cli_imports_the_commands():
+    """Inside kthreadd_emu the layers go one way: cli -> commands -> the features."""
+    for path in (ROOT / "kthreadd_emu").rglob("*.py"):
+        if path.name == "cli.py" or path.parent == ROOT / "kthreadd_emu" / "commands":
+            continue
+        assert not any(i.startswith("kthreadd_emu.commands") for i in _imports(path)), path

@@ -1,5 +1,6 @@
 """The mutant list of tools/mutants.py (`make mutants`) cannot rot silently:
-every mutant still finds its text, exactly once, in its file."""
+every mutant still finds its site, exactly once, in its file, and a Python
+file reformatted (other line breaks) keeps every site."""
 
 import importlib.util
 import subprocess
@@ -27,14 +28,45 @@ TOOL = load_tool()
 
 
 @pytest.mark.parametrize("mutant", TOOL.MUTANTS, ids=lambda m: f"{m.file}:{m.why}")
-def test_old_text_occurs_exactly_once(mutant):
-    text = (ROOT / mutant.file).read_text()
-    assert text.count(mutant.old) == 1, f"{mutant.old!r} in {mutant.file}"
+def test_each_site_is_found_exactly_once(mutant):
+    TOOL.locate((ROOT / mutant.file).read_text(), mutant)  # NotFound otherwise
     assert mutant.new != mutant.old and mutant.why
+    assert mutant.file.endswith(".py") == bool(mutant.function)
 
 
 def mutated(mutant) -> str:
-    return (ROOT / mutant.file).read_text().replace(mutant.old, mutant.new)
+    return TOOL.mutated((ROOT / mutant.file).read_text(), mutant)
+
+
+def reformatted(path: str, line_length: int) -> str:
+    return subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--line-length", str(line_length),
+         "--stdin-filename", path],
+        input=(ROOT / path).read_text(), capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+
+
+def test_a_reformatted_file_keeps_every_site():
+    """ruff format at 60 and 120 columns breaks and joins lines differently; each
+    mutant still finds its one site, and the mutated text still compiles."""
+    python = {m.file for m in TOOL.MUTANTS if m.file.endswith(".py")}
+    for path in sorted(python):
+        for width in (60, 120):
+            text = reformatted(path, width)
+            assert width != 60 or text != (ROOT / path).read_text()
+            for mutant in (m for m in TOOL.MUTANTS if m.file == path):
+                compile(TOOL.mutated(text, mutant), path, "exec")
+
+
+def test_a_site_that_is_gone_or_twice_is_not_found():
+    mutant = next(m for m in TOOL.MUTANTS if m.function == "kthreadd")
+    text = (ROOT / mutant.file).read_text()
+    start, end, _ = TOOL.locate(text, mutant)
+    with pytest.raises(TOOL.NotFound):
+        TOOL.locate(text[:start] + "0" + text[end:], mutant)
+    twice = TOOL.Mutant(mutant.file, "kern.mem", "kern", "twice", "kthreadd")
+    with pytest.raises(TOOL.NotFound, match="times in kthreadd"):
+        TOOL.locate(text, twice)
 
 
 def test_mutated_assembly_still_assembles():
@@ -66,6 +98,12 @@ def test_at_least_30_mutants_over_the_kernel_thread_path():
         "kernel_model/fork.py",
         "kernel_model/kthread.py",
         "kernel_model/completion.py",
+        "kernel_model/sched.py",
+        "kernel_model/exit.py",
+        "kernel_model/rcupdate.py",
+        "kernel_model/main.py",
+        "kernel_model/smpboot.py",
+        "kernel_model/init_task.py",
     }
 
 
@@ -77,7 +115,7 @@ def test_apply_changes_only_the_copy(tmp_path):
     assert TOOL.apply(tmp_path, mutant)
     assert mutant.new in copy.read_text() and mutant.old not in copy.read_text()
     assert (ROOT / mutant.file).read_text().count(mutant.old) == 1
-    assert not TOOL.apply(tmp_path, mutant)  # applied once, the text is gone
+    assert not TOOL.apply(tmp_path, mutant)  # applied once, the site is gone
 
 
 def test_a_copy_of_the_tree_imports_its_own_packages(tmp_path):

@@ -13,6 +13,10 @@ from kernel_model.consts import (
     __TASK_TRACED,
     EXIT_DEAD,
     EXIT_ZOMBIE,
+    PF_FORKNOEXEC,
+    PF_FREEZER_NOSIG,
+    PF_KTHREAD,
+    PF_NOFREEZE,
     PF_THREAD_BOUND,
     TASK_DEAD,
     TASK_INTERRUPTIBLE,
@@ -164,3 +168,38 @@ def test_per_cpu_threads_are_bound_whatever_the_interleaving(capsys):
                 if p["cpus_allowed"] != 1 << cpu or not p["flags"] & PF_THREAD_BOUND:
                     unbound.append((seed, p["comm"], p["cpus_allowed"]))
     assert unbound == []
+
+
+@pytest.mark.parametrize("profile", ["rhel6", "vanilla"])
+def test_kthreadd_and_its_children_are_nofreeze_and_freezer_nosig(capsys, profile):
+    """kthreadd sets PF_NOFREEZE | PF_FREEZER_NOSIG for its children to inherit
+    (copy_flags keeps them): every bound kthread shows 0x84208040, as
+    /proc/PID/stat does on 2.6.32."""
+    procs = json.loads("\n".join(ps(capsys, "--cpus", "2", "--profile", profile, "--json")))
+    flags = {p["pid"]: p["flags"] for p in procs}
+    kthreadd = PF_KTHREAD | PF_FORKNOEXEC | PF_NOFREEZE | PF_FREEZER_NOSIG
+    assert flags.pop(2) == kthreadd == 0x80208040
+    assert flags.pop(1) == PF_KTHREAD | PF_FORKNOEXEC  # init: not one of kthreadd's
+    assert set(flags.values()) == {kthreadd | PF_THREAD_BOUND}
+
+
+def test_a_long_name_is_cut_to_15_bytes_and_a_nul():
+    """set_task_comm and kthread_create write at most TASK_COMM_LEN - 1 bytes:
+    comm stays a C string, as ps shows it."""
+    from debugger.ps import snapshot
+    from kernel_model.kthread import kthread_create, kthread_stop
+    from kthreadd_emu.scenario import booted_kernel, run_in_thread
+
+    kern = booted_kernel(1)
+    name = "a-thread-with-a-long-name"
+
+    def main(k, out):
+        task = k.task((yield from kthread_create(k, k.demo.symbols["answer"], 0, "%s", name)))
+        out["kthread"] = bytes(k.mem.read(task.addr + task.OFFSETS["comm"], 16))
+        out["comms"] = {p.pid: p.comm for p in snapshot(k)}
+        yield from kthread_stop(k, task)
+
+    out = run_in_thread(kern, main, name=name)
+    assert out["kthread"] == name[:15].encode() + b"\0"
+    # The test's thread (set_task_comm) and the kthread (kthread_create).
+    assert list(out["comms"].values()).count(name[:15]) == 2

@@ -11,11 +11,11 @@ import subprocess
 import sys
 
 import pytest
+from ftrace_text import parse
 
 from kernel_model.kernel import Kernel
 
 PROFILES = ["rhel6", "vanilla"]
-EVENT = re.compile(r"^\s*\S.{0,15}-(\d+)\s+\[(\d{3})\]\s+[\d.]+: (\w+): (.*)$")
 
 
 def debug(tmp_path, profile, *commands):
@@ -42,12 +42,7 @@ def recorded(cli, tmp_path, profile):
     path = tmp_path / f"{profile}.txt"
     status, _, err = cli("record", "--cpus", 3, "--profile", profile, "-o", path)
     assert status == 0, err
-    events = []
-    for line in path.read_text().splitlines():
-        m = EVENT.match(line)
-        if m:
-            events.append((m[3], dict(re.findall(r"(\w+)=(\S+)", m[4]))))
-    return events
+    return [(line.event, line.fields) for line in parse(path.read_text())]
 
 
 @pytest.mark.parametrize("profile", PROFILES)

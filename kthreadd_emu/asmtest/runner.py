@@ -28,6 +28,7 @@ from kthreadd_emu.asmtest.machine import TestMachine
 from kthreadd_emu.asmtest.plan import make_plan
 from kthreadd_emu.asmtest.run import Execution
 from kthreadd_emu.errors import UsageError, read_file
+from kthreadd_emu.output_file import write_output
 
 DEFAULT_BUDGET = 1_000_000
 FILE_ERROR = "(file)"
@@ -200,7 +201,7 @@ def write_junit(results: list[Result], path, seconds: float) -> None:
             body = format_result(r).split("\n", 1)[-1]
             ET.SubElement(case, tag, message=r.lines[0].strip() if r.lines else tag).text = body
     ET.indent(suites)
-    ET.ElementTree(suites).write(path, encoding="utf-8", xml_declaration=True)
+    write_output(path, ET.tostring(suites, encoding="utf-8", xml_declaration=True))
 
 
 BENCH_TESTS_PER_FILE = 10

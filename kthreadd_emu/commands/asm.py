@@ -16,6 +16,7 @@ import sys
 from asm.assembler import assemble, listing
 from kernel_model.kernel import Kernel
 from kthreadd_emu.errors import INT_MIN, WORD_MAX, UsageError, parse_int, read_file, shown
+from kthreadd_emu.output_file import check_output, summary_stream, write_output
 
 SYMBOL = re.compile(r"[A-Za-z_.$][\w.$]*", re.A)
 
@@ -54,9 +55,11 @@ def run(args) -> int:
     if args.output is None:
         sys.stdout.write(listing(image))
         return 0
-    with open(args.output, "wb") as out:
-        out.write(image.code)
-    print(f"{args.output}: {len(image.code)} bytes at {image.origin:#010x} from {args.file}")
+    write_output(args.output, image.code)
+    print(
+        f"{args.output}: {len(image.code)} bytes at {image.origin:#010x} from {args.file}",
+        file=summary_stream(args.output),
+    )
     return 0
 
 
@@ -75,3 +78,4 @@ def _check_output(output: str, source: str) -> None:
         raise UsageError(f"-o: {output} is a directory")
     if os.path.exists(output) and os.path.exists(source) and os.path.samefile(output, source):
         raise UsageError(f"-o: {output} is the input file {source}: refusing to overwrite it")
+    check_output(output)

@@ -22,7 +22,9 @@ from kthreadd_emu.asmtest.runner import (
     summary,
 )
 from kthreadd_emu.asmtest.runner import write_junit as junit
-from kthreadd_emu.errors import MAX_BUDGET, UsageError, complain, parse_int, shown
+from kthreadd_emu.errors import UsageError, complain, shown
+from kthreadd_emu.options import add_budget_option, budget_option
+from kthreadd_emu.output_file import check_output
 from kthreadd_emu.progress import progress_bar
 
 
@@ -30,11 +32,7 @@ def add_parser(sub) -> None:
     p = sub.add_parser("asmtest", help="run assembly tests: .S files with '#@ test' lines")
     p.add_argument("paths", nargs="+", metavar="PATH", help="test files, or folders to search")
     p.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML")
-    p.add_argument(
-        "--budget",
-        default=str(DEFAULT_BUDGET),
-        help=f"instructions a CPU may run without a stop, per test (default {DEFAULT_BUDGET})",
-    )
+    add_budget_option(p, "instructions a CPU may run without a stop, per test", DEFAULT_BUDGET)
     p.add_argument("-q", "--quiet", action="store_true", help="print only what did not pass")
     p.add_argument("--debug", action="store_true",
                    help="open the debugger at the first failing test's expectation")  # fmt: skip
@@ -46,9 +44,11 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    budget = parse_int(args.budget, "--budget", 1, MAX_BUDGET)
+    budget = budget_option(args)
     if args.junit is not None and (not args.junit or os.path.isdir(args.junit)):
         raise UsageError(f"--junit: {shown(args.junit)} is not a file name")
+    if args.junit is not None:
+        check_output(args.junit)
     files = discover(args.paths)
     if not files:
         raise UsageError(f"no assembly tests in {' '.join(args.paths)}")
@@ -86,7 +86,7 @@ def debug_failure(runner, result, args) -> int:
     restored to the same snapshot, so the run is the same), stopped where its
     first failing `at` check was evaluated, or at the end of the run for an
     `expect` line.  The exit status stays 1: the test failed."""
-    from kthreadd_emu.commands.debug import read_scripts, session
+    from kthreadd_emu.debug_session import read_scripts, session
 
     scripts = read_scripts(args.scripts)
     tfile = parse_file(result.path)

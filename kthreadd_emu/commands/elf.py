@@ -2,10 +2,14 @@
 
 from pathlib import Path
 
-from kthreadd_emu.commands.ps import add_machine_options, machine_from_args
-from kthreadd_emu.errors import UsageError, read_file
 from kthreadd_emu.gdb_elf import script_path, write_kernel_elf
-from kthreadd_emu.record import RecordError, check_output_path
+from kthreadd_emu.options import (
+    add_load_option,
+    add_machine_options,
+    add_output_option,
+    booted_with_image,
+)
+from kthreadd_emu.output_file import check_output, summary_stream, writes_a_file
 
 
 def add_parser(sub) -> None:
@@ -19,34 +23,21 @@ def add_parser(sub) -> None:
         "types and disassembles the emulated kernel.",
     )
     add_machine_options(p)
-    p.add_argument("--load", metavar="FILE.S", help="an assembly file loaded after the kernel")
-    p.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write it")
+    add_load_option(p, "an assembly file loaded after the kernel")
+    add_output_option(p)
     p.set_defaults(run=run)
 
 
-def load_user_image(kern, path) -> None:
-    """Assemble and load ``path`` after the kernel text (its symbols go in the table)."""
-    read_file(path)  # one clear line for a file that is missing, not text or too large
-    kern.load_asm(path)
-
-
-def booted_for_gdb(args):
-    """The booted machine of the gdb commands, with --load's image if any."""
-    kern = machine_from_args(args)
-    if args.load is not None:
-        load_user_image(kern, args.load)
-    return kern
-
-
 def run(args) -> int:
-    out = Path(args.output)
-    try:
-        check_output_path(out)
-        check_output_path(script_path(out))
-        kern = booted_for_gdb(args)
-        data = write_kernel_elf(out, kern)
-    except RecordError as err:
-        raise UsageError(str(err)) from None
-    print(f"{len(kern.symbols.by_name)} symbols, {len(data)} bytes -> {out}")
-    print(f"gdb helpers (lx-ps, $lx_current() ...) -> {script_path(out)}")
+    out = args.output
+    check_output(out)
+    helpers = script_path(Path(out)) if writes_a_file(out) else None
+    if helpers is not None:
+        check_output(helpers)
+    kern = booted_with_image(args)
+    data = write_kernel_elf(out, kern)
+    stream = summary_stream(out)
+    print(f"{len(kern.symbols.by_name)} symbols, {len(data)} bytes -> {out}", file=stream)
+    if helpers is not None:
+        print(f"gdb helpers (lx-ps, $lx_current() ...) -> {helpers}", file=stream)
     return 0

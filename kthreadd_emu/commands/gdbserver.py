@@ -6,7 +6,6 @@ import ipaddress
 import os
 import sys
 import traceback
-from pathlib import Path
 
 from debugger.engine import DebuggerError, QuitDebugger
 from debugger.ps import ps_auxf
@@ -14,16 +13,22 @@ from debugger.ptregs import as_show_regs
 from gdbstub.handlers import internal_error
 from gdbstub.server import GdbServer
 from kernel_model.process_32 import task_pt_regs
-from kthreadd_emu.commands.debug import make_kernel
-from kthreadd_emu.commands.elf import booted_for_gdb
-from kthreadd_emu.commands.ps import add_machine_options
-from kthreadd_emu.commands.ptregs import pick_task
-from kthreadd_emu.debugshell import RESUMING, Lines, Shell
 from kthreadd_emu.errors import UsageError, complain, parse_int
 from kthreadd_emu.gdb_elf import write_kernel_elf
 from kthreadd_emu.gdb_target import KernelTarget
-from kthreadd_emu.record import RecordError, check_output_path
+from kthreadd_emu.options import (
+    add_load_option,
+    add_machine_options,
+    add_run_option,
+    booted_with_image,
+    pick_task,
+    unbooted_machine,
+)
+from kthreadd_emu.output_file import check_output
 from kthreadd_emu.scenario import fork_frame, record_fork_frames
+from kthreadd_emu.shell.registry import COMMANDS
+from kthreadd_emu.shell.script import Lines
+from kthreadd_emu.shell.shell import Shell
 
 QUIT_REFUSED = (
     "the monitor does not end the session: gdb's kill ends the server, "
@@ -44,8 +49,8 @@ def add_parser(sub) -> None:
     add_machine_options(p)
     p.add_argument("--booted", action="store_true",
                    help="boot first (until every CPU is idle), then wait for gdb")  # fmt: skip
-    p.add_argument("--load", metavar="FILE.S", help="an assembly file loaded after the kernel")
-    p.add_argument("--run", dest="run_line", metavar="LINE", help="an assembly test's run line")
+    add_load_option(p, "an assembly file loaded after the kernel")
+    add_run_option(p, "an assembly test's run line")
     p.add_argument("--elf", metavar="FILE", help="also write the kernel's ELF file there "
                    "(gdb learns its name through qXfer:exec-file)")  # fmt: skip
     p.set_defaults(run=run)
@@ -56,17 +61,15 @@ def run(args) -> int:
     if args.run_line is not None and args.booted:
         raise UsageError("--run starts its own run on the test machine: no --booted")
     loopback = is_loopback(args.host)
-    elf_path = None
     if args.elf is not None:
-        elf_path = Path(args.elf).resolve()
-        try:
-            check_output_path(elf_path)
-        except RecordError as err:
-            raise UsageError(str(err)) from None
-    kern = booted_for_gdb(args) if args.booted else unbooted_for_gdb(args)
-    if elf_path is not None:
-        write_kernel_elf(elf_path, kern)
-    target = KernelTarget(kern, exec_path=elf_path and str(elf_path))
+        check_output(args.elf)
+    kern = booted_with_image(args) if args.booted else unbooted_for_gdb(args)
+    if args.elf is not None:
+        write_kernel_elf(args.elf, kern)
+    # gdb opens the file by this name (qXfer:exec-file), from its own folder;
+    # a FIFO or a device (--elf /dev/null) holds no file for it to open.
+    exec_path = os.path.abspath(args.elf) if args.elf and os.path.isfile(args.elf) else None
+    target = KernelTarget(kern, exec_path=exec_path)
     target.monitor_command = Monitor(kern, target.engine)
     server = GdbServer(args.host, port, on_error=log_internal_error)
     if not loopback:
@@ -83,7 +86,7 @@ def unbooted_for_gdb(args):
     """The machine stopped before boot, as `kthreadd-emu debug` has it (the engine
     boots it on the first continue), keeping each child's fork frame for
     ``monitor ptregs``."""
-    kern = make_kernel(args)
+    kern = unbooted_machine(args)
     if args.run_line is None:  # the assembly tests' machine keeps them already
         record_fork_frames(kern)
     return kern
@@ -153,9 +156,10 @@ class GdbRunsTheMachine:
 
     def __init__(self, monitor: Monitor):
         self._monitor = monitor
+        self._refused = COMMANDS.resuming_methods()  # the methods resuming commands call
 
     def __getattr__(self, name: str):
-        if name in RESUMING.values():
+        if name in self._refused:
             raise DebuggerError(f"monitor {self._monitor.line}: run control is gdb's own "
                                 "(continue, stepi, ...)")  # fmt: skip
         return getattr(self._monitor.engine, name)

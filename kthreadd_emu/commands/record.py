@@ -1,66 +1,79 @@
 """kthreadd-emu record: the events of a boot as ftrace text or a Perfetto timeline."""
 
-from pathlib import Path
-
-from kthreadd_emu.commands.ps import add_machine_options
-from kthreadd_emu.errors import UsageError, parse_int
-from kthreadd_emu.record import FORMATS, Recorder, RecordError, check_output_path
-from kthreadd_emu.record_run import record_run
+from kthreadd_emu.asmtest.judge import outcome as judge_outcome
+from kthreadd_emu.errors import UsageError
+from kthreadd_emu.options import (
+    add_budget_option,
+    add_load_option,
+    add_machine_options,
+    add_output_option,
+    add_run_option,
+    budget_option,
+    machine_options,
+)
+from kthreadd_emu.output_file import check_output, summary_stream
 from kthreadd_emu.scenario import booted_kernel
+from kthreadd_emu.tracing.formats import FORMATS, save_trace
+from kthreadd_emu.tracing.recorder import Recorder
+from kthreadd_emu.tracing.run_line import record_run
 
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
         "record",
         help="boot, recording scheduler and kthread events (ftrace or Perfetto)",
-        description="Boot the machine while recording sched_switch, sched_wakeup, "
-        "sched_process_fork/exit/free, sched_migrate_task, the kthread_create requests, "
-        "completions and oopses, stamped with the emulated instruction count "
+        description="Boot the machine while recording the scheduler's tracepoints of "
+        "2.6.32 (sched_switch, sched_wakeup, sched_process_fork, ...), the kthread_create "
+        "requests, completions and oopses, stamped with the emulated instruction count "
         "(1 instruction = 1 ns).",
     )
     add_machine_options(p)
-    p.add_argument("--load", metavar="FILE.S", help="an assembly file whose routine --run starts")
-    p.add_argument(
-        "--run",
-        dest="run_line",
-        metavar="LINE",
-        help='an assembly test\'s run line, e.g. "kthread echo arg=42": record that run '
+    add_load_option(p, "an assembly file whose routine --run starts")
+    add_run_option(
+        p,
+        'an assembly test\'s run line, e.g. "kthread echo arg=42": record that run '
         "on the booted machine instead of the boot",
     )
-    p.add_argument("--budget", default="1000000", help="instructions a CPU may run (with --run)")
+    add_budget_option(p, "instructions a CPU may run without a stop (with --run)")
     p.add_argument("--format", choices=FORMATS, default="ftrace", help="default ftrace")
-    p.add_argument("-o", "--output", required=True, metavar="FILE", help="where to write it")
+    add_output_option(p)
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
-    out = Path(args.output)
     if (args.load is None) != (args.run_line is None):
         raise UsageError("--load FILE.S and --run LINE go together")
-    try:
-        check_output_path(out)
-        recorder = Recorder()
-        ncpus = parse_int(args.cpus, "--cpus")
-        if args.run_line is not None:
-            budget = parse_int(args.budget, "--budget")
-            execution = record_run(recorder, args.load, args.run_line, ncpus, budget)
-            what = f"the run ({outcome(execution)})"
-        else:
-            seed = None if args.seed is None else parse_int(args.seed, "--seed")
-            booted_kernel(ncpus, args.profile, seed, before_boot=recorder.start)
-            recorder.stop()
-            what = "the boot"
-        recorder.save(out, args.format)
-    except RecordError as err:
-        raise UsageError(str(err)) from None
-    span = max((ev.ts for ev in recorder.events), default=0) / 1000
-    print(f"{len(recorder.events)} events of {what} over {span:.1f} µs on {ncpus} CPUs -> {out}")
+    machine, budget, out = machine_options(args), budget_option(args), args.output
+    check_output(out)
+    recorder = Recorder()
+    if args.run_line is not None:
+        execution = record_run(recorder, args.load, args.run_line, machine.ncpus, budget)
+        what = f"the run ({outcome(execution)})"
+    else:
+        booted_kernel(machine.ncpus, machine.profile, machine.seed, before_boot=recorder.start)
+        recorder.stop()
+        what = "the boot"
+    save_trace(recorder, out, args.format)
+    cpus = "1 CPU" if machine.ncpus == 1 else f"{machine.ncpus} CPUs"
+    print(
+        f"{len(recorder.events)} events of {what} over {span(recorder.end())} on {cpus} "
+        f"(1 instruction = 1 ns) -> {out}",
+        file=summary_stream(out),
+    )
     return 0
 
 
+def span(ns: int) -> str:
+    return f"{ns / 1000:.1f} µs" if ns < 1_000_000 else f"{ns / 1_000_000:.3f} ms"
+
+
 def outcome(execution) -> str:
-    if execution.oopsed:
+    """What became of the run's thread, as asmtest judges it, in a few words."""
+    if execution.setup_error or execution.failure:
+        return execution.setup_error or execution.failure
+    kind, report = judge_outcome(execution)
+    if kind == "oops":
         return "the thread oopsed"
-    if execution.lockup or execution.failure or execution.setup_error:
-        return execution.lockup or execution.failure or execution.setup_error
+    if kind != "clean":
+        return report
     return f"exit code {execution.exit_code}"

@@ -1,12 +1,14 @@
 """kthreadd-emu stack: a picture of a task's 8 KiB kernel stack (text or SVG)."""
 
-from pathlib import Path
-
-from kthreadd_emu.commands.ps import add_machine_options, machine_from_args
-from kthreadd_emu.commands.ptregs import pick_task
-from kthreadd_emu.errors import PIDS, UsageError, parse_int
-from kthreadd_emu.record import RecordError, check_output_path, write_atomically
-from kthreadd_emu.stack import as_text, task_stack_picture, to_svg
+from kthreadd_emu.options import (
+    add_machine_options,
+    add_pid_option,
+    booted_machine,
+    pick_task,
+    pid_option,
+)
+from kthreadd_emu.output_file import check_output, write_output
+from kthreadd_emu.stack_picture import as_text, task_stack_picture, to_svg
 
 
 def add_parser(sub) -> None:
@@ -17,7 +19,7 @@ def add_parser(sub) -> None:
         "frames with return addresses named, the pt_regs frame at the top with what each "
         "field means, the 8 reserved bytes; thread.sp, thread.sp0 and esp marked.",
     )
-    p.add_argument("--pid", required=True, help="the task")
+    add_pid_option(p)
     out = p.add_mutually_exclusive_group()
     out.add_argument("--svg", metavar="FILE", help="write an SVG picture to FILE")
     out.add_argument("--text", action="store_true", help="print it as text (the default)")
@@ -29,17 +31,14 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    svg = None if args.svg is None else Path(args.svg)
-    try:
-        if svg is not None:
-            check_output_path(svg)
-        kern = machine_from_args(args)
-        task = pick_task(kern, parse_int(args.pid, "--pid", *PIDS))
-        pic = task_stack_picture(kern, task, args.at_fork)
-        if svg is None:
-            print("\n".join(as_text(pic)))
-        else:
-            write_atomically(svg, to_svg([pic]))
-    except (RecordError, UsageError) as err:
-        raise UsageError(str(err)) from None
+    pid = pid_option(args)
+    if args.svg is not None:
+        check_output(args.svg)
+    kern = booted_machine(args)
+    task = pick_task(kern, pid)
+    pic = task_stack_picture(kern, task, args.at_fork)
+    if args.svg is None:
+        print("\n".join(as_text(pic)))
+    else:
+        write_output(args.svg, to_svg([pic]))
     return 0

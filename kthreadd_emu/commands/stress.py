@@ -1,7 +1,7 @@
 """kthreadd-emu stress: many kernel threads created, run and reaped in one run."""
 
-from kthreadd_emu.commands.ps import add_machine_options, machine_from_args
 from kthreadd_emu.errors import parse_int
+from kthreadd_emu.options import add_machine_options, booted_machine
 from kthreadd_emu.progress import progress_bar
 from kthreadd_emu.stress import stress
 
@@ -27,7 +27,7 @@ def add_parser(sub) -> None:
 def run(args) -> int:
     threads = parse_int(args.threads, "--threads", *THREADS)
     alive = parse_int(args.alive, "--alive", *ALIVE)
-    kern = machine_from_args(args)
+    kern = booted_machine(args)
     before = (kern.mm.stacks.in_use, kern.mm.tasks.in_use, kern.data.pidmap_nr_free)
     with progress_bar("threads created", threads) as bar:
         result = stress(kern, threads, alive, bar=bar)

@@ -2,9 +2,11 @@
 
 import json
 
-from kthreadd_emu.errors import INT_MIN, MAX_BUDGET, WORD_MAX, complain, parse_int
-from kthreadd_emu.stack import check_svg_path, write_walk_svg
-from kthreadd_emu.walk import WALK_FLAGS, walk
+from kthreadd_emu.errors import INT_MIN, WORD_MAX, complain, parse_int
+from kthreadd_emu.options import add_budget_option, budget_option
+from kthreadd_emu.output_file import check_output
+from kthreadd_emu.stack_picture import write_walk_svg
+from kthreadd_emu.walkthrough import WALK_FLAGS, walk
 
 REG_ORDER = ("eax", "ebx", "ecx", "edx", "esi", "edi", "ebp", "esp", "eip", "eflags",
              "cs", "ds", "es", "fs", "gs", "ss")  # fmt: skip
@@ -20,7 +22,7 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--fn", default="answer", help="thread function: a symbol or an address (default answer)"
     )
-    p.add_argument("--budget", default="1000000", help="instructions a CPU may run without a stop")
+    add_budget_option(p, "instructions a CPU may run without a stop")
     p.add_argument(
         "--via",
         choices=("kernel_thread", "kthread_create"),
@@ -35,9 +37,9 @@ def add_parser(sub) -> None:
 
 def run(args) -> int:
     arg = parse_int(args.arg, "--arg", INT_MIN, WORD_MAX) & WORD_MAX
-    budget = parse_int(args.budget, "--budget", 1, MAX_BUDGET)
+    budget = budget_option(args)
     if args.svg:
-        check_svg_path(args.svg, "walk")
+        check_output(args.svg)
     result = walk(args.fn, arg, budget, args.via, args.syntax)
     if args.svg:
         write_walk_svg(result, args.svg)

@@ -48,7 +48,7 @@ def test_assembly_error_is_reported_not_raised(source, capsys):
         (["{source}", "--org", "12abc"], "--org: not a decimal or 0x-hex number"),
         (["{source}", "--org", "0x100000000"], "--org must be between 0 and 4294967295"),
         (["{source}", "-D", "do_exit"], "-D expects NAME=VALUE"),
-        (["{source}", "-D", "do_exit=0x1000", "-o", "/nonexistent/dir/x.bin"], "No such file"),
+        (["{source}", "-D", "do_exit=0x1000", "-o", "/nonexistent/dir/x.bin"], "does not exist"),
     ],
 )
 def test_usage_and_io_errors_are_one_line(source, capsys, argv, expected):

@@ -33,7 +33,7 @@ def test_error_fields_and_message_format():
         ("nop\njmp 1f\nnop\n", 2, "local label '1f' is not defined"),
         ("jmp 1b\n1: nop\n", 1, "undefined symbol '1b'"),
         ("nop\n.foo 1\n", 2, "unsupported directive '.foo'"),
-        ("nop\n\n.section .debug_info\n", 3, "section '.debug_info' is not part of the image"),
+        ("nop\n\n.section .debug_foo\n", 3, "section '.debug_foo' is not part of the image"),
         (".popsection\n", 1, ".popsection without corresponding .pushsection"),
         (".bss\nnop\n", 2, "non-zero bytes in .bss"),
         (".type f, @bogus\n", 1, "unrecognized symbol type 'bogus'"),

@@ -67,6 +67,12 @@ def compile_c(path: Path, flags: tuple[str, ...]) -> str:
 
 
 @functools.cache
+def compiled(path: Path, flags: tuple[str, ...]) -> str:
+    """gcc's assembly for one file and flag set, compiled once a session."""
+    return compile_c(path, flags)
+
+
+@functools.cache
 def corpus_outputs() -> dict[tuple[str, ...], str]:
     """(file, flags...) -> gcc's assembly, compiled once a session."""
     jobs = [(path, (opt, pic)) for path in c_files() for opt in OPTIMISATIONS for pic in PIC]

@@ -73,7 +73,7 @@ def test_c_expressions(kern):
 
     assert show("current->comm") == '"kthreadd"'
     assert show("task(2)->thread.sp") == str(task.thread.sp)
-    assert show("*(int *)$esp") == str(kern.mem.u32(task.thread.sp))
+    assert show("*(int *)$esp") == str(kern.mem.unpack("<i", task.thread.sp)[0])
     assert show("$esp") == f"(void *) {task.thread.sp:#x}"
     assert show('current->comm == "kthreadd" && !0') == "1"
     assert show("7 / 2") == "3"

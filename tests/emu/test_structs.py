@@ -66,8 +66,10 @@ def test_fields_are_the_bytes_of_ram(mem, view):
 
 
 def test_char_reads_to_the_nul_and_writes_cut_and_padded(mem, view):
-    view.name = b"a-long-name"
-    assert view.name == b"a-long-"
+    view.name = b"a-long-name"  # strncpy: cut to the field, no room left for a NUL
+    assert view.name == b"a-long-n"
+    assert mem.read(view.addr + 12, 8) == b"a-long-n" and view.tag == 0
+    view.name = b"a-long-"
     assert mem.read(view.addr + 12, 8) == b"a-long-\0"
     view.name = b"ab"  # the rest is cleared, not left over
     assert view.name == b"ab" and mem.read(view.addr + 12, 8) == b"ab" + bytes(6)

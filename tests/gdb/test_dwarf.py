@@ -60,41 +60,53 @@ def elf(kern):
 
 @pytest.fixture(scope="module")
 def dwarf(elf):
-    """struct name -> (size, [(member, offset, C type)]); variable name -> (address, die)."""
-    structs, variables = {}, {}
+    """struct tag (or an anonymous struct's typedef) -> (size, [(member, offset, C
+    type)]); variable name -> (address, die); typedef name -> what it names."""
+    structs, variables, typedefs = {}, {}, {}
     for cu in elf.get_dwarf_info().iter_CUs():
         for die in cu.iter_DIEs():
-            if die.tag == "DW_TAG_structure_type" and "DW_AT_byte_size" in die.attributes:
-                members = [
-                    (m.attributes["DW_AT_name"].value.decode(),
-                     m.attributes["DW_AT_data_member_location"].value,
-                     type_name(m.get_DIE_from_attribute("DW_AT_type")))
-                    for m in die.iter_children()
-                ]  # fmt: skip
-                name = die.attributes["DW_AT_name"].value.decode()
-                structs[name] = (die.attributes["DW_AT_byte_size"].value, members)
+            if die.tag == "DW_TAG_typedef":
+                target = die.get_DIE_from_attribute("DW_AT_type")
+                typedefs[die.attributes["DW_AT_name"].value.decode()] = type_name(target)
+                if target.tag == "DW_TAG_structure_type" and "DW_AT_name" not in target.attributes:
+                    structs[die.attributes["DW_AT_name"].value.decode()] = layout(target)
+            elif die.tag == "DW_TAG_structure_type" and "DW_AT_name" in die.attributes:
+                if "DW_AT_byte_size" in die.attributes:
+                    structs[die.attributes["DW_AT_name"].value.decode()] = layout(die)
             elif die.tag == "DW_TAG_variable":
                 expr = die.attributes["DW_AT_location"].value
                 assert expr[0] == OP_ADDR and len(expr) == 5
                 addr = int.from_bytes(bytes(expr[1:]), "little")
                 variables[die.attributes["DW_AT_name"].value.decode()] = (addr, die)
-    return structs, variables
+    return structs, variables, typedefs
+
+
+def layout(die) -> tuple[int, list]:
+    members = [
+        (m.attributes["DW_AT_name"].value.decode(),
+         m.attributes["DW_AT_data_member_location"].value,
+         type_name(m.get_DIE_from_attribute("DW_AT_type")))
+        for m in die.iter_children()
+    ]  # fmt: skip
+    return die.attributes["DW_AT_byte_size"].value, members
 
 
 def test_every_view_is_a_struct_at_the_views_offsets_with_its_c_types(dwarf):
-    structs, _ = dwarf
+    structs, _, typedefs = dwarf
     views = kernel_views()
     tags = {v.TAG for v in views}
     assert {"pt_regs", "thread_info", "task_struct", "list_head", "completion",
-            "kthread_create_info", "kthread", "thread_struct"} <= tags  # fmt: skip
+            "kthread_create_info", "kthread", "thread_struct", "migration_req"} <= tags  # fmt: skip
+    assert typedefs["wait_queue_t"] == "struct __wait_queue"
+    assert typedefs["atomic_t"] == typedefs["spinlock_t"] == "struct {...}"
     for view in views:
-        size, members = structs[view.TAG]
+        size, members = structs[view.TAG or view.__name__]
         assert size == view.SIZE, view
         assert members == [(f.name, f.offset, c.spell(f.c_type)) for f in view.FIELDS], view
 
 
 def test_struct_sizes_and_asm_offsets_agree_with_the_dwarf(dwarf):
-    structs, _ = dwarf
+    structs, _, _ = dwarf
     assert structs["pt_regs"][0] == 68 and structs["thread_info"][0] == 0x48
     offsets = {s: {m: off for m, off, _ in members} for s, (_, members) in structs.items()}
     defines = asm_defines()
@@ -111,7 +123,7 @@ def test_struct_sizes_and_asm_offsets_agree_with_the_dwarf(dwarf):
 
 
 def test_every_kernel_variable_is_typed_at_its_address(kern, dwarf, elf):
-    _, variables = dwarf
+    _, variables, _ = dwarf
     symbols = {s.name: s for s in elf.get_section_by_name(".symtab").iter_symbols()}
     expected = kernel_variables(kern)
     assert {"init_task", "kthreadd_task", "kthread_create_list", "jiffies",
@@ -173,3 +185,65 @@ def test_the_writer_alone_round_trips_through_pyelftools():
         "node_t": "struct node", "node": [("next", "struct node *"), ("v", "long")],
         "mm_struct": "declared", "u16": "unsigned short",
     }  # fmt: skip
+
+
+def test_each_assembled_file_has_its_line_table(kern, elf):
+    info = elf.get_dwarf_info()
+    units = {cu.get_top_DIE().attributes["DW_AT_name"].value.decode(): cu for cu in info.iter_CUs()}
+    images = kern.machine.images()
+    assert any(image.filename.endswith("asm/entry_32.S") for image in images)
+    for image in images:
+        program = info.line_program_for_CU(units[image.filename])
+        rows = [(e.state.address, e.state.line) for e in program.get_entries()
+                if e.state is not None and not e.state.end_sequence]  # fmt: skip
+        expected = [(r.addr, r.line) for r in image.line_rows if not r.end_sequence]
+        assert rows == expected and rows, image.filename
+        line = kern.machine.source_line(kern.symbols["ret_from_fork"])
+        if image.filename == line[0]:
+            assert (kern.symbols["ret_from_fork"], line[1]) in rows
+
+
+def cfi_rows(elf) -> dict[int, list]:
+    """FDE start -> its decoded rows (pc, CFA (register, offset), {register: rule})."""
+    out = {}
+    for entry in elf.get_dwarf_info().CFI_entries():
+        if type(entry).__name__ != "FDE":
+            continue
+        decoded = entry.get_decoded().table
+        out[entry["initial_location"]] = [
+            (row["pc"], (row["cfa"].reg, row["cfa"].offset),
+             {reg: (rule.type, rule.arg) for reg, rule in row.items() if isinstance(reg, int)})
+            for row in decoded
+        ]  # fmt: skip
+    return out
+
+
+EBP, EIP, ESP = 5, 8, 4
+RECORD_RULES = {3: ("OFFSET", -20), 6: ("OFFSET", -16), 7: ("OFFSET", -12), EBP: ("OFFSET", -8),
+                EIP: ("OFFSET", -4)}  # fmt: skip
+
+
+def test_the_thunks_frames_follow_the_runtimes_records(kern, elf):
+    rows = cfi_rows(elf)
+    for addr in kern.machine.python_functions:
+        entry, record = rows[addr]
+        assert entry == (addr, (ESP, 4), {EIP: ("OFFSET", -4)})  # a function entered
+        assert record == (addr + 1, (EBP, 8), RECORD_RULES)  # a record returns to addr + 2
+    py_ret = kern.machine.map.py_ret
+    follow, outermost = rows[py_ret - 1]
+    assert follow == (py_ret - 1, (EBP, 8), RECORD_RULES)
+    assert outermost[0] == py_ret + 1 and outermost[2][EIP] == ("UNDEFINED", None)
+
+
+def test_the_entry_codes_frames_are_the_assemblers(kern, elf):
+    rows = cfi_rows(elf)
+    entry = next(i for i in kern.machine.images() if i.filename.endswith("entry_32.S"))
+    assert len(entry.frames) >= 8
+    for frame in entry.frames:
+        assert [pc for pc, _, _ in rows[frame.start]] == [r.addr for r in frame.rows]
+    # switch_to where a sleeping task resumes (1:): flags, ebp and the return address.
+    resume = kern.symbols["switch_to"] + 42
+    at = [r for r in rows[kern.symbols["switch_to"]] if r[0] <= resume][-1]
+    assert at[1] == (ESP, 12) and at[2][EBP] == ("OFFSET", -12)
+    helper = rows[kern.symbols["kernel_thread_helper"]]
+    assert all(r[2][EIP] == ("UNDEFINED", None) for r in helper)  # the walk ends there

@@ -8,7 +8,7 @@ import re
 from gdbrun import Server, needs_gdb, register
 from test_run_control import Args, pkt, transcript
 
-from kthreadd_emu.commands.debug import make_kernel
+from kthreadd_emu.options import unbooted_machine
 
 NULL_CALL = "\t.globl null_call\nnull_call:\n\txorl %eax, %eax\n\tcall *%eax\n\tret\n"
 HELPER_MOVL = 0xC01000A9  # kernel_thread_helper+2: movl %edx, %eax (2 bytes), then push %edx
@@ -37,7 +37,7 @@ def test_gdb_sees_a_call_through_null_as_sigsegv_at_0(tmp_path):
 
 
 def test_after_the_null_oops_continue_runs_on_instead_of_trapping_again(tmp_path):
-    kern = make_kernel(loaded(tmp_path, NULL_CALL, "kthread null_call"))
+    kern = unbooted_machine(loaded(tmp_path, NULL_CALL, "kthread null_call"))
     log = transcript(pkt(b"c"), pkt(b"p8"), pkt(b"c") + b"\x03", kern=kern)
     (_, first), (_, eip), (_, second) = log
     assert first.startswith(b"$T0b") and eip == pkt(b"00000000")
@@ -46,7 +46,7 @@ def test_after_the_null_oops_continue_runs_on_instead_of_trapping_again(tmp_path
 
 
 def test_a_store_into_code_through_m_is_what_the_next_steps_run():
-    kern = make_kernel(Args())
+    kern = unbooted_machine(Args())
     helper = kern.symbols["kernel_thread_helper"]
     assert helper + 2 == HELPER_MOVL
     nops = pkt(b"M%x,2:9090" % HELPER_MOVL)

@@ -3,6 +3,8 @@ command the shell cannot run, a breakpoint deleted behind gdb's back, `monitor
 quit`; each gets its one line and the server goes on serving.  And a soft
 lockup reaches gdb as SIGXCPU with the kernel's report on its console."""
 
+import re
+
 import pytest
 from gdbrun import Server, needs_gdb
 
@@ -66,8 +68,9 @@ def test_a_breakpoint_deleted_behind_gdbs_back(unbooted):
         "monitor delete", "delete", "break kernel_init", "continue", "info breakpoints",
     )  # fmt: skip
     assert GONE not in out
-    assert "hit Breakpoint 1, 0xc01000a7 in kernel_thread_helper ()" in out
-    assert "hit Breakpoint 2, 0xc0200030 in kernel_init ()" in out
+    # (gdb names the line of each: the ELF's line tables)
+    assert "hit Breakpoint 1, kernel_thread_helper () at " in out
+    assert "hit Breakpoint 2, kernel_init () at " in out
     assert alive(unbooted)
 
 
@@ -82,4 +85,4 @@ def test_a_soft_lockup_is_sigxcpu_with_the_kernels_report(tmp_path):
         srv.stop()
     assert "received signal SIGXCPU, CPU time limit exceeded." in out
     assert "BUG: soft lockup - CPU#1 stuck for 5000 instructions! [asmtest:" in out
-    assert "0xc01000e0 in spin ()" in out and "<spin>" in out
+    assert re.search(r"^spin \(\) at .*spin\.S:2$", out, re.M) and "<spin>" in out

@@ -47,7 +47,7 @@ def test_sleeping_kthreadd_shows_its_saved_frame(server, same_machine):
     out = gdb(server, f"thread {n}", "bt", "info registers")
     kthreadd = find_task_by_pid(same_machine, 2)
     saved = sleeping_registers(same_machine, kthreadd)
-    assert re.search(r"#0\s+0x[0-9a-f]+ in switch_to \(\)", out)
+    assert re.search(r"#0\s+switch_to \(\) at .*entry_32\.S:\d+", out)
     assert re.search(rf"esp\s+{saved['esp']:#x}", out)
     assert re.search(rf"ebp\s+{saved['ebp']:#x}", out)
     assert re.search(r"eip\s+0x[0-9a-f]+\s+0x[0-9a-f]+ <switch_to\+42>", out)

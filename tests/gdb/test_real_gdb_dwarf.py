@@ -21,7 +21,7 @@ pytestmark = needs_gdb
 
 LAYOUT = (
     "for name in {names!r}:\n"
-    "    t = gdb.lookup_type('struct ' + name)\n"
+    "    t = gdb.lookup_type(name).strip_typedefs()\n"
     "    print('S', name, t.sizeof)\n"
     "    for f in t.fields():\n"
     "        print('F', name, f.name, f.bitpos // 8, f.type.sizeof, str(f.type))\n"
@@ -36,29 +36,23 @@ def elf(tmp_path_factory):
     return out
 
 
-@pytest.fixture(scope="module")
-def booted(tmp_path_factory):
-    srv = Server(tmp_path_factory.mktemp("gdb") / "kernel.elf", "--cpus", "3", "--booted")
-    yield srv
-    srv.stop()
-
-
 def test_ptype_gives_every_struct_the_layout_the_model_uses(elf):
     views = kernel_views()
-    script = LAYOUT.format(names=[v.TAG for v in views])
+    names = {view: c.spell(view.C_TYPE) for view in views}
+    script = LAYOUT.format(names=list(names.values()))
     out = gdb_batch(elf, f"python exec({script!r})")
-    sizes = dict(re.findall(r"^S (\w+) (\d+)$", out, re.M))
-    fields = re.findall(r"^F (\w+) (\w+) (\d+) (\d+) (.+)$", out, re.M)
+    sizes = dict(re.findall(r"^S ((?:struct )?\w+) (\d+)$", out, re.M))
+    fields = re.findall(r"^F ((?:struct )?\w+) (\w+) (\d+) (\d+) (.+)$", out, re.M)
     for view in views:
-        assert int(sizes[view.TAG]) == view.SIZE, view
-        shown = [(n, int(o), int(s), t) for v, n, o, s, t in fields if v == view.TAG]
+        assert int(sizes[names[view]]) == view.SIZE, view
+        shown = [(n, int(o), int(s), t) for v, n, o, s, t in fields if v == names[view]]
         assert shown == [(f.name, f.offset, f.size, c.spell(f.c_type)) for f in view.FIELDS]
 
 
 def test_ptype_pt_regs_lists_bx_to_ss_and_the_sizes_are_the_kernels(elf):
     out = gdb_batch(elf, "ptype struct pt_regs", "p sizeof(struct pt_regs)",
                     "p/x sizeof(struct thread_info)", "ptype struct list_head")  # fmt: skip
-    members = re.findall(r"^\s+unsigned int (\w+);$", out.split("$1")[0], re.M)
+    members = re.findall(r"^\s+unsigned long (\w+);$", out.split("$1")[0], re.M)
     assert members == ["bx", "cx", "dx", "si", "di", "bp", "ax", "ds", "es", "fs", "gs",
                        "orig_ax", "ip", "cs", "flags", "sp", "ss"]  # fmt: skip
     assert "$1 = 68" in out and "$2 = 0x48" in out
@@ -79,14 +73,36 @@ def test_init_task_and_kthreadd_task_after_boot(booted):
     threads = booted.gdb("info threads")
     kthreadd = re.search(r"^\s+(\d+)\s+Thread \d+ \(kthreadd pid 2 ", threads, re.M)[1]
     out = booted.gdb(
-        "p init_task.comm", "p ((struct task_struct *)kthreadd_task)->comm",
-        f"thread {kthreadd}", "p ((struct task_struct *)kthreadd_task)->thread.sp == $esp",
+        "p init_task.comm", "p kthreadd_task->comm", f"thread {kthreadd}",
+        "p kthreadd_task->thread.sp == $esp", "p kthreadd_task->real_parent->pid",
         "p *(struct pt_regs *)((unsigned long)init_task.stack + 0x2000 - 8 - 68)",
+        "p init_task.usage", "ptype kthreadd_task->cpus_allowed",
     )  # fmt: skip
     assert '$1 = "swapper\\000' in out
     assert '$2 = "kthreadd\\000' in out
-    assert "$3 = 1" in out
-    assert re.search(r"\$4 = \{bx = \d+, cx = \d+, .* ss = \d+\}", out)
+    assert "$3 = 1" in out and "$4 = 0" in out
+    assert re.search(r"\$5 = \{bx = \d+, cx = \d+, .* ss = \d+\}", out)
+    assert "$6 = {counter = " in out
+    assert "type = struct cpumask {\n    unsigned long bits[8];\n}" in out
+
+
+def test_a_task_pointer_in_a_register(tmp_path):
+    srv = Server(tmp_path / "kernel.elf", "--cpus", "2")
+    try:
+        out = srv.gdb(
+            "break __switch_to", "continue", "p ((struct task_struct *)$eax)->comm",
+            "p ((struct task_struct *)$edx)->thread.sp == $esp + 4",
+            "p ((struct task_struct *)$eax)->thread.sp",
+            "p/x *(unsigned long *)((struct task_struct *)$eax)->thread.sp",
+            "p/x $ebp",
+        )  # fmt: skip
+    finally:
+        srv.stop()
+    assert '$1 = "swapper\\000' in out  # init_task switches away first
+    assert "$2 = 1" in out
+    # switch_to saved ebp last, at prev->thread.sp: what ebp still holds.
+    saved = re.search(r"^\$4 = (0x[0-9a-f]+)$", out, re.M)[1]
+    assert saved == re.search(r"^\$5 = (0x[0-9a-f]+)$", out, re.M)[1]
 
 
 def test_lx_ps_lists_the_tasks_of_kthreadd_emu_ps(booted):

@@ -11,11 +11,10 @@ import pytest
 
 from gdbstub.handlers import Session
 from gdbstub.server import KILLED, RESUMED
-from kernel_model.process_32 import task_pt_regs
 from kernel_model.task import find_task_by_pid
-from kthreadd_emu.commands.debug import make_kernel
 from kthreadd_emu.commands.gdbserver import QUIT_REFUSED, Monitor
 from kthreadd_emu.gdb_target import KernelTarget
+from kthreadd_emu.options import unbooted_machine
 from kthreadd_emu.scenario import booted_kernel
 
 
@@ -68,7 +67,9 @@ def addresses():
     return {
         "helper": kern.symbols["kernel_thread_helper"],
         "kernel_init": kern.symbols["kernel_init"],
-        "kthreadd_ax": task_pt_regs(kern, kthreadd).addr + 24,
+        # The eflags switch_to's pushfl saved on kthreadd's stack, below its pt_regs
+        # and the runtime's frame records (kernel_model/runtime.py).
+        "kthreadd_flags": kthreadd.thread.sp + 4,
     }
 
 
@@ -79,7 +80,7 @@ class Args:
 def transcript(*requests, kern=None, monitor=False) -> list[tuple[bytes, bytes]]:
     """The log of ``requests`` (after a no-ack handshake); ``monitor``: with
     gdbserver's monitor (the debugger's shell) behind qRcmd."""
-    kern = kern or make_kernel(Args())
+    kern = kern or unbooted_machine(Args())
     target = KernelTarget(kern)
     if monitor:
         target.monitor_command = Monitor(kern, target.engine)
@@ -145,17 +146,17 @@ def test_register_writes_segments_refused_and_continue_at_an_address(addresses):
 
 
 def test_write_watchpoint_guest_store_then_python_store(addresses):
-    slot = addresses["kthreadd_ax"]
+    slot = addresses["kthreadd_flags"]
     log = transcript(
         pkt(b"Z2,%x,4" % slot), pkt(b"c"), pkt(b"p4"), pkt(b"c"), pkt(b"z2,%x,4" % slot)
     )
     assert log == [
         (pkt(b"Z2,%x,4" % slot), pkt(b"OK")),
-        # switch_to's pushfl, on kthreadd's stack, over its (used) pt_regs: the
-        # stop is right after the store, and esp is the slot it wrote.
+        # switch_to's pushfl, on kthreadd's stack: the stop is right after the
+        # store, and esp is the slot it wrote.
         (pkt(b"c"), pkt(b"T05watch:%x;thread:3;core:0;" % slot)),
         (pkt(b"p4"), pkt(le(slot))),
-        # kernel_thread (Python) builds a pt_regs there: reported at its next line.
+        # The kernel's Python code stores there next: reported at its next line.
         (pkt(b"c"), pkt(b"T05watch:%x;thread:3;core:0;" % slot)),
         (pkt(b"z2,%x,4" % slot), pkt(b"OK")),
     ]
@@ -288,12 +289,11 @@ def test_monitor_refuses_run_control_and_quit_in_one_line_each():
 def test_a_command_that_raises_is_an_error_line_and_the_server_goes_on(monkeypatch):
     """Whatever a monitor command raises (here a bug planted in `tasks`), the
     reply is its one line, and the stub serves the next packet."""
-    from kthreadd_emu.debugshell import Shell
 
-    def broken(self, *_args):
+    def broken(*_args):
         raise ZeroDivisionError("planted")
 
-    monkeypatch.setattr(Shell, "cmd_tasks", broken)
+    monkeypatch.setattr("kthreadd_emu.shell.commands.tasks.tasks_listing", broken)
     log = transcript(rcmd("tasks"), rcmd("print 1"), pkt(b"?"), monitor=True)
     assert [reply for _, reply in log] == [
         output("internal error: ZeroDivisionError: planted\n"),

@@ -10,6 +10,8 @@ import socket
 
 from gdbrun import Server, needs_gdb
 
+from emu.memory import PAGE_OFFSET
+
 pytestmark = needs_gdb
 
 # What the stub served before the ELF had DWARF (gdbstub/handlers.py).
@@ -34,6 +36,13 @@ def kind(packet: str) -> str:
             return ":".join(packet.split(":")[:3])
         return name
     return packet[0]
+
+
+def outside_ram(request: str, reply: str) -> bool:
+    """A read below the kernel's RAM (an unwinder's probe past the last frame)
+    answered EFAULT, as the stub always has."""
+    m = re.fullmatch(r"m([0-9a-f]+),[0-9a-f]+", request)
+    return m is not None and int(m.group(1), 16) < PAGE_OFFSET and reply == "E0e"
 
 
 def unescape(text: str) -> str:
@@ -88,7 +97,7 @@ def test_a_dwarf_session_needs_nothing_new_of_the_stub(tmp_path):
     for request, reply in recorded:
         assert kind(request) in STUB_PACKETS, request
         assert reply != "" or kind(request) in EMPTY_BY_DESIGN, request
-        assert not reply.startswith("E"), (request, reply)
+        assert not reply.startswith("E") or outside_ram(request, reply), (request, reply)
     replay = Server(tmp_path / "kernel.elf", "--cpus", "3", "--booted")
     try:
         with socket.create_connection(("127.0.0.1", replay.port), timeout=30) as sock:

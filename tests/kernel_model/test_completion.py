@@ -4,7 +4,6 @@ there for it, and takes exactly one."""
 
 from kernel_model.completion import complete, init_completion, wait_for_completion
 from kernel_model.consts import CLONE_FILES, CLONE_FS, SIGCHLD, TASK_UNINTERRUPTIBLE
-from kernel_model.exit import do_wait
 from kernel_model.headers import completion
 from kernel_model.list import list_empty
 from kernel_model.process_32 import kernel_thread
@@ -100,8 +99,10 @@ def test_a_waiter_woken_without_complete_sleeps_again(kernel):
             yield from settle(k, lambda: False)  # it runs, finds done == 0, sleeps again
             out["after_wakeup"] = (list(log), waiter.state, x.done)
             complete(k, x)
-            yield from do_wait(k, waiter.pid)
-            out["log"] = log
+            # x lives on this stack: wait for the waiter before leaving its block
+            # (it is kthreadd's child: do_wait would not wait for it).
+            yield from settle(k, lambda: log)
+            out["log"] = list(log)
 
     out = run_in_thread(kernel, main)
     assert out["woken"] and out["after_wakeup"] == ([], TASK_UNINTERRUPTIBLE, 0)

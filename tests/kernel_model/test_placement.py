@@ -182,3 +182,26 @@ def test_a_sleeping_task_moves_at_once_or_at_its_wake_up(profile, moved_at, spaw
     out = run_in_thread(kern, main)
     assert state["ran_on"] == 1
     assert out["at once"] == (moved_at == "at once") and out["wake-up"]
+
+
+@pytest.mark.parametrize("seed", [None, 3])
+def test_each_rq_counts_its_tasks_and_their_load(seed):
+    """rq->nr_running and rq->load.weight are kept as tasks come and go: at every
+    context switch of a stress run they are what a count over the tasks gives."""
+    from kernel_model.sched import task_weight
+    from kthreadd_emu.stress import stress
+
+    kern = booted_kernel(3, seed=seed)
+    wrong, switches = [], []
+
+    def check(prev, next):
+        switches.append(1)
+        for q in kern.rq:
+            mine = [kern.task(a) for a in kern.on_rq if task_cpu(kern, kern.task(a)) == q.cpu]
+            load = sum(task_weight(p) for p in mine if p.prio >= 100)
+            if (q.nr_running, q.load) != (len(mine), load):
+                wrong.append((q.cpu, q.nr_running, q.load, len(mine), load))
+
+    kern.register_trace("sched_switch", check)
+    stress(kern, total=50, alive=8)
+    assert len(switches) > 100 and wrong == []

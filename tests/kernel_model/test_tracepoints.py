@@ -97,3 +97,27 @@ def test_a_bind_that_waits_for_a_running_thread_traces_each_look(spawn_here):
 
     out = run_in_thread(kern, main)
     assert looks.count(out["task"]) == 1
+
+
+def test_worker_and_stopper_threads_get_their_struct_as_data():
+    """worker_thread(cwq) and cpu_stopper_thread(stopper) are passed a pointer to
+    what they serve, which names its thread; the others get their CPU number."""
+    from kernel_model.percpu import per_cpu
+
+    kern = Kernel(2)
+    data = {}
+
+    def requested(create):
+        name = kern.symbols.describe(create.threadfn).split("+")[0]
+        data.setdefault(name, []).append(create.data)
+
+    kern.register_trace("kthread_create", requested)
+    kern.boot("rhel6")
+    areas = [per_cpu(kern, cpu) for cpu in (0, 1)]
+    assert data["worker_thread"] == [a.keventd_cwq.addr for a in areas]
+    assert data["cpu_stopper_thread"] == [a.cpu_stopper.addr for a in areas]
+    assert data["ksoftirqd"] == data["migration_thread"] == [0, 1]
+    for cpu, area in enumerate(areas):
+        threads = kern.percpu_threads[cpu]
+        assert area.keventd_cwq.thread == threads["worker_thread"].addr
+        assert area.cpu_stopper.thread == threads["cpu_stopper_thread"].addr

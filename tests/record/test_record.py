@@ -8,34 +8,20 @@ from pathlib import Path
 
 import jsonschema
 import pytest
+from ftrace_text import HEADER, PRINTK, TRACEPOINTS, parse
 
-from kthreadd_emu import record
+from kernel_model.percpu import per_cpu
+from kernel_model.task import find_task_by_pid
 from kthreadd_emu.cli import main
+from kthreadd_emu.output_file import write_output
+from kthreadd_emu.scenario import booted_kernel
+from kthreadd_emu.tracing import formats, perfetto_json
+from kthreadd_emu.tracing.formats import save_trace
+from kthreadd_emu.tracing.ftrace import ftrace_line
+from kthreadd_emu.tracing.recorder import Event, Recorder, RecordError
 
 SCHEMA = Path(__file__).with_name("trace_event.schema.json")
-
-# trace_print_context() of 2.6.32, then "event: fields".
-LINE = re.compile(
-    r"^\s*(?P<comm>\S.{0,15})-(?P<pid>\d+)\s+\[(?P<cpu>\d{3})\]\s+"
-    r"(?P<secs>\d+)\.(?P<usecs>\d{6}): (?P<event>\w+): (?P<fields>.*)$"
-)
-FIELD = re.compile(r"(\w+)=(\S+)")
-# Field names in the order of include/trace/events/sched.h's TP_STRUCT__entry (2.6.32),
-# and of this project's kthread events.
-FIELDS = {
-    "sched_switch": "prev_comm prev_pid prev_prio prev_state next_comm next_pid next_prio",
-    "sched_wakeup": "comm pid prio success cpu",
-    "sched_wakeup_new": "comm pid prio success cpu",
-    "sched_migrate_task": "comm pid prio orig_cpu dest_cpu",
-    "sched_process_fork": "parent_comm parent_pid child_comm child_pid",
-    "sched_process_exit": "comm pid prio",
-    "sched_process_free": "comm pid prio",
-    "kthread_create": "create threadfn data",
-    "kthreadd_dequeue": "create threadfn",
-    "complete": "x done",
-    "wait_for_completion_sleep": "x",
-    "wait_for_completion_wake": "x",
-}
+OWN_FUNCTIONS = {"kthread_create", "kthreadd", "complete", "wait_for_completion", "oops_end"}
 
 
 @pytest.fixture(scope="module")
@@ -47,63 +33,100 @@ def ftrace(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def events(ftrace):
-    """(line number, parsed line, fields dict) of every event line."""
-    out = []
-    for n, line in enumerate(ftrace.splitlines()):
-        if line.startswith("#"):
-            continue
-        m = LINE.match(line)
-        assert m, f"line {n} does not parse: {line!r}"
-        pairs = FIELD.findall(m["fields"])
-        out.append((n, m, dict(pairs), [k for k, _ in pairs]))
-    return out
+    """Every event line, read as 2.6.32 prints it (tests/ftrace_text.py)."""
+    return parse(ftrace)
 
 
-def test_every_line_parses_with_the_kernels_field_names(events):
-    seen = set()
-    for _, m, _, names in events:
-        seen.add(m["event"])
-        assert names == FIELDS[m["event"]].split(), m.string
-    assert set(FIELDS) - {"sched_process_exit", "sched_process_free"} <= seen
+def test_the_header_is_ftraces_and_the_clock_note_a_trailing_comment(ftrace):
+    lines = ftrace.splitlines(keepends=True)
+    assert "".join(lines[:4]) == HEADER and not lines[4].startswith("#")
+    assert lines[-1].startswith("# clock: emulated instructions, 1 instruction = 1 ns")
+    assert [line for line in lines[4:-1] if line.startswith("#")] == []
 
 
-def test_switch_lines_read_as_ftrace_prints_them(ftrace):
-    line = next(x for x in ftrace.splitlines() if ": sched_switch: " in x)
-    assert re.search(r"prev_state=[RSDx|]+ ==> next_comm=", line)
+def test_every_line_reads_as_2_6_32_prints_it(events):
+    """The parse itself checks each line against its TP_printk or trace_printk form."""
+    seen = {line.event for line in events}
+    assert {"sched_process_fork", "sched_wakeup", "sched_wakeup_new", "sched_switch",
+            "sched_migrate_task", "sched_wait_task"} <= seen  # fmt: skip
+    assert set(PRINTK.values()) - {"oops"} <= seen
+
+
+def test_sched_events_print_their_tp_printk(ftrace):
+    text = ftrace.splitlines()
+    switch = next(line for line in text if ": sched_switch: " in line)
+    assert re.search(r": sched_switch: task swapper:0 \[\d+\] \(R\) ==> \S+:1 \[\d+\]$", switch)
+    assert any(re.search(r": sched_wakeup_new: task .+:\d+ \[\d+\] success=1 \[00\d\]$", x)
+               for x in text)  # fmt: skip
+    assert any(re.search(r": sched_process_fork: parent kthreadd:2  child kthreadd:\d+$", x)
+               for x in text)  # fmt: skip
+    assert not re.search(r"\w=", "".join(x for x in text if ": sched_switch: " in x))
+
+
+def test_the_tools_own_events_are_trace_printk_lines(events, ftrace):
+    """Printed from the kernel function that would call trace_printk(), never under
+    a name that looks like a tracepoint of 2.6.32."""
+    own = [line for line in events if line.printk]
+    assert own and {line.event for line in own} >= {"kthread_create", "kthreadd_dequeue"}
+    assert {re.search(r": (\w+): ", x)[1] for x in ftrace.splitlines() if x[0] != "#"} <= (
+        set(TRACEPOINTS) | OWN_FUNCTIONS
+    )
+    assert ": kthreadd: dequeue create=" in ftrace and ": wait_for_completion: sleep x=" in ftrace
+
+
+@pytest.mark.parametrize(
+    "ns, shown",
+    [(16_516, "0.000017"), (16_499, "0.000016"), (999_999_500, "1.000000"), (1_499, "0.000001")],
+)
+def test_timestamps_round_to_the_nearest_microsecond_as_ns2usecs(ns, shown):
+    line = ftrace_line(Event(ns, 0, 0, "sched_kthread_stop_ret", (0,)), {0: "<idle>"})
+    assert line == f"          <idle>-0     [000] {shown:>12}: sched_kthread_stop_ret: ret 0"
+
+
+def test_kthread_data_is_what_2_6_32_passes(events):
+    """migration, ksoftirqd, watchdog: the CPU (hcpu); worker_thread: the CPU's cwq of
+    keventd_wq; RHEL 6's cpu_stopper_thread: &per_cpu(cpu_stopper, cpu)."""
+    data = defaultdict(list)
+    for line in events:
+        if line.event == "kthread_create":
+            data[line.fields["threadfn"]].append(int(line.fields["data"], 16))
+    kern = booted_kernel(3)
+    assert data["migration_thread"] == data["ksoftirqd"] == data["watchdog"] == [0, 1, 2]
+    assert data["worker_thread"] == [per_cpu(kern, c).keventd_cwq.addr for c in range(3)]
+    assert data["cpu_stopper_thread"] == [per_cpu(kern, c).cpu_stopper.addr for c in range(3)]
 
 
 def test_each_switch_continues_from_the_last_one_on_its_cpu(events):
     last_next = {}
     switches = 0
-    for _, m, f, _ in events:
-        if m["event"] != "sched_switch":
+    for line in events:
+        if line.event != "sched_switch":
             continue
-        cpu = m["cpu"]
-        if cpu in last_next:
-            assert f["prev_pid"] == last_next[cpu], m.string
-        assert int(m["pid"]) == int(f["prev_pid"])  # the line's task is the one leaving
-        last_next[cpu] = f["next_pid"]
+        f = line.fields
+        if line.cpu in last_next:
+            assert f["prev_pid"] == last_next[line.cpu], line
+        assert line.pid == int(f["prev_pid"])  # the line's task is the one leaving
+        last_next[line.cpu] = f["next_pid"]
         switches += 1
     assert len(last_next) == 3 and switches > 50
 
 
 def test_time_never_goes_back_on_a_cpu(events):
     last = defaultdict(int)
-    for _, m, _, _ in events:
-        t = int(m["secs"]) * 1_000_000 + int(m["usecs"])
-        assert t >= last[m["cpu"]]
-        last[m["cpu"]] = t
+    for line in events:
+        assert line.usecs >= last[line.cpu]
+        last[line.cpu] = line.usecs
     assert max(last.values()) > 0
 
 
 def test_every_fork_precedes_the_childs_first_switch_in(events):
     forked, first_in = {}, {}
-    for n, m, f, _ in events:
-        t = int(m["secs"]) * 1_000_000 + int(m["usecs"])
-        if m["event"] == "sched_process_fork":
-            forked.setdefault(f["child_pid"], (n, t))
-        elif m["event"] == "sched_switch" and f["next_pid"] != "0":
-            first_in.setdefault(f["next_pid"], (n, t))
+    for n, line in enumerate(events):
+        f = line.fields
+        if line.event == "sched_process_fork":
+            forked.setdefault(f["child_pid"], (n, line.usecs))
+        elif line.event == "sched_switch" and f["next_pid"] != "0":
+            first_in.setdefault(f["next_pid"], (n, line.usecs))
     assert first_in and set(first_in) <= set(forked)
     for pid, (n, t) in first_in.items():
         assert forked[pid][0] < n and forked[pid][1] <= t, pid
@@ -113,15 +136,15 @@ def test_one_fork_event_per_task_ps_lists_plus_the_exited(events, cli):
     code, out, _ = cli("ps", "--cpus", "3", "--json")
     assert code == 0
     listed = {p["pid"] for p in json.loads(out)}
-    forks = [f["child_pid"] for _, m, f, _ in events if m["event"] == "sched_process_fork"]
-    exited = [f["pid"] for _, m, f, _ in events if m["event"] == "sched_process_exit"]
+    forks = [line.fields["child_pid"] for line in events if line.event == "sched_process_fork"]
+    exited = [line.fields["pid"] for line in events if line.event == "sched_process_exit"]
     assert len(forks) == len(set(forks)) == len(listed) + len(exited)
     assert {int(p) for p in forks} == listed | {int(p) for p in exited}
 
 
 def test_kthread_requests_are_served_in_order(events):
-    queued = [f["threadfn"] for _, m, f, _ in events if m["event"] == "kthread_create"]
-    served = [f["threadfn"] for _, m, f, _ in events if m["event"] == "kthreadd_dequeue"]
+    queued = [line.fields["threadfn"] for line in events if line.event == "kthread_create"]
+    served = [line.fields["threadfn"] for line in events if line.event == "kthreadd_dequeue"]
     assert queued == served and "migration_thread" in queued
 
 
@@ -145,7 +168,7 @@ def test_schema_rejects_a_slice_without_duration(perfetto):
 def test_each_cpu_track_has_no_overlapping_slices(perfetto):
     tracks = defaultdict(list)
     for ev in perfetto["traceEvents"]:
-        if ev["ph"] == "X" and ev["pid"] == record.CPUS_PID:
+        if ev["ph"] == "X" and ev["pid"] == perfetto_json.CPUS_PID:
             tracks[ev["tid"]].append((ev["ts"], ev["ts"] + ev["dur"]))
     assert len(tracks) == 3
     for slices in tracks.values():
@@ -172,7 +195,7 @@ def test_flows_join_a_start_to_an_end(perfetto):
 
 
 def test_task_tracks_show_running_and_sleeping(perfetto):
-    states = {e["name"] for e in perfetto["traceEvents"] if e["pid"] == record.TASKS_PID}
+    states = {e["name"] for e in perfetto["traceEvents"] if e["pid"] == perfetto_json.TASKS_PID}
     assert {"Running", "Sleeping", "Runnable"} <= states
 
 
@@ -199,19 +222,19 @@ def test_unknown_format_is_refused_before_anything_is_written(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "invalid choice: 'svg'" in err and len(err.splitlines()) == 1
     assert list(tmp_path.iterdir()) == []
-    with pytest.raises(record.RecordError, match="unknown format 'svg'"):
-        record.Recorder().save(target, "svg")
+    with pytest.raises(RecordError, match="unknown format 'svg'"):
+        save_trace(Recorder(), target, "svg")
 
 
 def test_a_failed_save_leaves_nothing_behind(tmp_path, monkeypatch):
     def broken(rec):
         raise RuntimeError("renderer broke")
 
-    monkeypatch.setitem(record.RENDERERS, "ftrace", broken)
+    monkeypatch.setitem(formats.RENDERERS, "ftrace", broken)
     with pytest.raises(RuntimeError):
-        record.Recorder().save(tmp_path / "boot.txt", "ftrace")
-    with pytest.raises(UnicodeEncodeError):  # fails half-way through the write
-        record.write_atomically(tmp_path / "boot.txt", "ok\ud800")
+        save_trace(Recorder(), tmp_path / "boot.txt", "ftrace")
+    with pytest.raises(UnicodeEncodeError):  # text that cannot be written
+        write_output(tmp_path / "boot.txt", "ok\ud800")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -225,7 +248,7 @@ def test_perfetto_protobuf_holds_the_same_events(ftrace, events, tmp_path):
     got = [(b.ftrace_events.cpu, e) for b in trace.packet for e in b.ftrace_events.event]
     assert sorted({cpu for cpu, _ in got}) == [0, 1, 2]
     switches = [e.sched_switch for _, e in got if e.HasField("sched_switch")]
-    text_switches = [f for _, m, f, _ in events if m["event"] == "sched_switch"]
+    text_switches = [line.fields for line in events if line.event == "sched_switch"]
     assert len(got) == len(events) and len(switches) == len(text_switches)
     states = {"R": 0, "S": 1, "D": 2, "x": 64}
     by_pids = sorted((s.prev_pid, s.next_pid, s.prev_state) for s in switches)
@@ -233,16 +256,20 @@ def test_perfetto_protobuf_holds_the_same_events(ftrace, events, tmp_path):
         (int(f["prev_pid"]), int(f["next_pid"]), states[f["prev_state"]]) for f in text_switches
     )
     assert by_pids == expected
-    prints = [e.print.buf for _, e in got if e.HasField("print")]
-    assert any(b.startswith("kthread_create: create=") for b in prints)
+    prints = [e.print for _, e in got if e.HasField("print")]
+    assert any(p.buf.startswith("kthread_create: create=") for p in prints)
+    assert any(p.buf.startswith("kthreadd: dequeue create=") for p in prints)
+    waits = [e.generic for _, e in got if e.HasField("generic")]
+    assert waits and {w.event_name for w in waits} == {"sched_wait_task"}
+    assert [f.name for f in waits[0].field] == ["comm", "pid", "prio"]
 
 
 def test_perfetto_protobuf_without_the_package_is_one_line(tmp_path, monkeypatch):
     import sys
 
     monkeypatch.setitem(sys.modules, "perfetto.trace_builder.proto_builder", None)
-    with pytest.raises(record.RecordError, match="needs the perfetto package"):
-        record.Recorder().save(tmp_path / "x.pftrace", "perfetto-proto")
+    with pytest.raises(RecordError, match="needs the perfetto package"):
+        save_trace(Recorder(), tmp_path / "x.pftrace", "perfetto-proto")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -261,14 +288,63 @@ def test_recorder_records_only_between_start_and_stop(tmp_path):
         run_in_thread(kern, main, "caller")
         kern.run()
 
-    rec = record.Recorder()
+    rec = Recorder()
     spawn("before")
     rec.start(kern)
     spawn("during")
     rec.stop()
     spawn("after")
-    rec.save(tmp_path / "t.txt", "ftrace")
+    save_trace(rec, tmp_path / "t.txt", "ftrace")
     text = (tmp_path / "t.txt").read_text()
-    assert "comm=during" in text
+    assert " during:" in text
     assert "before" not in text and "after" not in text
     assert not rec.clock.running
+
+
+def test_the_four_tracepoints_record_2_6_32s_fields(tmp_path):
+    """sched_wait_task, sched_kthread_stop(_ret) and sched_process_wait, fired as the
+    kernel model fires them (TP_PROTO less rq), in each format."""
+    from perfetto.protos.perfetto.trace.perfetto_trace_pb2 import Trace
+
+    kern = booted_kernel(1)
+    kthreadd, idle = find_task_by_pid(kern, 2), kern.current(0)
+    rec = Recorder()
+    rec.start(kern)
+    kern.tracepoint("sched_wait_task", p=kthreadd)
+    kern.tracepoint("sched_kthread_stop", t=kthreadd)
+    kern.tracepoint("sched_kthread_stop_ret", ret=-4)
+    kern.tracepoint("sched_process_wait", pid=7)  # comm and prio are current's
+    rec.stop()
+    for fmt in formats.FORMATS:
+        save_trace(rec, tmp_path / fmt, fmt)
+    text = [x.split(": ", 1)[1] for x in (tmp_path / "ftrace").read_text().splitlines()[4:-1]]
+    assert text == [
+        f"sched_wait_task: task kthreadd:2 [{kthreadd.prio}]",
+        "sched_kthread_stop: task kthreadd:2",
+        "sched_kthread_stop_ret: ret -4",
+        f"sched_process_wait: task swapper:7 [{idle.prio}]",
+    ]
+    instants = json.loads((tmp_path / "perfetto").read_text())["traceEvents"]
+    args = {e["name"]: e["args"] for e in instants if e["ph"] == "i"}
+    assert args["sched_kthread_stop"] == {"comm": "kthreadd", "pid": 2}
+    assert args["sched_process_wait"] == {"comm": "swapper", "pid": 7, "prio": idle.prio}
+    trace = Trace()
+    trace.ParseFromString((tmp_path / "perfetto-proto").read_bytes())
+    got = [e for b in trace.packet for e in b.ftrace_events.event]
+    generic = [(e.generic.event_name, [(f.name, f.str_value or f.int_value) for f in
+                e.generic.field]) for e in got if e.HasField("generic")]  # fmt: skip
+    assert generic == [
+        ("sched_wait_task", [("comm", "kthreadd"), ("pid", 2), ("prio", kthreadd.prio)]),
+        ("sched_kthread_stop", [("comm", "kthreadd"), ("pid", 2)]),
+        ("sched_kthread_stop_ret", [("ret", -4)]),
+    ]
+    wait = next(e.sched_process_wait for e in got if e.HasField("sched_process_wait"))
+    assert (wait.comm, wait.pid, wait.prio) == ("swapper", 7, idle.prio)
+
+
+def test_kthread_bind_waits_for_each_bound_thread(events):
+    """sched_wait_task fires in wait_task_inactive(), which kthread_bind() calls for
+    each per-CPU thread it binds."""
+    waited = {line.fields["comm"] for line in events if line.event == "sched_wait_task"}
+    ran = {line.fields["next_comm"] for line in events if line.event == "sched_switch"}
+    assert waited == {comm for comm in ran if "/" in comm} and len(waited) > 10

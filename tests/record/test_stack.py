@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from kthreadd_emu.cli import main
-from kthreadd_emu.commands.ptregs import pick_task
+from kthreadd_emu.options import pick_task
 from kthreadd_emu.scenario import booted_kernel
-from kthreadd_emu.stack import task_stack_picture, to_svg
+from kthreadd_emu.stack_picture import task_stack_picture, to_svg
 
 SVG = "{http://www.w3.org/2000/svg}"
 REFERENCE = Path(__file__).with_name("stack_pid2_at_fork.svg")
@@ -131,4 +131,4 @@ def test_walk_svg_into_a_missing_folder_is_one_line_before_the_walk(tmp_path, cl
     path = tmp_path / "no" / "walk.svg"
     code, out, err = cli("walk", "--svg", str(path))
     assert code == 1 and out == ""
-    assert err.startswith("kthreadd-emu: walk: --svg: cannot write") and len(err.splitlines()) == 1
+    assert err.startswith("kthreadd-emu: walk: cannot write") and len(err.splitlines()) == 1

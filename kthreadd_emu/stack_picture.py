@@ -17,16 +17,15 @@ so the same layout serves the live stack, the stack as copy_thread left it
 """
 
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from emu.segment import __KERNEL_CS, __KERNEL_DS, __KERNEL_PERCPU, __KERNEL_STACK_CANARY, __USER_DS
 from kernel_model.consts import STACK_END_MAGIC, THREAD_SIZE
 from kernel_model.headers import thread_info
 from kernel_model.ptrace import PT_REGS_FIELDS, pt_regs
-from kernel_model.runtime import CALLEE_SAVED
+from kernel_model.runtime import CALLEE_SAVED, OUTERMOST, RECORD, RECORD_FP, RETURN_MARK
 from kernel_model.sched import task_cpu
 from kthreadd_emu.errors import UsageError
-from kthreadd_emu.record import RecordError, check_output_path, write_atomically
+from kthreadd_emu.output_file import write_output
 from kthreadd_emu.scenario import fork_frame
 
 RESERVED = 8
@@ -201,12 +200,34 @@ def python_frame_notes(kern, task) -> dict[int, str]:
         # switch_to pushed eflags then ebp before saving esp in thread.sp.
         notes[task.thread.sp] = "saved ebp (switch_to)"
         notes[task.thread.sp + 4] = "saved eflags (switch_to)"
+        notes.update(frame_record_notes(kern, task, kern.mem.u32(task.thread.sp)))
     for frame in kern.runtime.frames.get(task.addr, []):
         name = kern.machine.python_functions.get(frame.thunk, "the task's root code")
         if frame.sp is None or frame.noreturn or frame.entry_sp is None:
             continue
         for i, reg in enumerate(CALLEE_SAVED):
             notes[frame.sp + 4 * i] = f"saved {reg} (Python frame of {name})"
+    return notes
+
+
+def frame_record_notes(kern, task, fp: int) -> dict[int, str]:
+    """The frame records the runtime laid for unwinders (kernel_model/runtime.py),
+    from the innermost (``fp``, what ebp held) outwards, while they are marks."""
+    notes, functions = {}, kern.machine.python_functions
+    outermost = kern.machine.map.py_ret + OUTERMOST
+    for _ in range(THREAD_SIZE // (4 * len(RECORD))):
+        if not task.stack + 4 * RECORD_FP <= fp < task.stack + THREAD_SIZE - 4:
+            break
+        mark = kern.mem.u32(fp + 4)
+        name = functions.get(mark - RETURN_MARK)
+        if name is None and mark != outermost:
+            break
+        into = f"returns into {name}" if name else "outermost: the task's Python root"
+        notes[fp + 4] = f"frame record: {into} (for unwinders)"
+        notes[fp] = "frame record: the caller's record"
+        for i, reg in enumerate(RECORD[:RECORD_FP]):
+            notes[fp - 4 * (RECORD_FP - i)] = f"frame record: {reg} as saved"
+        fp = kern.mem.u32(fp)
     return notes
 
 
@@ -219,7 +240,7 @@ def as_text(pic: StackPicture) -> list[str]:
     for name, addr in pic.marks.items():
         at.setdefault(addr, []).append(name)
     for row in pic.rows:
-        for name in at.pop(row.addr + row.size, []) if row.kind != "free" else []:
+        for name in at.pop(row.addr + row.size, []):
             lines.append(f"{'':31}<- {name} = {row.addr + row.size:08x}")
         value = "" if row.value is None else f"{row.value:08x}"
         if row.kind == "free":
@@ -379,16 +400,8 @@ def walk_pictures(w) -> tuple[list[StackPicture], list[str]]:
     return pictures, captions
 
 
-def check_svg_path(path, command: str) -> None:
-    """Refuse an SVG path that cannot be written, before any work (one clear line)."""
-    try:
-        check_output_path(Path(path))
-    except RecordError as err:
-        raise UsageError(f"--svg: {err}") from None
-
-
 def write_walk_svg(w, path) -> None:
     pictures, captions = walk_pictures(w)
     if not pictures:
         raise UsageError("--svg: the new thread never ran, there is no stack to draw")
-    write_atomically(Path(path), to_svg(pictures, captions))
+    write_output(path, to_svg(pictures, captions))
