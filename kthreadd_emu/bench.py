@@ -215,8 +215,8 @@ def debug_batch_seconds(commands: list[str], ncpus: int = 3, spin: bool = True) 
 
 def debugger_figures(quick: bool) -> dict:
     """stepi per second (one command a step) with the context view off and on,
-    reverse-stepi's latency within the window, and the time to the first prompt
-    (a run with no commands), on a 3-CPU machine."""
+    reverse-stepi's latency (a step back from a stepped stop), and the time to the
+    first prompt (a run with no commands), on a 3-CPU machine."""
     base = ["set context off", "break spin", "continue"]
     steps = 2000 if quick else 20000
 
@@ -421,7 +421,7 @@ def continue_figures(repeats: int, iterations: int) -> dict:
     after it, another one elsewhere, going back available: in the debugger and
     through the gdb stub, against the plain `asmtest` run of the same loop; each
     side minus the same file with a 1-iteration loop, in CPU time, interleaved runs."""
-    from kthreadd_emu.commands.debug import prepared_run
+    from kthreadd_emu.options import prepared_run
 
     with tempfile.TemporaryDirectory() as tmp:
         long, short = loop_file(Path(tmp), iterations), loop_file(Path(tmp), 1)
