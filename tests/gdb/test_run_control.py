@@ -5,6 +5,7 @@ Replies are spelled out with checksums computed here, not by the stub."""
 
 import re
 import struct
+import threading
 
 import pytest
 
@@ -35,6 +36,12 @@ class Scripted:
         self.log: list[tuple[bytes, bytes]] = []
         self.out = bytearray()
         self.session = None
+        self.fork_lock = threading.Lock()  # held across the checkpoints' forks
+
+    def retire(self) -> None:
+        """(No helper threads to stop or start again around going back.)"""
+
+    after_fork = retire
 
     def serve_stopped(self, target) -> str:
         if self.session is None:
