@@ -215,3 +215,16 @@ migration_req = define_struct(
         ("done", completion),
     ],
 )
+
+# mm/slab.c, reduced: one general cache of kmalloc's (kernel_model/slab.py), its
+# free objects chained through their first word.
+kmem_cache = define_struct(
+    "kmem_cache",
+    [
+        ("buffer_size", "u32", "unsigned int"),
+        ("num", "u32", "unsigned int"),
+        ("free", "ptr", "void *"),
+        ("active", "u32", "unsigned long"),
+        ("slabs", "u32", "unsigned long"),
+    ],
+)

@@ -201,7 +201,9 @@ class Fuzz:
 
 def run(cases: int, seed: int) -> Report:
     report = Report()
-    before_boot = SimpleNamespace(cpus="2", profile="rhel6", seed=None, load=None, run_line=None)
+    before_boot = SimpleNamespace(
+        cpus="2", profile="rhel6", seed=None, load=[], run_line=None, cflags=None
+    )
     for n, kern in enumerate((booted_kernel(2), unbooted_for_gdb(before_boot))):
         fuzz = Fuzz(kern, cases // 2 + n * (cases % 2), seed + n, report)
         fuzz.target.serve(fuzz)

@@ -23,7 +23,7 @@ def add_parser(sub) -> None:
         "types and disassembles the emulated kernel.",
     )
     add_machine_options(p)
-    add_load_option(p, "an assembly file loaded after the kernel")
+    add_load_option(p, "a file loaded after the kernel")
     add_output_option(p)
     p.set_defaults(run=run)
 

@@ -49,7 +49,7 @@ def add_parser(sub) -> None:
     add_machine_options(p)
     p.add_argument("--booted", action="store_true",
                    help="boot first (until every CPU is idle), then wait for gdb")  # fmt: skip
-    add_load_option(p, "an assembly file loaded after the kernel")
+    add_load_option(p, "a file loaded after the kernel")
     add_run_option(p, "an assembly test's run line")
     p.add_argument("--elf", metavar="FILE", help="also write the kernel's ELF file there "
                    "(gdb learns its name through qXfer:exec-file)")  # fmt: skip

@@ -74,7 +74,7 @@ def addresses():
 
 
 class Args:
-    cpus, profile, seed, load, run_line = "2", "rhel6", None, None, None
+    cpus, profile, seed, load, run_line, cflags = "2", "rhel6", None, [], None, None
 
 
 def transcript(*requests, kern=None, monitor=False) -> list[tuple[bytes, bytes]]:
