@@ -3,7 +3,7 @@ measured in the same process."""
 
 import json
 
-from kthreadd_emu.bench import BENCH_STAGES, run_benchmarks
+from kthreadd_emu.benchmarks import BENCH_STAGES, run_benchmarks
 from kthreadd_emu.progress import progress_bar
 
 

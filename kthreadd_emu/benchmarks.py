@@ -15,9 +15,9 @@ from kernel_model.exit import do_wait
 from kernel_model.kernel import Kernel
 from kernel_model.process_32 import kernel_thread
 from kthreadd_emu.asmtest.runner import asmtests_per_s
+from kthreadd_emu.lifecycles import stress
 from kthreadd_emu.progress import NULL
 from kthreadd_emu.scenario import booted_kernel, demo_kernel, run_main
-from kthreadd_emu.stress import stress
 from kthreadd_emu.tracing.recorder import Recorder
 
 
@@ -244,7 +244,7 @@ def gdb_stub_stepi_per_s(count: int) -> float:
     import threading
 
     from gdbstub.server import GdbServer
-    from kthreadd_emu.gdb_target import KernelTarget
+    from kthreadd_emu.for_gdb.target import KernelTarget
     from kthreadd_emu.scenario import record_fork_frames
 
     kern = Kernel(8)
@@ -280,7 +280,7 @@ def gdb_elf_figures(repeats: int) -> dict:
     struct task_struct'``; None where gdb is not installed)."""
     import shutil
 
-    from kthreadd_emu.gdb_elf import kernel_elf
+    from kthreadd_emu.for_gdb.kernel_elf import kernel_elf
 
     kern = booted_kernel(256)
     writes = per_run(lambda: kernel_elf(kern), repeats)
