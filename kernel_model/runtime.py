@@ -377,7 +377,8 @@ class Runtime:
         self._jump(cpu, frame.thunk)
 
     def _jump(self, cpu, pc: int) -> None:
-        """Guest code goes on at ``pc`` (EIP written alone: see emulator-notes)."""
+        """Guest code goes on at ``pc``.  EIP is written alone: written in a batch
+        with other registers inside a code hook, Unicorn runs the same hook again."""
         cpu.write("eip", pc)
         self._set_mode(cpu.index, GUEST)
 
