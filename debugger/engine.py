@@ -1,18 +1,32 @@
 """Run control for the emulated kernel, in the style of pdb: the machine runs,
 and when something the user asked for happens (a breakpoint, a finished step,
-a watchpoint, a fault, Ctrl-C) the engine calls ``on_stop(stop)`` *right
-there*, inside the emulator's hook or the Python kernel's trace function, with
-the whole machine consistent and inspectable.  ``on_stop`` is the user
+a watchpoint, a fault, Ctrl-C) the engine calls ``on_stop(stop)`` with the
+whole machine consistent and inspectable.  ``on_stop`` is the user
 interface's loop (the shell's prompt, the gdb stub's packet loop); it reads
 state through the engine and returns after calling one of the resuming
 methods (``cont``, ``stepi``, ``step``, ...), and the machine goes on from
-exactly where it stopped.  Nothing is stopped or restarted for the debugger,
-so a session runs the same instructions in the same order as a plain run.
+exactly where it stopped.  Nothing is restarted for the debugger, so a
+session runs the same instructions in the same order as a plain run.
 
-Counting.  While a debugger is attached, one code hook sees every guest
-instruction, and the machine's call observers every call into a Python
-kernel function (one "instruction" ``[python] name``, as stepi shows it);
-``icount`` counts both, on all CPUs, exactly.  py_ret and a thunk's own
+Paying only for what is asked (debugger/modes.py).  Guest code runs at the
+plain run's speed: a breakpoint is a code hook on its one address, a
+watchpoint a memory hook over the watched bytes, a condition is evaluated
+only where its breakpoint is; ``stepi N``, going back to an instruction and
+the checkpoints are deadlines on the machine's clock (emu/clock.py), which
+cuts the run at exactly that instruction.  Only the steps that must look at
+every instruction (``step``/``next`` by source line, the first instruction
+after a watchpoint's store) put a Python hook on every instruction, for as
+long as they run; Python kernel code is traced only while a mode needs it.
+
+Where stops happen.  A stop in guest code is at an instruction boundary,
+between two runs of the emulator: the hook that finds it stops the CPU
+before the instruction (``Clock.pause``), and ``on_stop`` runs there; so does
+a deadline's stop, and Ctrl-C's (``Clock.alert``: at the next boundary).  A
+stop in Python kernel code (a Python breakpoint, a line step) happens inside
+the Python code, in its trace function.  Either way the instruction count a
+stop reports (``icount``) is the machine's clock: every guest instruction
+begun on any CPU, and a call into a Python kernel function (one
+"instruction" ``[python] name``, as stepi shows it); py_ret and a thunk's own
 ``ret`` (the glue that returns from Python) are not counted.
 
 Interface (the shell and the gdb stub use only this):
@@ -32,7 +46,7 @@ Interface (the shell and the gdb stub use only this):
     .cont(), .stepi(n=1), .nexti(n=1), .step(), .next(), .finish(),
     .until(spec=None), .advance(spec)
     .reverse_stepi(n=1), .reverse_nexti(n=1), .reverse_continue(),
-    .reverse_finish()
+    .reverse_finish()                       (debugger/reverse.py)
     .interrupt()                            from a signal handler or another thread
     State (while stopped)
     .selected_cpu, .select_cpu(n), .selected_task, .select_task(pid)
@@ -52,6 +66,23 @@ from pathlib import Path
 
 from unicorn import UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE
 
+from debugger.errors import BreakpointRefused, DebuggerError, QuitDebugger
+from debugger.modes import (
+    REPLAYS,
+    Continue,
+    Goto,
+    GuestStep,
+    LineKey,
+    LineNext,
+    PyCaller,
+    PyFinish,
+    PyNext,
+    PyStep,
+    ReturnTo,
+    Scan,
+    StepCount,
+)
+from debugger.reverse import GoingBack
 from debugger.tasks import TaskError, find_task, running_on, task_registers
 from debugger.timeline import Timeline
 from emu.cpu import GPRS
@@ -64,26 +95,14 @@ from kernel_model.runtime import CallGuest, Idle, Relax
 
 MODEL_DIR = Path(__file__).resolve().parent.parent / "kernel_model"
 RUNTIME_FILE = str(MODEL_DIR / "runtime.py")
-# Modes in which the next guest instruction (not a call into Python) is a stop.
-_STOP_AT_GUEST = ("pystep", "guest")
-# Modes of a checkpoint replaying to where the user went back: nothing stops it.
-_REPLAYING = ("goto", "scan")
+# Modes that look at every guest instruction (a Python hook on each one).
+_EVERY_INSTRUCTION = (PyStep, GuestStep, LineNext)
+# Modes in which Python kernel code is traced line by line.
+_PYTHON_MODES = (PyStep, PyNext, PyFinish, PyCaller)
 
 
 # What a kernel generator yields when it suspends (a yield, not a return).
 Suspension = CallGuest | Idle | Relax
-
-
-class DebuggerError(LookupError):
-    """A request the engine cannot carry out (one line for the user)."""
-
-
-class BreakpointRefused(DebuggerError):
-    """A location that exists, where the engine cannot stop."""
-
-
-class QuitDebugger(Exception):
-    """Raised by on_stop to end the session."""
 
 
 @dataclass
@@ -98,6 +117,7 @@ class Breakpoint:
     enabled: bool = True
     temporary: bool = False
     hits: int = 0
+    since: int = 0  # the instruction count from which every hit of it is in the hits log
     handles: list = field(default_factory=list)
     location: str = ""  # as gdb shows it: "0xc01000a7: file entry_32.S" / "copy_thread"
 
@@ -135,20 +155,23 @@ class Frame:
         return f"{self.pc:#010x} in {self.name} ()"
 
 
-class Debugger:
+class Debugger(GoingBack):
     def __init__(self, kern, on_stop):
         self.kern = kern
         self.machine = kern.machine
+        self.clock = kern.machine.clock
         self.on_stop = on_stop
-        self.icount = 0
         self._bps: dict[int, Breakpoint] = {}
         self._next_number = 1
         self._guest_bps: dict[int, list[Breakpoint]] = {}  # address -> breakpoints
         self._py_bps: dict[object, list[Breakpoint]] = {}  # code object -> breakpoints
-        self._mode = ("cont",)
+        self._mode = Continue()
         self._interrupted = False
-        self._pending = None  # (cpu, reason, details): a stop at that CPU's next instruction
+        self._pending = None  # (cpu, callback): at the boundary before its next instruction
         self._stopping = False
+        self._position = None  # the instruction count of the stop, while stopped
+        self._boundary = False  # ... stopped before an instruction (not inside Python code)
+        self._resume_at = None  # (cpu, count, pc): the instruction the last stop was before
         self.selected_cpu = 0
         self.selected_task = 0  # CPU 0's first task, until a stop selects one
         self.python_frame = None
@@ -161,125 +184,219 @@ class Debugger:
             None  # (save() -> picklable, restore(state)): the shell's, kept across going back
         )
         self.exit_status = 0
-        self._scan_hits: list[int] = []
+        self.on_woken = []  # called when a checkpoint takes the session over
+        self._scan_hits = []  # while scanning back: the Gotos to each hit found
+        self._hits: list[tuple[int, Goto]] = []  # (count, the way back to it) of each hit
+        self._hits_floor = 0  # the log holds no hit before this count
         self._attach()
 
     # -- hooks ---------------------------------------------------------------
 
     def _attach(self) -> None:
         m = self.machine
-        self._code_hook = m.hook_c(self._on_insn_c, PAGE_OFFSET, m.map.end - 1)
         m.call_observers.append(self._on_python_call)
         self.kern.register_trace("oops", self._on_oops)
         self.kern.register_trace("stack_overrun", self._on_overrun)
+        self.clock.on_alert = self._on_alert
         self._thunks = (m.map.thunks, m.map.thunks + m.map.thunks_size)
         self._exported = set(m.python_functions.values())  # what guest code calls in Python
-        self._in_insn = False
-        self._again = None  # (cpu, address): the hook runs again there, not a new instruction
-        self._pc_moved = False  # the user wrote EIP before this instruction ran
         self._log_mark = len(self.kern.log)
+        self._every = None  # the hook on every instruction, while a mode needs it
+        self._every_c = self._c_hook(self._every_instruction)
+        self._sites: dict[int, tuple] = {}  # address -> its code hook (breakpoints, returns)
+        self._site_c = self._c_hook(self._at_site)
+        self._deadline = None  # the mode's, on the clock
+        self._checkpoints = None  # the next look at whether a checkpoint is due
 
-    def _on_insn_c(self, _uch, addr, size, _user):
-        # Called from C: an exception here would be lost, so keep it for later.
-        try:
-            if self._thunks[0] <= addr < self._thunks[1]:
-                return
-            cpu = self.machine.loaded
-            if self._again is not None and self._again[0] is cpu:
-                again, self._again = self._again, None
-                if again[1] == addr:
-                    return
-            self._instruction(cpu, addr)
-        except BaseException as err:  # noqa: BLE001 - emu_start raises it when it returns
-            uc = self.machine.uc
-            if uc._hook_exception is None:
-                uc._hook_exception = err
-            uc.emu_stop()
+    def _c_hook(self, body):
+        """A code hook's C callback around ``body(cpu, addr)``: an exception cannot
+        cross C, so it is kept for emu_start to raise, as the binding does."""
+        machine = self.machine
+
+        def hook(_uch, addr, _size, _user):
+            try:
+                body(machine.loaded, addr)
+            except BaseException as err:  # noqa: BLE001 - emu_start raises it when it returns
+                uc = machine.uc
+                if uc._hook_exception is None:
+                    uc._hook_exception = err
+                uc.emu_stop()
+
+        return hook
+
+    def _apply(self) -> None:
+        """Give the mode what it needs: its deadline, its hooks, Python tracing."""
+        mode = self._mode
+        self.clock.cancel(self._deadline)
+        self._deadline = None
+        if type(mode) is StepCount:
+            self._deadline = self.clock.call_at(mode.target, self._count_reached)
+        elif type(mode) in REPLAYS:
+            self._replay_deadline(mode)
+        every = type(mode) in _EVERY_INSTRUCTION or self._pending is not None
+        if type(mode) is Scan:
+            every = self._scan_needs_every(mode.what) or self._pending is not None
+        self._hook_every(every)
+        self._place_sites()
+        self._arm_python()
+
+    def _hook_every(self, wanted: bool) -> None:
+        m = self.machine
+        if wanted and self._every is None:
+            self._every = m.hook_c(self._every_c, PAGE_OFFSET, m.map.end - 1)
+        elif not wanted and self._every is not None:
+            m.unhook_c(self._every)
+            self._every = None
+
+    def _place_sites(self) -> None:
+        """A code hook at each address the mode or a breakpoint stops at (the thunks'
+        are the call observer's)."""
+        wanted = {a for a in self._guest_bps if not self._in_thunks(a)}
+        if type(self._mode) is ReturnTo:
+            wanted.add(self._mode.address)
+        wanted |= self._scan_sites(self._mode)
+        m = self.machine
+        for addr in [a for a in self._sites if a not in wanted]:
+            m.unhook_c(self._sites.pop(addr))
+        for addr in wanted - self._sites.keys():
+            self._sites[addr] = m.hook_c(self._site_c, addr, addr)
+
+    def _in_thunks(self, addr: int) -> bool:
+        return self._thunks[0] <= addr < self._thunks[1]
+
+    def _resuming(self, cpu, addr: int) -> bool:
+        """Is this the instruction the last stop was before (its hooks ran then)?"""
+        return self._resume_at == (cpu.index, self.clock.now() - 1, addr)
+
+    def _every_instruction(self, cpu, addr: int) -> None:
+        if self._in_thunks(addr) or self._resuming(cpu, addr):
+            return
+        if self.clock.alerted:
+            self.clock.pause(None)  # Ctrl-C: served at this boundary
+            return
+        if self._take_pending(cpu):
+            return
+        if type(self._mode) is Scan:
+            self._scan_instruction(cpu, addr)
+            return
+        mode = self._mode
+        kind = type(mode)
+        if kind is GuestStep or (
+            kind is PyStep and (mode.line is None or self._left_line(cpu, addr, mode.line))
+        ):
+            self._pause(cpu, "step", addr)
+        elif kind is LineNext and self._next_line(cpu, addr):
+            self._pause(cpu, "step", addr)
+
+    def _at_site(self, cpu, addr: int) -> None:
+        mode = self._mode
+        if type(mode) in REPLAYS:
+            self._replayed_site(cpu, addr)
+            return
+        bp = self._breakpoint_hit(cpu, addr)
+        if self._resuming(cpu, addr):
+            return
+        if type(mode) is ReturnTo and addr == mode.address and cpu.read("esp") > mode.sp:
+            self._pause(cpu, "step", addr)
+        elif bp is not None:
+            self._stop_at_breakpoint(cpu, addr, bp)
 
     def _on_python_call(self, cpu, addr) -> None:
-        self._instruction(cpu, addr)
-
-    def _instruction(self, cpu, addr: int) -> None:
-        """Before each counted instruction: does anything want to stop here?"""
-        self._in_insn = True
-        if self.timeline is not None and self.timeline.due(self.icount):
-            woken = self.timeline.checkpoint(self.icount)
-            if woken is not None:
-                self._woken(woken)
-        if self._mode[0] in _REPLAYING:
-            self._replay(cpu, addr)
-            self.icount += 1
-            self._in_insn = False
-            return
-        pending = self._pending
-        if pending is not None and pending[0] is cpu:
-            self._pending = None
-            self._stop(cpu, pending[1], addr, **pending[2])
+        """A guest call into a Python function is about to run (its thunk)."""
         mode = self._mode
-        kind = mode[0]
-        if self._interrupted:
-            self._interrupted = False
-            self._stop(cpu, "signal", addr)
-        elif kind == "count" and self.icount >= mode[1]:
-            self._stop(cpu, "step", addr)
-        elif kind == "return" and addr == mode[1] and cpu.read("esp") > mode[2]:
-            self._stop(cpu, "step", addr)
-        elif (
-            kind in _STOP_AT_GUEST
-            and addr not in self.machine.python_functions
-            and (len(mode) == 1 or self._left_line(cpu, addr, mode[1]))
-        ):
-            self._stop(cpu, "step", addr)
-        elif kind == "linenext" and self._next_line(cpu, addr, mode):
-            self._stop(cpu, "step", addr)
-        elif addr in self._guest_bps:
-            self._check_breakpoints(cpu, addr)
-        self.icount += 0 if self._pc_moved else 1  # moved by the user: it never ran
-        self._in_insn = self._pc_moved = False
+        if type(mode) in REPLAYS:
+            self._replayed_site(cpu, addr)
+            return
+        bp = self._breakpoint_hit(cpu, addr)
+        if self._resuming(cpu, addr) or self._take_pending(cpu):
+            return
+        if type(mode) is LineNext and self._next_line(cpu, addr):
+            self._pause(cpu, "step", addr)
+        elif bp is not None:
+            self._stop_at_breakpoint(cpu, addr, bp)
+
+    def _take_pending(self, cpu) -> bool:
+        """What a memory hook left for this CPU's next instruction: done before it."""
+        pending = self._pending
+        if pending is None or pending[0] is not cpu:
+            return False
+        self._pending = None
+        self.clock.pause(pending[1])
+        return True
+
+    def _pause(self, cpu, reason: str, pc: int, **details) -> None:
+        """From a hook: stop before this instruction (it runs when the CPU goes on)."""
+        self.clock.pause(lambda c: self._boundary_stop(c, reason, pc, details))
+
+    def _boundary_stop(self, cpu, reason: str, pc: int, details: dict) -> None:
+        bp = details.get("breakpoint")
+        if reason == "breakpoint" and bp is not None and bp.temporary:
+            self.delete(bp.number)
+        self._stop(cpu, reason, pc, boundary=True, **details)
+
+    def _count_reached(self, cpu) -> None:
+        self._deadline = None
+        self._stop(cpu, "step", cpu.read("eip"), boundary=True)
+
+    def _on_alert(self, cpu) -> None:
+        """Ctrl-C (``interrupt``): at this instruction boundary."""
+        if self._interrupted and type(self._mode) not in REPLAYS:
+            self._stop(cpu, "signal", cpu.read("eip"), boundary=True)
 
     def _line_key(self):
-        """Where a line step starts: (cpu, task, file, line) of the selected CPU's
-        EIP, or None where there is no line (Python, no line table)."""
+        """Where a line step starts: the selected CPU's EIP, or None where there is no
+        line (Python, no line table)."""
         if self.python_frame is not None:
             return None
         cpu = self.machine.cpus[self.selected_cpu]
         where = self.machine.source_line(cpu.read("eip"))
         if where is None:
             return None
-        return (cpu.index, self.kern.current_addr(cpu.index), where[0], where[1])
+        return LineKey(cpu.index, self.kern.current_addr(cpu.index), where[0], where[1])
 
-    def _left_line(self, cpu, addr: int, key: tuple) -> bool:
+    def _left_line(self, cpu, addr: int, key: LineKey) -> bool:
         """gdb's line step: has the stepping task reached another source line?
         (Other CPUs and tasks running meanwhile do not count.)"""
-        if cpu.index != key[0] or self.kern.current_addr(cpu.index) != key[1]:
+        if cpu.index != key.cpu or self.kern.current_addr(cpu.index) != key.task:
             return False
         where = self.machine.source_line(addr)
-        return where is None or (where[0], where[1]) != key[2:]
+        return where is None or (where[0], where[1]) != (key.file, key.line)
 
-    def _next_line(self, cpu, addr: int, mode: tuple) -> bool:
+    def _next_line(self, cpu, addr: int) -> bool:
         """Like _left_line, with guest calls made from the line run over."""
-        _, key, ret = mode
-        if cpu.index != key[0] or self.kern.current_addr(cpu.index) != key[1]:
+        key, ret = self._mode.line, self._mode.ret
+        if cpu.index != key.cpu or self.kern.current_addr(cpu.index) != key.task:
             return False
         if ret is not None:
             if addr != ret[0] or cpu.read("esp") <= ret[1]:
                 return False
-            self._mode = ("linenext", key, None)  # back from the call
+            self._mode = LineNext(key)  # back from the call
         if not self._left_line(cpu, addr, key):
             insn = self._insn(addr)
             if insn.text.startswith("call"):
-                self._mode = ("linenext", key, (addr + insn.size, cpu.read("esp") - 4))
+                self._mode = LineNext(key, (addr + insn.size, cpu.read("esp") - 4))
             return False
         return True
 
-    def _check_breakpoints(self, cpu, addr: int) -> None:
-        for bp in list(self._guest_bps.get(addr, ())):
+    def _breakpoint_here(self, cpu, addr: int) -> Breakpoint | None:
+        """The first enabled breakpoint at ``addr`` whose condition holds."""
+        for bp in self._guest_bps.get(addr, ()):
             if bp.enabled and self._condition_holds(bp, cpu):
-                bp.hits += 1
-                if bp.temporary:
-                    self.delete(bp.number)
-                self._stop(cpu, "breakpoint", addr, breakpoint=bp)
-                return
+                return bp
+        return None
+
+    def _breakpoint_hit(self, cpu, addr: int) -> Breakpoint | None:
+        """The breakpoint this instruction hits, if any, noted in the hits log (going
+        back to it needs no scan: debugger/reverse.py)."""
+        bp = self._breakpoint_here(cpu, addr) if addr in self._guest_bps else None
+        if bp is not None:
+            here = self.clock.now() - 1
+            self._log_hit(here, Goto(here, "breakpoint", breakpoint=bp.number))
+        return bp
+
+    def _stop_at_breakpoint(self, cpu, addr: int, bp: Breakpoint) -> None:
+        bp.hits += 1
+        self._pause(cpu, "breakpoint", addr, breakpoint=bp)
 
     def _condition_holds(self, bp: Breakpoint, cpu) -> bool:
         if not bp.condition:
@@ -295,7 +412,7 @@ class Debugger:
         return evaluator(text, cpu)
 
     def _on_oops(self, task, fault) -> None:
-        if self._mode[0] in _REPLAYING:
+        if type(self._mode) in REPLAYS:
             return
         cpu = self.machine.cpus[self.kern.this_cpu]
         self._stop(cpu, "fault", fault.eip, text=self.kern.log[self._log_mark :])
@@ -303,20 +420,27 @@ class Debugger:
     def _on_overrun(self, task, report: str) -> None:
         """A guest write reached a thread's STACK_END_MAGIC (the assembly tests'
         watch): the run reports it, so the debugger stops for it."""
-        if self._mode[0] not in _REPLAYING:
+        if type(self._mode) not in REPLAYS:
             self._pend("overrun", text=[report])
 
     def _pend(self, reason: str, **details) -> None:
-        """From a memory hook, mid-instruction: stop before the CPU's next one."""
-        self._pending = (self.machine.loaded, reason, details)
+        """From a memory hook, mid-instruction: stop before the CPU's next one (a
+        memory hook cannot stop the CPU itself: Unicorn would run the store again)."""
+        self._pend_call(lambda cpu: self._boundary_stop(cpu, reason, cpu.read("eip"), details))
+
+    def _pend_call(self, callback) -> None:
+        """``callback(cpu)`` at the boundary before this CPU's next instruction."""
+        self._pending = (self.machine.loaded, callback)
+        self._hook_every(True)
 
     # -- stopping --------------------------------------------------------------
 
-    def _stop(self, cpu, reason: str, pc: int, python=None, **details) -> None:
+    def _stop(self, cpu, reason: str, pc: int, python=None, boundary=False, **details) -> None:
         if self._stopping:
             return  # the UI's own reads must not stop again
-        self._mode = ("cont",)
+        self._mode = Continue()
         self._interrupted = False  # a Ctrl-C that came while stopping: this stop is it
+        self._position, self._boundary = self.clock.now(), boundary
         self.selected_cpu = cpu.index
         task = self.kern.current(cpu.index)
         self.selected_task = task.pid
@@ -333,7 +457,15 @@ class Debugger:
             self._stopped_task = None
             self.python_frame = None
             self._log_mark = len(self.kern.log)
-        self._arm_python()
+        self._resume_at = (cpu.index, self._position, pc) if boundary else None
+        self._position = None
+        self._apply()
+
+    @property
+    def icount(self) -> int:
+        """Instructions executed before the point the machine is stopped at (the
+        machine's clock, every CPU)."""
+        return self.clock.now() if self._position is None else self._position
 
     def _message_for(self, stop: Stop) -> str:
         """gdb's one line for a stop."""
@@ -387,7 +519,7 @@ class Debugger:
 
     def _arm_python(self) -> None:
         """Trace Python kernel code only while something needs it (it is slow)."""
-        wanted = bool(self._py_bps) or self._mode[0].startswith("py") or self._watches()
+        wanted = bool(self._py_bps) or type(self._mode) in _PYTHON_MODES or self._watches()
         if wanted and sys.gettrace() is None:
             sys.settrace(self._trace)
         elif not wanted and sys.gettrace() == self._trace:
@@ -409,7 +541,7 @@ class Debugger:
                 # kernel; the functions it runs for guest callers are.
                 wanted = frame.f_code.co_name in self._exported
             else:
-                wanted = self._mode[0].startswith("py")
+                wanted = type(self._mode) in _PYTHON_MODES
             return self._trace if wanted else None
         if event == "line":
             self._python_writes(frame)
@@ -422,7 +554,7 @@ class Debugger:
         def on_line(frame, event, arg):
             if event != "line":
                 return on_line
-            if self._mode[0] in _REPLAYING:
+            if type(self._mode) in REPLAYS:
                 return self._trace
             cpu = self.machine.cpus[self.kern.this_cpu]
             self.python_frame = frame  # the condition reads this frame's locals
@@ -445,7 +577,7 @@ class Debugger:
     def _python_writes(self, frame) -> None:
         """Python kernel code writes memory without the CPU: after each of its lines,
         a watched value that changed is a watchpoint hit at the next line."""
-        if self._mode[0] in _REPLAYING:
+        if type(self._mode) in REPLAYS:
             return
         for bp in self._watches():
             new = self._word(bp.addr, bp.length)
@@ -458,16 +590,17 @@ class Debugger:
     def _python_line(self, frame) -> None:
         if frame.f_code.co_filename == RUNTIME_FILE:
             return  # the calling convention's glue is not a kernel line to stop at
-        kind = self._mode[0]
-        if kind == "pystep" or (kind in ("pynext", "pycaller") and frame is self._mode[1]):
+        mode = self._mode
+        if type(mode) is PyStep or (type(mode) in (PyNext, PyCaller) and frame is mode.frame):
             self._python_stop(frame, "step")
 
     def _python_return(self, frame) -> None:
         """``frame`` really returned (a generator's yield is a suspension, not this)."""
         caller = frame.f_back
-        if self._mode[0].startswith("py") and caller is not None and _in_model(caller):
+        mode = self._mode
+        if type(mode) in _PYTHON_MODES and caller is not None and _in_model(caller):
             caller.f_trace = self._trace  # it was entered untraced: see its next line
-        if self._mode[0] in ("pynext", "pyfinish") and frame is self._mode[1]:
+        if type(mode) in (PyNext, PyFinish) and frame is mode.frame:
             # Back to Python in the kernel: its next line; back to guest code: the
             # next guest instruction (after the thunk's ret).
             kernel = (
@@ -475,12 +608,12 @@ class Debugger:
                 and _in_model(caller)
                 and caller.f_code.co_filename != RUNTIME_FILE
             )
-            self._mode = ("pycaller", caller) if kernel else ("guest",)
+            self._mode = PyCaller(caller) if kernel else GuestStep()
+            self._apply()
 
     def _python_stop(self, frame, reason: str, **details) -> None:
         cpu = self.machine.cpus[self.kern.this_cpu]
         self.python_frame = frame
-        self._in_insn = False
         where = (frame.f_code.co_filename, frame.f_lineno, frame.f_code.co_name)
         self._stop(cpu, reason, cpu.read("eip"), python=where, **details)
 
@@ -501,6 +634,7 @@ class Debugger:
             bp.location = f"{bp.addr:#x}: {self.kern.symbols.describe(bp.addr)}"
             self._guest_bps.setdefault(bp.addr, []).append(bp)
         self._add(bp)
+        self._place_sites()
         return bp
 
     def _breakable(self, addr: int) -> int:
@@ -521,6 +655,7 @@ class Debugger:
         )
 
     def _add(self, bp: Breakpoint) -> None:
+        bp.since = self.icount
         self._bps[bp.number] = bp
         self._next_number += 1
         self._arm_python()
@@ -588,8 +723,11 @@ class Debugger:
                 if bp.kind == "watchpoint" and new == old:
                     return  # gdb stops on a write only when the value changes
             bp.value = new
-            if self._mode[0] not in _REPLAYING:
+            if type(self._mode) in REPLAYS:
+                self._replayed_watch(bp, old, new)
+            else:
                 bp.hits += 1
+                self._log_hit(self.clock.now(), self._watch_hit(bp, old, new))
                 self._pend("watchpoint", breakpoint=bp, watch=(bp.addr, old, new))
 
         return on_access
@@ -620,10 +758,13 @@ class Debugger:
                     del self._py_bps[bp.code]
             for handle in bp.handles:
                 self.machine.hook_del(handle)
+        self._place_sites()
         self._arm_python()
 
     def enable(self, number: int) -> None:
-        self._get(number).enabled = True
+        bp = self._get(number)
+        if not bp.enabled:
+            bp.enabled, bp.since = True, self.icount  # its hits while disabled are not logged
 
     def disable(self, number: int) -> None:
         self._get(number).enabled = False
@@ -631,7 +772,7 @@ class Debugger:
     # -- resuming ------------------------------------------------------------------
 
     def cont(self) -> None:
-        self._mode = ("cont",)
+        self._mode = Continue()
 
     def stepi(self, n: int = 1) -> None:
         """Stop after ``n`` more instructions (a call into Python is one)."""
@@ -639,7 +780,7 @@ class Debugger:
             raise DebuggerError("stepi takes a positive count")
         # Stopped before an instruction, it is the first of the n; elsewhere (in
         # Python, after an oops) the next one is.
-        self._mode = ("count", self.icount + n - (0 if self._in_insn else 1))
+        self._mode = StepCount(self.icount + n - (0 if self._boundary else 1))
 
     def nexti(self, n: int = 1) -> None:
         """Like stepi, but a guest ``call`` runs to its return."""
@@ -647,8 +788,8 @@ class Debugger:
         pc = cpu.read("eip")
         insn = self._insn(pc)
         calls = insn.text.startswith("call") and pc not in self.machine.python_functions
-        if n == 1 and self._in_insn and calls:
-            self._mode = ("return", pc + insn.size, cpu.read("esp") - 4)
+        if n == 1 and self._boundary and calls:
+            self._mode = ReturnTo(pc + insn.size, cpu.read("esp") - 4)
         else:
             self.stepi(n)
 
@@ -656,35 +797,34 @@ class Debugger:
         """One line: into a Python kernel function (its first line), the next line
         of Python, or, in guest code, the first instruction of another ``.S`` line
         (the next instruction where there is no line table)."""
-        key = self._line_key()
-        self._mode = ("pystep",) if key is None else ("pystep", key)
+        self._mode = PyStep(self._line_key())
 
     def next(self) -> None:
         """The next line of this Python function (calls and sleeps run over); in
         guest code the next ``.S`` line with calls run over (nexti where there
         is no line table)."""
         if self.python_frame is not None:
-            self._mode = ("pynext", self.python_frame)
+            self._mode = PyNext(self.python_frame)
             return
         key = self._line_key()
         if key is None:
             self.nexti()
         else:
-            self._mode = ("linenext", key, None)
+            self._mode = LineNext(key)
             cpu = self.machine.cpus[self.selected_cpu]
-            self._next_line(cpu, cpu.read("eip"), self._mode)  # the call at EIP, if one
+            self._next_line(cpu, cpu.read("eip"))  # the call at EIP, if one
 
     def finish(self) -> None:
         """Run until the current function returns to its caller."""
         frame = self.python_frame
         if frame is not None:
-            self._mode = ("pyfinish", frame)
+            self._mode = PyFinish(frame)
             return
         cpu = self.machine.cpus[self.selected_cpu]
         ret = self._return_address(cpu.read("esp"))
         if ret is None:
             raise DebuggerError('"finish" not meaningful in the outermost frame')
-        self._mode = ("return", ret[0], ret[1])
+        self._mode = ReturnTo(ret[0], ret[1])
 
     def until(self, spec=None) -> None:
         if spec is None:
@@ -697,154 +837,12 @@ class Debugger:
         self.cont()
 
     def interrupt(self) -> None:
-        """Ctrl-C: stop before the next instruction.  Safe from another thread (one
-        flag, read by the code hook); a no-op while stopped (in on_stop)."""
+        """Ctrl-C: stop at the next instruction boundary.  Safe from a signal handler
+        or another thread (two flags, read by the machine between runs); a no-op
+        while stopped (in on_stop)."""
         if not self._stopping:
             self._interrupted = True
-
-    # -- going back ---------------------------------------------------------------
-
-    def position(self) -> int:
-        """Instructions executed before the point the machine is stopped at."""
-        return self.icount
-
-    def reverse_stepi(self, n: int = 1) -> None:
-        if n < 1:
-            raise DebuggerError("reverse-stepi takes a positive count")
-        self._go_back(("goto", self.position() - n, "step"))
-
-    def reverse_nexti(self, n: int = 1) -> None:
-        """Back to the previous instruction of this frame (calls it made are skipped)."""
-        cpu = self.machine.cpus[self.selected_cpu]
-        task = self.kern.current_addr(cpu.index)
-        for _ in range(n):
-            self._scan_back(("frame", cpu.index, task, cpu.read("esp")))
-
-    def reverse_continue(self) -> None:
-        """Back to the last breakpoint or watchpoint hit before this point."""
-        self._scan_back(("breakpoint",))
-
-    def reverse_finish(self) -> None:
-        """Back to the call that entered the current guest function."""
-        if self.python_frame is not None:
-            raise DebuggerError(
-                "reverse-finish goes back over guest calls only; in Python, use reverse-stepi"
-            )
-        cpu = self.machine.cpus[self.selected_cpu]
-        ret = self._return_address(cpu.read("esp"))
-        if ret is None:
-            raise DebuggerError('"reverse-finish" not meaningful in the outermost frame')
-        self._scan_back(("call", cpu.index, ret[0], ret[1] + 4))
-
-    def _check_history(self, target: int) -> None:
-        if self.timeline is None:
-            raise DebuggerError("going back needs fork(), which this system lacks")
-        oldest = self.timeline.oldest()
-        if oldest is None or target < oldest:
-            have = 0 if oldest is None else self.position() - oldest
-            raise DebuggerError(
-                f"cannot go back that far: the history holds the last {have} instructions "
-                f"(from instruction {oldest}; the window is {self.timeline.window})"
-            )
-
-    def _go_back(self, mode: tuple) -> None:
-        self._check_history(mode[1])
-        self.timeline.go_back(mode[1], self._message(mode))
-
-    def _scan_back(self, what: tuple) -> None:
-        """Replay from the oldest checkpoint to here, noting where ``what`` happens;
-        then go to the last such point."""
-        self._check_history(self.timeline.oldest())
-        self.timeline.go_back(
-            self.timeline.oldest(), self._message(("scan", self.position(), what))
-        )
-
-    def _message(self, mode: tuple) -> dict:
-        bps = [
-            (b.number, b.kind, b.spec, b.addr, b.length, b.condition, b.enabled, b.temporary)
-            for b in self._bps.values()
-        ]
-        ui = self.ui_state[0]() if self.ui_state else None
-        return {"mode": mode, "breakpoints": bps, "ui": ui}
-
-    def _woken(self, message: dict) -> None:
-        """This checkpoint was woken: take over the session as it is now."""
-        for number in list(self._bps):
-            self.delete(number)
-        for number, kind, spec, addr, length, condition, enabled, temporary in message[
-            "breakpoints"
-        ]:
-            self._next_number = number
-            if kind == "breakpoint":
-                bp = self.break_at(spec, condition, temporary)
-            else:
-                kinds = {"watchpoint": "write", "rwatch": "read", "awatch": "access"}
-                bp = self.watch(addr, length, kinds[kind])
-            bp.enabled = enabled
-        self._next_number = max(self._bps, default=0) + 1
-        if self.ui_state and message["ui"] is not None:
-            self.ui_state[1](message["ui"])
-        self._mode = message["mode"]
-        self._scan_hits = []
-
-    def _replay(self, cpu, addr: int) -> None:
-        """Going back: run silently to the target, or note what a scan looks for."""
-        if self._mode[0] == "goto":
-            _, target, reason = self._mode
-            if self.icount >= target:
-                self._stop(cpu, reason, addr, **self._arrived(reason))
-            return
-        _, end, what = self._mode
-        if self.icount >= end:
-            self._scan_done(cpu, addr, what)
-            return
-        kind = what[0]
-        if kind == "breakpoint":
-            hit = any(b.enabled for b in self._guest_bps.get(addr, ()))
-        elif kind == "frame":
-            hit = (
-                cpu.index == what[1]
-                and self.kern.current_addr(cpu.index) == what[2]
-                and cpu.read("esp") >= what[3]
-            )
-        else:  # the call that pushed a return address at a known stack slot
-            hit = (
-                cpu.index == what[1]
-                and cpu.read("esp") == what[3]
-                and self._calls_to(addr, what[2])
-            )
-        if hit:
-            self._scan_hits.append(self.icount)
-
-    def _calls_to(self, addr: int, ret: int) -> bool:
-        insn = self._insn(addr)
-        return addr + insn.size == ret and insn.text.startswith("call")
-
-    def _replayed_to_idle(self, cpu) -> None:
-        """A replay reached the idle machine, the end of the history: a scan is
-        done (it goes back to its last hit, never returning); a goto's target
-        is this idle stop."""
-        if self._mode[0] == "scan":
-            self._scan_done(cpu, 0, self._mode[2])
-        self._mode = ("cont",)
-
-    def _scan_done(self, cpu, addr: int, what: tuple) -> None:
-        if self._scan_hits:
-            target = self._scan_hits[-1]
-            reason = "breakpoint" if what[0] == "breakpoint" else "step"
-            self.timeline.go_back(target, self._message(("goto", target, reason)))
-        # Nothing in the window: stop at its start, as gdb does.
-        self.timeline.go_back(
-            self.timeline.oldest(), self._message(("goto", self.timeline.oldest(), "history"))
-        )
-
-    def _arrived(self, reason: str) -> dict:
-        """Details of a stop reached by going back to a breakpoint hit."""
-        if reason == "breakpoint":
-            cpu = self.machine.loaded
-            bps = self._guest_bps.get(cpu.read("eip"), [])
-            return {"breakpoint": bps[0]} if bps else {}
-        return {}
+            self.clock.alert()
 
     # -- state ------------------------------------------------------------------------
 
@@ -895,12 +893,9 @@ class Debugger:
             raise DebuggerError(f"{name} cannot be written (general registers only)")
         live = self.machine.cpus[cpu]
         if name == "eip":
+            # Stopped before an instruction, the CPU goes on at the new EIP instead
+            # (the one it was stopped before never ran, and is not counted).
             self._check_eip_writable(live)
-            # Written before the instruction the stop is at ran: the CPU goes on at
-            # the new EIP instead, and that instruction is not counted (nor is the
-            # new one skipped as a second hook for it: see _translate_again).
-            self._pc_moved = self._in_insn and self.machine.loaded is live
-            self._again = None
         live.write(name, value & 0xFFFFFFFF)
 
     def _check_eip_writable(self, cpu) -> None:
@@ -927,24 +922,9 @@ class Debugger:
             self.machine.mem.write(addr, data)
         except BadAddress:
             raise DebuggerError(f"Cannot access memory at address {addr:#x}") from None
+        # Between runs, the next one translates what memory holds now; inside a
+        # Python call, the guest code it returns to is looked up again too.
         self.machine.forget_code(addr, addr + len(data))
-        if self._in_block() and not self._pc_moved:  # a new EIP ends the block already
-            self._translate_again()
-
-    def _in_block(self) -> bool:
-        """Stopped in the code hook (before a guest instruction, not at a thunk),
-        inside a translated block."""
-        start, end = self._thunks
-        return self._stopping and self._in_insn and not start <= self.last_stop.pc < end
-
-    def _translate_again(self) -> None:
-        """Stopped in the code hook, the emulator is inside a translated block that
-        goes on with the code it translated, whatever memory now holds.  Writing
-        EIP ends the block when the hook returns: the instruction is translated
-        again from memory, and its hook runs again (not a new instruction)."""
-        cpu = self.machine.loaded
-        cpu.write("eip", cpu.read("eip"))
-        self._again = (cpu, cpu.read("eip"))
 
     def frames(self, pid=None) -> list[Frame]:
         """The backtrace: Python frames (from the task's frame stack) and guest
@@ -1033,6 +1013,8 @@ class Debugger:
         self._booting = not self.kern.runtime.frames
         if self._booting:
             self.kern.start(rest_init)  # a machine not yet booted: continue boots it
+        if self.timeline is not None:  # the first one at the first instruction
+            self._checkpoints = self.clock.call_at(self.clock.now(), self._checkpoint_due)
         try:
             self._stop(cpu, "start", cpu.read("eip"))
             while True:
@@ -1042,11 +1024,12 @@ class Debugger:
                     # The kernel's soft-lockup report: a stop, as an oops is (a replay
                     # runs on over it, as the forward run did).
                     cpu = self.machine.loaded or self.machine.cpus[self.selected_cpu]
-                    if self._mode[0] not in _REPLAYING:
-                        self._stop(cpu, "lockup", cpu.read("eip"), text=[str(err)])
+                    if type(self._mode) not in REPLAYS:
+                        self._stop(cpu, "lockup", cpu.read("eip"), boundary=True,
+                                   text=[str(err)])  # fmt: skip
                     continue
                 cpu = self.machine.cpus[self.selected_cpu]
-                if self._mode[0] in _REPLAYING:
+                if type(self._mode) in REPLAYS:
                     self._replayed_to_idle(cpu)
                 self._stop(cpu, "idle", 0)
         except QuitDebugger:
@@ -1065,7 +1048,13 @@ def _breakpoint_head(bp: Breakpoint | None) -> str:
     return f"{'Temporary breakpoint' if bp.temporary else 'Breakpoint'} {bp.number}, "
 
 
-_LINE_STEP_CODE = (Debugger._left_line.__code__, Debugger._next_line.__code__)
+_LINE_STEP_CODE = (
+    Debugger._left_line.__code__,
+    Debugger._next_line.__code__,
+    Debugger._scan_instruction.__code__,
+    Debugger._reverse_nexti.__code__,
+    Debugger._reverse_nexti_arrived.__code__,
+)
 
 
 def _in_model(frame) -> bool:

@@ -58,6 +58,7 @@ class CPU:
         self.gdtr = None  # (base, limit), set by the kernel's cpu_init before first use
         self.stop = None  # why the last run ended early (set by hooks)
         self.skip_thunk = None  # resuming at this thunk: its Python call already ran
+        self.rehit = False  # ... and its ret was cut from it by a stop (emu/clock.py)
         self.fault_address = None
         self._buf = ctypes.c_uint32()
         self._ref = ctypes.byref(self._buf)

@@ -18,6 +18,10 @@ called from Python returns to ``py_ret``, whose hook hands control back to
 ``pyreturn``; both may redirect the CPU (write EIP) without leaving the
 emulator, so a whole chain of calls between Python and guest code costs one
 ``emu_start``.
+
+The machine keeps the clock (emu/clock.py): every CPU's exact instruction
+count, and the deadlines at which a run is cut to run something at an
+instruction boundary.
 """
 
 import bisect
@@ -40,6 +44,7 @@ from unicorn import (
 from unicorn.unicorn_const import UC_ERR_INSN_INVALID
 from unicorn.unicorn_py3.unicorn import HOOK_CODE_CFUNC, uc_hook_h, uclib
 
+from emu.clock import Clock
 from emu.cpu import CPU, UC_REG
 from emu.events import BudgetExhausted, Fault, PythonCall, PythonReturn, StopReason
 from emu.memory import PAGE_OFFSET, Memory, MemoryMap
@@ -80,6 +85,7 @@ class Machine:
         self.mem.write(self.map.py_ret, bytes([HLT]))
         self.symbols.add("py_ret", self.map.py_ret, 1, "python")
         self._power_on()
+        self.clock = Clock(self)
         self.privileged = PrivilegedCode(self)
 
     # -- the one Unicorn instance ------------------------------------------
@@ -211,7 +217,7 @@ class Machine:
         """The machine's state: the given RAM ranges, every CPU, the symbol table."""
         self._save_loaded()
         contexts = [None if c.context is None else c.context.raw for c in self.cpus]
-        extra = [(c.gdtr, c.skip_thunk) for c in self.cpus]
+        extra = [(c.gdtr, c.skip_thunk, c.rehit) for c in self.cpus]
         return (
             self.mem.save(ranges),
             contexts,
@@ -219,19 +225,21 @@ class Machine:
             self.symbols.copy(),
             self.privileged.save(),
             self.sources,
+            self.clock.save(),
         )
 
     def restore(self, state) -> None:
-        saved_ram, contexts, extra, symbols, privileged, self.sources = state
+        saved_ram, contexts, extra, symbols, privileged, self.sources, clock = state
         for start, end in self.mem.restore(saved_ram):
             self.forget_code(start, end)  # only what changed: the rest stays translated
         self.loaded = None
-        for cpu, raw, (gdtr, skip) in zip(self.cpus, contexts, extra, strict=True):
+        for cpu, raw, (gdtr, skip, rehit) in zip(self.cpus, contexts, extra, strict=True):
             cpu.context = None if raw is None else ctypes.create_string_buffer(raw, self._size)
-            cpu.gdtr, cpu.skip_thunk = gdtr, skip
+            cpu.gdtr, cpu.skip_thunk, cpu.rehit = gdtr, skip, rehit
             cpu.stop = cpu.fault_address = None
         self.symbols.replace_with(symbols)
         self.privileged.restore(privileged)
+        self.clock.restore(clock)
 
     def add_python_function(self, name: str, addr: int) -> None:
         """Give Python function ``name`` the guest address ``addr`` (a ``ret`` thunk)."""
@@ -264,19 +272,31 @@ class Machine:
 
     def _on_thunk(self, uc, addr):
         cpu = self.loaded
+        clock = self.clock
         if addr == self.map.py_ret:
+            clock.glue()
             if self.pyreturn(cpu):
                 cpu.stop = cpu.stop or PythonReturn(addr)
                 uc.emu_stop()
         elif cpu.skip_thunk == addr:
-            cpu.skip_thunk = None
+            clock.glue(rehit=cpu.rehit)
+            cpu.skip_thunk, cpu.rehit = None, False
         elif addr in self.python_functions:
+            if clock.alerted:
+                clock.pause(None)  # an alert is served before the call
+                return
             for observe in self.call_observers:
                 observe(cpu, addr)
+                if clock.pausing:
+                    return  # stopped before the call: it is made when the CPU goes on
+            clock.python_call(cpu)
             if self.pycall(cpu, addr):
                 # pycall may have set a Fault of its own (a bad pointer in Python code).
                 cpu.stop = cpu.stop or PythonCall(addr, self.python_functions[addr])
                 uc.emu_stop()
+            elif clock.replanned:
+                # The run ends before the thunk's ret: it runs apart, once.
+                cpu.skip_thunk, cpu.rehit = addr, True
 
     def _on_unmapped(self, uc, access, address, size, value, _):
         self.loaded.fault_address = (address, _ACCESS.get(access, "access"))
@@ -292,18 +312,36 @@ class Machine:
     # -- running ----------------------------------------------------------------
 
     def run(self, cpu: CPU, pc: int, budget: int) -> StopReason | None:
-        """Run ``cpu`` from ``pc`` for at most ``budget`` instructions; returns why it
-        stopped (a hook's reason, a fault), or BudgetExhausted."""
+        """Run ``cpu`` from ``pc`` for at most ``budget`` instructions (hits of
+        Unicorn's counter: the glue included); returns why it stopped (a hook's
+        reason, a fault), or BudgetExhausted.  The run is cut at the clock's
+        deadlines, which run at those boundaries; the budget is spent as by one
+        uninterrupted run."""
         self.load_cpu(cpu)
         cpu.stop = cpu.fault_address = None
-        try:
-            self.uc.emu_start(pc, 0, count=budget)
-        except UcError as err:
-            return self._fault(cpu, err)
-        if cpu.stop is not None:
-            return cpu.stop
-        eip = cpu.read("eip")
-        return BudgetExhausted(eip, budget)
+        clock = self.clock
+        left = budget
+        while True:
+            limit = clock.plan(cpu, pc, left)
+            if limit == 0:
+                clock.fire(cpu)
+                pc = cpu.read("eip")
+                continue
+            clock.begin(cpu, limit)
+            try:
+                self.uc.emu_start(pc, 0, count=limit)
+            except UcError as err:
+                clock.end()
+                return self._fault(cpu, err)
+            except BaseException:
+                clock.end()
+                raise
+            left -= clock.end()
+            if cpu.stop is not None:
+                return cpu.stop
+            pc = cpu.read("eip")
+            if left <= 0:
+                return BudgetExhausted(pc, budget)
 
     def _fault(self, cpu: CPU, err: UcError) -> Fault:
         eip = cpu.read("eip")

@@ -106,6 +106,7 @@ class PrivilegedCode:
             cpu.stop = Halt(addr)
         else:
             cpu.stop = Fault(addr, "trap", vector=13, detail=outcome)
+        self.machine.clock.refused()
         uc.emu_stop()
 
     def _on_code_write(self, uc, access, address, size, value, _):

@@ -2,7 +2,7 @@
 
 A Session is one client's conversation.  ``receive(bytes)`` takes whatever
 came from the client (any cut of the stream); replies go out through the
-``send`` callable it was built with.  Resuming packets (``c``, ``s``,
+``send`` callable it was built with.  Resuming packets (``c``, ``s``, ``bc``, ``bs``,
 ``vCont``) start the target and send nothing: the stop reply goes out when
 the target calls ``stopped``.  Every packet gets a reply, an empty one when
 unknown, ``Enn`` when refused; nothing the client sends raises out of here:
@@ -26,7 +26,8 @@ from gdbstub.tdesc import BY_NUMBER, TARGET_XML, decode_registers, encode_regist
 REPLY_CHUNK = 2048  # thread lists and qXfer answers are cut to this many bytes
 SUPPORTED = (
     f"PacketSize={PACKET_SIZE:x};qXfer:features:read+;qXfer:exec-file:read+;"
-    "qXfer:threads:read+;vContSupported+;swbreak+;hwbreak+;QStartNoAckMode+"
+    "qXfer:threads:read+;vContSupported+;swbreak+;hwbreak+;QStartNoAckMode+;"
+    "ReverseContinue+;ReverseStep+"
 ).encode()
 WATCH_REASONS = {2: "watch", 3: "rwatch", 4: "awatch"}
 
@@ -58,12 +59,15 @@ def addr_length(text: bytes) -> tuple[int, int]:
 
 
 def stop_reply(stop: Stop) -> bytes:
-    """``T05thread:3;core:0;`` with the reason first (swbreak:;, watch:ADDR;)."""
+    """``T05thread:3;core:0;`` with the reason first (swbreak:;, watch:ADDR;,
+    replaylog:begin;)."""
     parts = [b"T%02x" % stop.signal]
     if stop.reason in ("watch", "rwatch", "awatch"):
         parts.append(b"%s:%x;" % (stop.reason.encode(), stop.address or 0))
     elif stop.reason in ("swbreak", "hwbreak"):
         parts.append(stop.reason.encode() + b":;")
+    elif stop.replaylog is not None:
+        parts.append(b"replaylog:%s;" % stop.replaylog.encode())
     parts.append(b"thread:%x;" % stop.tid)
     if stop.core is not None:
         parts.append(b"core:%x;" % stop.core)
@@ -182,6 +186,7 @@ class Session:
             b"c": lambda: self._resume("c", p[1:]),
             b"C": lambda: self._resume("c", p[1:].partition(b";")[2]),
             b"s": lambda: self._resume("s", p[1:]),
+            b"b": lambda: self._reverse(p),
             b"S": lambda: self._resume("s", p[1:].partition(b";")[2]),
             b"Z": lambda: self._breakpoint(p[1:], insert=True),
             b"z": lambda: self._breakpoint(p[1:], insert=False),
@@ -357,6 +362,18 @@ class Session:
             self.target.write_registers(tid, {"eip": hex_int(addr)})
         actions = [Action(kind, tid if kind == "s" else None)]
         return self._start(actions)
+
+    def _reverse(self, p: bytes) -> bytes | None:
+        """``bc``, ``bs``: the target runs backwards; the stop reply comes later."""
+        if p not in (b"bc", b"bs"):
+            return b""
+        self.running = True
+        try:
+            self.target.reverse(p[1:].decode(), self._pick(self.c_thread), self.stopped)
+        except Exception:  # refused, or a bug: nothing runs
+            self.running = False
+            raise
+        return None
 
     def _vcont(self, args: bytes) -> None:
         actions = []

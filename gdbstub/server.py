@@ -12,10 +12,20 @@ target runs without one interrupts it) and a reader per client, which hands the
 bytes to the machine's thread and, while the target runs, turns 0x03 into
 ``target.interrupt()`` at once.
 
+A target that goes back in time forks the whole process (its checkpoints) and
+hands the session to a copy.  The copies share the listening socket and the
+client's: ``lock`` is held across each fork (``fork_lock``), ``retire()`` stops
+this process's helpers from reading before it hands the session over, and
+``after_fork()`` starts them again in the copy that takes it (threads do not
+survive a fork).  A new client's session is announced to the target
+(``target.client_attached()``): a copy forked before it came has no socket for it.
+
 This module imports nothing of the project.
 """
 
+import os
 import queue
+import select
 import socket
 import threading
 import time
@@ -35,6 +45,7 @@ class GdbServer:
     def __init__(self, host: str = "127.0.0.1", port: int = 1234, on_error=None):
         self.on_error = on_error  # each Session's: what the target raised beyond TargetError
         self.listener = socket.create_server((host, port), reuse_port=False)
+        self.listener.setblocking(False)  # shared with the copies of a target going back
         self.address = self.listener.getsockname()[:2]
         self.lock = threading.RLock()
         self.inbox: queue.Queue = queue.Queue()  # (connection, bytes | None at EOF)
@@ -45,7 +56,37 @@ class GdbServer:
         self.in_machine = False  # the target runs (the machine's thread left serve_stopped)
         self.closed = False
         self.client_gone = False
+        self.retired = False  # this process handed the session over: its helpers stop
+        self._start_helpers()
+
+    @property
+    def fork_lock(self):
+        """Held across a fork, so that no helper is inside the lock (or the inbox)."""
+        return self.lock
+
+    def _start_helpers(self) -> None:
+        self._wake_r, self._wake_w = os.pipe()  # written to make the helpers look up
         threading.Thread(target=self._accept_loop, name="gdb-accept", daemon=True).start()
+        if self.client is not None:
+            self._start_reader(self.client)
+
+    def _start_reader(self, conn) -> None:
+        threading.Thread(target=self._read_loop, args=(conn,), daemon=True).start()
+
+    def retire(self) -> None:
+        """This process hands the session over: its helpers read nothing more."""
+        with self.lock:
+            self.retired = True
+            os.write(self._wake_w, b"x")
+
+    def after_fork(self) -> None:
+        """In the copy that takes the session over: its own helpers (a fork keeps
+        only the thread that forked)."""
+        os.close(self._wake_r)
+        os.close(self._wake_w)
+        self.lock = threading.RLock()
+        self.retired = False
+        self._start_helpers()
 
     @property
     def port(self) -> int:
@@ -75,6 +116,7 @@ class GdbServer:
         if self.session_conn is not conn:
             session = Session(target, self._sender(conn), on_error=self.on_error)
             self.session, self.session_conn = session, conn
+            target.client_attached()
         self.session.receive(data)
         if self.session.closed == "kill":
             self._drop(conn)
@@ -131,6 +173,7 @@ class GdbServer:
 
     def close(self) -> None:
         self.closed = True
+        os.write(self._wake_w, b"x")  # the helpers stop looking
         try:
             self.listener.close()
         except OSError:
@@ -139,12 +182,32 @@ class GdbServer:
 
     # -- helper threads -------------------------------------------------------
 
+    def _ready(self, sock) -> bool:
+        """Wait until ``sock`` can be read; False once this process is retired."""
+        while True:
+            try:
+                readable = select.select([sock, self._wake_r], [], [])[0]
+            except (OSError, ValueError):
+                return False
+            if self.retired or self._wake_r in readable:
+                return False
+            if sock in readable:
+                return True
+
     def _accept_loop(self) -> None:
         while not self.closed:
-            try:
-                conn, _ = self.listener.accept()
-            except OSError:
+            if not self._ready(self.listener):
                 return
+            with self.lock:
+                if self.retired:
+                    return
+                try:
+                    conn, _ = self.listener.accept()
+                except BlockingIOError:
+                    continue  # another process of the session took it
+                except OSError:
+                    return
+            conn.setblocking(True)
             conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._wait_free()
             with self.lock:
@@ -156,7 +219,7 @@ class GdbServer:
             if busy:
                 threading.Thread(target=_refuse, args=(conn,), daemon=True).start()
             else:
-                threading.Thread(target=self._read_loop, args=(conn,), daemon=True).start()
+                self._start_reader(conn)
 
     def _wait_free(self) -> None:
         """A client that just left (detached, vanished) may not be dropped yet:
@@ -169,11 +232,17 @@ class GdbServer:
 
     def _read_loop(self, conn) -> None:
         while True:
-            try:
-                data = conn.recv(READ_SIZE)
-            except OSError:
-                data = b""
+            if not self._ready(conn):
+                return
             with self.lock:
+                if self.retired:
+                    return
+                try:
+                    data = conn.recv(READ_SIZE, socket.MSG_DONTWAIT)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    data = b""
                 if data and INTERRUPT in data and self.in_machine and self.client is conn:
                     self.target.interrupt()
                 if not data and self.client is conn:

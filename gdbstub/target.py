@@ -34,6 +34,7 @@ class Stop:
     address: int | None = None  # the data address of a watchpoint hit
     core: int | None = None
     output: str = ""  # console text for gdb (``O`` packets) before the stop reply
+    replaylog: str | None = None  # "begin": going back reached the start of the history
 
 
 @dataclass(frozen=True)
@@ -88,9 +89,18 @@ class Target:
         """Start the actions; call ``stopped(Stop)`` when the target stops."""
         raise NotImplementedError
 
+    def reverse(self, kind: str, tid: int, stopped) -> None:
+        """``bc`` (kind "c") or ``bs`` ("s", thread ``tid``): run backwards; call
+        ``stopped(Stop)`` where it stops (``replaylog="begin"`` at the start of the
+        history)."""
+        raise TargetError("this target does not run backwards", EINVAL)
+
     def interrupt(self) -> None:
         """Ctrl-C: stop soon with SIGINT (called from another thread)."""
         raise NotImplementedError
+
+    def client_attached(self) -> None:
+        """A new client's first packet is about to be served."""
 
     def detach(self) -> None:
         """The client leaves (D, or its connection ended): what it inserted goes,

@@ -7,6 +7,7 @@ DECLARE_WAITQUEUE does, and sleeps TASK_UNINTERRUPTIBLE until done > 0.
 from kernel_model.consts import TASK_RUNNING, TASK_UNINTERRUPTIBLE
 from kernel_model.headers import task_struct, wait_queue_t
 from kernel_model.list import INIT_LIST_HEAD, list_add_tail, list_del_init, list_entries
+from kernel_model.runtime import might_sleep
 from kernel_model.sched import current, schedule, set_current_state, wake_up_process
 
 _LINK = wait_queue_t.OFFSETS["task_list"]
@@ -27,6 +28,7 @@ def complete(kern, x) -> None:
         wake_up_process(kern, task_struct(kern.mem, wait_queue_t(kern.mem, waiters[0]).private))
 
 
+@might_sleep
 def wait_for_completion(kern, x):
     """Sleep uninterruptibly until ``x`` is completed, then consume one completion."""
     if not x.done:

@@ -5,6 +5,8 @@ registration order.  Each callback is a generator (it may create kthreads,
 which sleeps).
 """
 
+from kernel_model.runtime import might_sleep
+
 CPU_ONLINE = 0x0002
 CPU_UP_PREPARE = 0x0003
 NOTIFY_OK = 0x0001
@@ -24,11 +26,13 @@ class CpuNotifiers:
         self.chain.append((-priority, len(self.chain), callback))
         self.chain.sort(key=lambda entry: entry[:2])
 
+    @might_sleep
     def notifier_call_chain(self, kern, action: int, cpu: int):
         for _, _, callback in list(self.chain):
             yield from callback(kern, action, cpu)
 
 
+@might_sleep
 def cpu_up(kern, cpu: int):
     """_cpu_up(): prepare, bring the CPU up (the arch's __cpu_up, which returns
     once the CPU has marked itself online), then announce it; 0 or -errno.

@@ -21,7 +21,7 @@ from kernel_model.fork import unhash_process
 from kernel_model.headers import completion, task_struct
 from kernel_model.list import list_add_tail, list_del_init, list_entries
 from kernel_model.rcupdate import call_rcu
-from kernel_model.runtime import guest_callable
+from kernel_model.runtime import guest_callable, might_sleep
 from kernel_model.sched import current, schedule, set_current_state, wake_up_process
 from kernel_model.task import find_task_by_pid, put_task_struct
 
@@ -145,6 +145,7 @@ def exit_mm(kern, tsk) -> None:
 
 
 @guest_callable(nargs=1, noreturn=True)
+@might_sleep
 def do_exit(kern, code):
     """End the current task with exit code ``code``; never returns."""
     tsk = current(kern)
@@ -164,6 +165,7 @@ def do_exit(kern, code):
     raise KernelBug(f"kernel BUG at kernel/exit.c:{DO_EXIT_BUG_LINE}!")
 
 
+@might_sleep
 def do_wait(kern, pid: int):
     """wait4(pid) for a kernel caller: sleep until child ``pid`` is a zombie, reap it.
 

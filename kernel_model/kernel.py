@@ -31,7 +31,7 @@ from kernel_model.mm import MM
 from kernel_model.percpu import cpu_init, per_cpu, per_cpu_symbols, setup_per_cpu_areas
 from kernel_model.pid import PidMap
 from kernel_model.process_32 import kernel_thread
-from kernel_model.runtime import Runtime
+from kernel_model.runtime import Runtime, might_sleep
 from kernel_model.sched import cpu_idle, rq
 from kernel_model.traps import do_debug, handle_fault
 
@@ -171,6 +171,7 @@ class Kernel:
             raise RuntimeError(f"spawn: kernel_thread failed with {pid}")
         return pid
 
+    @might_sleep
     def start_kernel(self, main):
         """init/main.c's start_kernel from sched_init() on: the boot task becomes
         CPU 0's idle task, runs ``main`` (rest_init), then idles."""

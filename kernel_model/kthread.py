@@ -26,7 +26,7 @@ from kernel_model.headers import completion, kthread_create_info, task_struct
 from kernel_model.headers import kthread as kthread_struct
 from kernel_model.list import list_add_tail, list_del_init, list_empty
 from kernel_model.process_32 import kernel_thread
-from kernel_model.runtime import call_guest, guest_callable
+from kernel_model.runtime import call_guest, guest_callable, might_sleep
 from kernel_model.sched import (
     KthreadError,
     __set_current_state,
@@ -70,6 +70,7 @@ def kthread_should_stop(kern) -> int:
 
 
 @guest_callable(nargs=1)
+@might_sleep
 def kthread(kern, _create):
     """The new thread: report itself to its creator, sleep, then run threadfn."""
     create = kthread_create_info(kern.mem, _create)
@@ -101,6 +102,7 @@ def create_kthread(kern, create) -> None:
         complete(kern, create.done)
 
 
+@might_sleep
 def kthread_create(kern, threadfn: int, data: int, namefmt: str, *args):
     """Ask kthreadd for a thread running threadfn(data); returns its task address
     (parked in TASK_UNINTERRUPTIBLE) or ERR_PTR(-errno)."""
@@ -123,6 +125,7 @@ def kthread_create(kern, threadfn: int, data: int, namefmt: str, *args):
     return result
 
 
+@might_sleep
 def kthread_run(kern, threadfn: int, data: int, namefmt: str, *args):
     """kthread_create, then wake the thread if it was created."""
     k = yield from kthread_create(kern, threadfn, data, namefmt, *args)
@@ -131,6 +134,7 @@ def kthread_run(kern, threadfn: int, data: int, namefmt: str, *args):
     return k
 
 
+@might_sleep
 def kthread_stop(kern, k):
     """Tell ``k`` to stop and wait for it; returns threadfn's result, -EINTR if
     threadfn never ran, or the exit code of a thread that has already exited
@@ -158,6 +162,7 @@ def kthread_stop(kern, k):
 
 
 @guest_callable(nargs=1)
+@might_sleep
 def kthreadd(kern, unused):
     """pid 2: create the threads that kthread_create() asks for, in FIFO order."""
     tsk = current(kern)

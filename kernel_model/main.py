@@ -27,7 +27,7 @@ from kernel_model.percpu_threads import (
     workqueue_cpu_callback,
 )
 from kernel_model.process_32 import kernel_thread
-from kernel_model.runtime import guest_callable
+from kernel_model.runtime import guest_callable, might_sleep
 from kernel_model.sched import (
     cpu_all_mask,
     current,
@@ -54,6 +54,7 @@ def check_profile(name: str) -> None:
         raise ProfileError(f"unknown profile {name!r} (choose from {', '.join(PROFILES)})")
 
 
+@might_sleep
 def rest_init(kern):
     """The boot task's last job: start init and kthreadd, then become the idle task."""
     kernel_thread(kern, kern.symbols["kernel_init"], 0, CLONE_FS | CLONE_SIGHAND)
@@ -65,11 +66,13 @@ def rest_init(kern):
     yield from schedule(kern)
 
 
+@might_sleep
 def do_pre_smp_initcalls(kern):
     for initcall in PROFILES[kern.profile]:
         yield from initcall(kern)
 
 
+@might_sleep
 def smp_init(kern):
     """Bring up every CPU not yet online (a failed one stays down)."""
     for cpu in range(len(kern.rq)):
@@ -77,6 +80,7 @@ def smp_init(kern):
             yield from cpu_up(kern, cpu)
 
 
+@might_sleep
 def init_workqueues(kern):
     """create_workqueue("events"): one bound worker per online CPU."""
     kern.cpu_notifiers.register_cpu_notifier(workqueue_cpu_callback, 0)
@@ -86,6 +90,7 @@ def init_workqueues(kern):
 
 
 @guest_callable(nargs=1)
+@might_sleep
 def kernel_init(kern, unused):
     """pid 1."""
     if kern.profile == "rhel6":
@@ -110,6 +115,7 @@ def kernel_init(kern, unused):
 
 
 @guest_callable(nargs=1)
+@might_sleep
 def python_thread(kern, token):
     """Not in Linux: the body of a kernel thread that a tool starts with
     Kernel.spawn() to run Python code (a test, a demo) as a real task.  On a

@@ -28,7 +28,7 @@ from kernel_model.cpu import CPU_ONLINE, CPU_UP_PREPARE
 from kernel_model.kthread import kthread_create, kthread_should_stop
 from kernel_model.list import INIT_LIST_HEAD
 from kernel_model.percpu import per_cpu
-from kernel_model.runtime import call_guest, guest_callable
+from kernel_model.runtime import call_guest, guest_callable, might_sleep
 from kernel_model.sched import (
     __migrate_task,
     __set_current_state,
@@ -42,12 +42,14 @@ from kernel_model.sched import (
 )
 
 
+@might_sleep
 def per_cpu_thread_job(kern):
     """The stand-in job: where am I, as guest code reads it."""
     cpu = yield from call_guest(kern.symbols["raw_smp_processor_id"])
     kern.tracepoint("percpu_thread", task=current(kern), cpu=cpu)
 
 
+@might_sleep
 def per_cpu_thread_loop(kern):
     """Work once per wake-up on whatever CPU we are on, until told to stop."""
     while not kthread_should_stop(kern):
@@ -60,6 +62,7 @@ def per_cpu_thread_loop(kern):
 
 
 @guest_callable(nargs=1)
+@might_sleep
 def migration_thread(kern, cpu):
     """Serve this CPU's migration queue: move each task handed to us, then tell
     whoever waits (kernel/sched.c); the stand-in job once the queue is empty."""
@@ -78,16 +81,19 @@ def migration_thread(kern, cpu):
 
 
 @guest_callable(nargs=1)
+@might_sleep
 def ksoftirqd(kern, bind_cpu):
     return (yield from per_cpu_thread_loop(kern))
 
 
 @guest_callable(nargs=1)
+@might_sleep
 def cpu_stopper_thread(kern, data):
     return (yield from per_cpu_thread_loop(kern))
 
 
 @guest_callable(nargs=1)
+@might_sleep
 def watchdog(kern, bind_cpu):
     # The watchdog makes itself the highest-priority real-time task.
     sched_setscheduler_nocheck(kern, current(kern), SCHED_FIFO, MAX_RT_PRIO - 1)
@@ -95,6 +101,7 @@ def watchdog(kern, bind_cpu):
 
 
 @guest_callable(nargs=1)
+@might_sleep
 def worker_thread(kern, cwq):
     return (yield from per_cpu_thread_loop(kern))
 
@@ -129,6 +136,7 @@ def _bound_thread_callback(name: str, fn_name: str, namefmt: str, fifo: bool,
     fn_name(the CPU number, or the struct ``data(kern, cpu)`` gives, which then
     names its thread), binds it (``bind_at``) and at CPU_ONLINE wakes it."""
 
+    @might_sleep
     def callback(kern, action, cpu):
         threads = kern.percpu_threads.setdefault(cpu, {})
         if action == create_at:
@@ -176,6 +184,7 @@ workqueue_cpu_callback = _bound_thread_callback(
 def early_initcall(name: str, callback, priority: int):
     """Initcall ``name``: it runs ``callback`` for the boot CPU and registers it."""
 
+    @might_sleep
     def initcall(kern):
         yield from callback(kern, CPU_UP_PREPARE, kern.this_cpu)
         yield from callback(kern, CPU_ONLINE, kern.this_cpu)

@@ -8,9 +8,9 @@ real kernel for free; it has no counterpart file in Linux.
   (``-mregparm=3``: eax, edx, ecx; ``asmlinkage``: on the stack) and runs
   the function.  A plain function returns at once (its result goes to
   eax and the thunk's ``ret`` executes, all inside one emulator run).
-* A function that may sleep is a generator.  Every place it may block is
-  spelled ``yield from``; it yields requests to this module:
-  ``CallGuest`` (run a guest function as a real frame on the task's
+* A function that may sleep is a generator marked ``@might_sleep``.  Every
+  place it may block is spelled ``yield from`` (a test checks each call); it
+  yields requests to this module: ``CallGuest`` (run a guest function as a real frame on the task's
   kernel stack and hand back its eax), ``Idle`` (park the CPU until
   something is queued on it) and ``Relax`` (let the other CPUs run first).
 * When such a frame first needs the CPU (it yields, or takes a stack
@@ -97,6 +97,19 @@ def guest_callable(nargs=0, asmlinkage=False, noreturn=False):
     return register
 
 
+def might_sleep(func):
+    """Mark ``func`` as a kernel function that may sleep (2.6.32 says so with
+    might_sleep() at its head): a generator, so every call of it must stand
+    under ``yield from``, or hand it to ``start_root`` as a task's root frame.
+    A call without ``yield from`` would make the generator and drop it: the
+    function would silently not run.  tests/test_sleeping.py checks every call
+    in kernel_model/ by its syntax tree.  The function itself is unchanged
+    (no wrapper): its generator frames are what the runtime drives and what
+    the debugger steps through."""
+    func.might_sleep = True
+    return func
+
+
 class CallGuest:
     """Run guest function ``addr`` with ``args`` (made for every call: a plain
     class, a third of a frozen dataclass's cost)."""
@@ -120,6 +133,7 @@ IDLE = Idle()
 RELAX = Relax()
 
 
+@might_sleep
 def call_guest(addr: int, *args: int):
     """Call guest function ``addr`` with the kernel's regparm(3) convention; returns eax."""
     return (yield CallGuest(addr, args))

@@ -42,7 +42,7 @@ from kernel_model.cpu import cpu_online_mask
 from kernel_model.headers import migration_req, task_struct, thread_info
 from kernel_model.irqflags import local_irq_disable, local_irq_enable
 from kernel_model.rcupdate import rcu_process_callbacks, rcu_sched_qs
-from kernel_model.runtime import IDLE, RELAX, CallGuest, guest_callable
+from kernel_model.runtime import IDLE, RELAX, CallGuest, guest_callable, might_sleep
 from kernel_model.task import put_task_struct
 
 # kernel/sched.c: the CFS weight of each nice level, -20 .. 19.
@@ -258,6 +258,7 @@ def task_running(kern, p) -> bool:
     return kern.current(task_cpu(kern, p)).addr == p.addr
 
 
+@might_sleep
 def wait_task_inactive(kern, p, match_state: int):
     """Wait until ``p`` is off its CPU and off the run queue; returns its switch
     count with the top bit set (never 0), or 0 if it left ``match_state``.
@@ -284,6 +285,7 @@ class KthreadError(Exception):
     """A misuse of the kthread API the kernel would WARN about or crash on; one line."""
 
 
+@might_sleep
 def kthread_bind(kern, p, cpu: int):
     """Bind a just-created kthread (parked in kthread()) to ``cpu``, which need
     not be online yet.  In 2.6.32 this lives here: it messes with scheduler
@@ -318,6 +320,7 @@ def migrate_task(kern, p, dest_cpu: int, req) -> bool:
     return True
 
 
+@might_sleep
 def set_cpus_allowed_ptr(kern, p, new_mask: int):
     """Restrict ``p`` to ``new_mask`` (which must hold an online CPU); returns 0 or
     -EINVAL.  A queued or running task that may no longer stay where it is goes
@@ -483,6 +486,7 @@ def pick_next_task(kern, q: rq) -> int:
 
 
 @guest_callable()
+@might_sleep
 def schedule(kern):
     """Give the CPU to the next runnable task; returns when we run again."""
     q = kern.rq[kern.this_cpu]
@@ -515,6 +519,7 @@ def schedule(kern):
     finish_task_switch(kern, task_struct(kern.mem, last))
 
 
+@might_sleep
 def context_switch(kern, prev, nxt):
     """switch_to(prev, next, last) runs on the CPU; returns ``last``."""
     return (yield CallGuest(kern.symbols["switch_to"], (prev.addr, nxt.addr)))
@@ -535,6 +540,7 @@ def schedule_tail(kern, prev):
     finish_task_switch(kern, task_struct(kern.mem, prev))
 
 
+@might_sleep
 def cpu_idle(kern):
     """The idle loop: sleep (hlt) until something is queued, then schedule.  An
     idle CPU is in a quiescent state for RCU."""

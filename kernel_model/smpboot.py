@@ -13,10 +13,11 @@ from kernel_model.consts import IS_ERR, PTR_ERR
 from kernel_model.cpu import cpu_online_mask
 from kernel_model.init_task import fork_idle
 from kernel_model.percpu import per_cpu
-from kernel_model.runtime import RELAX
+from kernel_model.runtime import RELAX, might_sleep
 from kernel_model.sched import cpu_idle
 
 
+@might_sleep
 def start_secondary(kern):
     """The new CPU's first C code (as its idle task): online, then the idle loop."""
     kern.cpu_notifiers.online |= 1 << kern.this_cpu  # set_cpu_online(cpu, true)
@@ -37,6 +38,7 @@ def do_boot_cpu(kern, cpu: int) -> int:
     return 0
 
 
+@might_sleep
 def native_cpu_up(kern, cpu: int):
     """Boot ``cpu`` and wait until it is online; 0 or -errno."""
     err = do_boot_cpu(kern, cpu)

@@ -5,6 +5,7 @@ import datetime
 import gc
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -13,12 +14,14 @@ from pathlib import Path
 
 from unicorn import UC_ARCH_X86, UC_MODE_32, UC_PROT_ALL, Uc
 
+from gdbstub.packet import frame
 from kernel_model.consts import CLONE_FILES, CLONE_FS, SIGCHLD
 from kernel_model.exit import do_wait
 from kernel_model.kernel import Kernel
 from kernel_model.process_32 import kernel_thread
 from kthreadd_emu.asmtest.runner import asmtests_per_s
 from kthreadd_emu.errors import UsageError
+from kthreadd_emu.exactness import stop_count_check
 from kthreadd_emu.lifecycles import stress
 from kthreadd_emu.output_file import write_output
 from kthreadd_emu.progress import NULL
@@ -239,6 +242,216 @@ def debugger_figures(quick: bool) -> dict:
     }
 
 
+LOOP_SOURCE = """\
+\t.globl loop
+loop:\tmovl ${iterations}, %ecx
+1:\tdecl %ecx
+\tjnz 1b
+after:\txorl %eax, %eax
+\tret
+elsewhere:\tnop
+\tret
+"""
+LOOP_RUN = "kthread loop budget=100000000"
+
+
+def loop_file(tmp: Path, iterations: int) -> Path:
+    """A thread looping ``iterations`` times (2 instructions each), as an assembly test."""
+    path = tmp / f"loop{iterations}.S"
+    head = f"#@ test loop\n#@ run {LOOP_RUN}\n#@ expect exit == 0\n"
+    path.write_text(head + LOOP_SOURCE.format(iterations=iterations))
+    return path
+
+
+def child_cpu_s(cmd: list[str], stdin: str | None = None) -> float:
+    """CPU seconds of a whole command (and the children it reaped)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    subprocess.run(cmd, check=True, input=stdin, text=True, stdout=subprocess.DEVNULL)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "kthreadd_emu.cli", *args]
+
+
+def asmtest_cpu_s(path: Path) -> float:
+    return child_cpu_s(cli("asmtest", str(path)))
+
+
+def debug_continue_cpu_s(path: Path) -> float:
+    """`debug --load --run`, a breakpoint after the loop and one elsewhere, continue
+    (going back available: checkpoints are taken), quit."""
+    commands = "set context off\nbreak after\nbreak elsewhere\ncontinue\nquit\n"
+    return child_cpu_s(cli("debug", "--load", str(path), "--run", LOOP_RUN), stdin=commands)
+
+
+def stub_continue_cpu_s(path: Path, addresses: tuple[int, int]) -> float:
+    """Through the gdb stub: Z0 at ``addresses`` (after the loop, elsewhere), c, and
+    its stop reply; the server's CPU time from c to the reply (its schedstat)."""
+    import socket
+
+    proc = subprocess.Popen(cli("gdbserver", "--port", "0", "--load", str(path), "--run",
+                                LOOP_RUN), stdout=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        port = int(proc.stdout.readline().rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=60) as sock:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            ask = packet_asker(sock)
+            ask(b"+$QStartNoAckMode#b0")
+            sock.sendall(b"+")
+            for addr in addresses:
+                ask(frame(b"Z0,%x,1" % addr))
+            start = cpu_ns(proc.pid)
+            reply = ask(frame(b"c"))
+            seconds = (cpu_ns(proc.pid) - start) / 1e9
+            assert reply.startswith(b"$T05swbreak"), reply
+            sock.sendall(frame(b"k"))
+        proc.wait(30)
+        return seconds
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
+def session_tree_kb(root: int) -> tuple[int, int, int]:
+    """(PSS of ``root`` and every process below it, RSS of ``root``, how many
+    below it), in KiB, from /proc."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError):
+                continue
+            parents.setdefault(parent, []).append(int(entry.name))
+    tree, todo = [], [root]
+    while todo:
+        kids = parents.get(todo.pop(), [])
+        tree += kids
+        todo += kids
+    return sum(_kb(p, "Pss:") for p in [root, *tree]), _kb(root, "Rss:"), len(tree)
+
+
+def _kb(pid: int, field: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith(field):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def reverse_session(path: Path) -> tuple[float, float, float, float, int]:
+    """`debug` over the loop, a breakpoint at its start and one after it, stopped at
+    the first: continue (the forward run, to the one after the loop); the
+    checkpoints' memory there (every process's PSS less the session's RSS);
+    reverse-continue back to the start (its hit is in the log); forward again, a
+    new breakpoint at the start (set now: a scan of the whole history finds it),
+    reverse-continue.  (forward s, back s, back by scanning s, MB, processes), wall
+    times measured from the command to the stop line."""
+    proc = subprocess.Popen(cli("debug", "--load", str(path), "--run", LOOP_RUN),
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+
+    def until(commands: str, marker: str) -> float:
+        start = time.perf_counter()
+        proc.stdin.write(commands)
+        proc.stdin.flush()
+        for line in proc.stdout:
+            if line.startswith(marker):
+                return time.perf_counter() - start
+        raise RuntimeError(f"the session ended before {marker!r}")
+
+    try:
+        until("set context off\nbreak loop\nbreak after\ncontinue\n", "Breakpoint 1,")
+        forward = until("continue\n", "Breakpoint 2,")
+        pss, rss, copies = session_tree_kb(proc.pid)
+        back = until("reverse-continue\n", "Breakpoint 1,")
+        until("continue\n", "Breakpoint 2,")
+        until("delete 1\nbreak loop\necho READY\\n\n", "READY")
+        scanned = until("reverse-continue\n", "Breakpoint 3,")
+        proc.stdin.write("quit\n")
+        proc.stdin.flush()
+        proc.wait(60)
+        return forward, back, scanned, (pss - rss) / 1024, copies
+    finally:
+        proc.kill()
+        proc.wait(10)
+
+
+def reverse_figures(repeats: int, iterations: int) -> dict:
+    """reverse-continue from the end of a session of 2 x ``iterations`` instructions
+    back to the breakpoint hit at its start, against the forward run that went
+    from there to the end; the checkpoints' memory at the end."""
+    with tempfile.TemporaryDirectory() as tmp:
+        runs = [reverse_session(loop_file(Path(tmp), iterations)) for _ in range(repeats)]
+    forward = sorted(r[0] for r in runs)
+    logged = sorted(r[1] / r[0] for r in runs)
+    scanned = sorted(r[2] / r[0] for r in runs)
+    memory = sorted(r[3] for r in runs)
+    return {
+        "reverse_100m_forward_s": median(forward),
+        "reverse_100m_forward_spread_s": f"{forward[0]:.2f}-{forward[-1]:.2f}",
+        "reverse_100m_back_to_a_logged_hit_vs_forward": median(logged),
+        "reverse_100m_back_to_a_logged_hit_spread": f"{logged[0]:.3f}-{logged[-1]:.3f}",
+        "reverse_100m_back_by_scanning_vs_forward": median(scanned),
+        "reverse_100m_back_by_scanning_spread": f"{scanned[0]:.2f}-{scanned[-1]:.2f}",
+        "reverse_100m_processes": median(sorted(r[4] for r in runs)),
+        "reverse_100m_checkpoint_mb": median(memory),
+        "reverse_100m_checkpoint_mb_spread": f"{memory[0]:.1f}-{memory[-1]:.1f}",
+    }
+
+
+def packet_asker(sock):
+    """ask(request bytes) -> the next reply packet (``$...#xx``)."""
+
+    def ask(request: bytes) -> bytes:
+        sock.sendall(request)
+        reply = b""
+        while len(reply) < 3 or reply[-3:-2] != b"#":
+            reply += sock.recv(4096)
+        return reply.lstrip(b"+")
+
+    return ask
+
+
+def cpu_ns(pid: int) -> int:
+    """CPU time a process's main thread has run (Linux schedstat), in ns."""
+    return int(Path(f"/proc/{pid}/schedstat").read_text().split()[0])
+
+
+def continue_figures(repeats: int, iterations: int) -> dict:
+    """`continue` over a loop of ``iterations`` (2 instructions each) to a breakpoint
+    after it, another one elsewhere, going back available: in the debugger and
+    through the gdb stub, against the plain `asmtest` run of the same loop; each
+    side minus the same file with a 1-iteration loop, in CPU time, interleaved runs."""
+    from kthreadd_emu.commands.debug import prepared_run
+
+    with tempfile.TemporaryDirectory() as tmp:
+        long, short = loop_file(Path(tmp), iterations), loop_file(Path(tmp), 1)
+        kern = prepared_run(str(long), LOOP_RUN, 3)
+        addresses = (kern.symbols["after"], kern.symbols["elsewhere"])
+        plain, debug, stub = [], [], []
+        for _ in range(repeats):
+            plain.append(asmtest_cpu_s(long) - asmtest_cpu_s(short))
+            debug.append(debug_continue_cpu_s(long) - debug_continue_cpu_s(short))
+            stub.append(
+                stub_continue_cpu_s(long, addresses) - stub_continue_cpu_s(short, addresses)
+            )
+    debug_ratios = sorted(d / p for d, p in zip(debug, plain, strict=True))
+    stub_ratios = sorted(d / p for d, p in zip(stub, plain, strict=True))
+    return {
+        "continue_10m_plain_asmtest_s": median(sorted(plain)),
+        "continue_10m_debug_s": median(sorted(debug)),
+        "continue_10m_debug_vs_plain": median(debug_ratios),
+        "continue_10m_debug_vs_plain_spread": f"{debug_ratios[0]:.2f}-{debug_ratios[-1]:.2f}",
+        "continue_10m_stub_s": median(sorted(stub)),
+        "continue_10m_stub_vs_plain": median(stub_ratios),
+        "continue_10m_stub_vs_plain_spread": f"{stub_ratios[0]:.2f}-{stub_ratios[-1]:.2f}",
+    }
+
+
 def gdb_stub_stepi_per_s(count: int) -> float:
     """Single steps through the gdb stub, a client on a TCP socket of 127.0.0.1 in
     this process: ``vCont;s`` (the machine's next instruction, on any thread) and
@@ -346,6 +559,10 @@ def run_benchmarks(quick: bool = False, bar=NULL) -> dict:
     svg = stage("stack --svg cold start", lambda: best_time(stack_svg_cold_start))
     asmtests = stage("assembly tests", lambda: asmtests_per_s(100 if quick else 1000))
     debugger = stage("the debugger", lambda: debugger_figures(quick))
+    iterations = 500_000 if quick else 5_000_000  # 10M instructions (1M with --quick)
+    continued = stage("continue at full speed", lambda: continue_figures(repeats, iterations))
+    back = stage("going back", lambda: reverse_figures(1 if quick else 3, iterations * 10 - 10_000))
+    exact = stage("stop counts", lambda: stop_count_check(seed=1, stops=300 if quick else 3000))
     stepi = stage("gdb stub stepi", lambda: gdb_stub_stepi_per_s(300 if quick else 3000))
     elf = stage("gdb ELF, 256 CPUs", lambda: gdb_elf_figures(repeats))
     return {
@@ -373,6 +590,11 @@ def run_benchmarks(quick: bool = False, bar=NULL) -> dict:
             round_trip,
         ),
         **debugger,
+        **continued,
+        **back,
+        "stop_count_checked_stops": exact["stops"],
+        "stop_count_differences_from_stepi": exact["differences"],
+        "stop_count_stepi_vs_every_instruction_hook_differences": exact["independent_differences"],
         "gdb_stub_stepi_per_s": stepi,
         **elf,
     }
@@ -382,7 +604,7 @@ def _in_round_trips(seconds: float | None, round_trip: float) -> float | None:
     return None if seconds is None else seconds / round_trip
 
 
-BENCH_STAGES = 16
+BENCH_STAGES = 19
 
 
 # The part of docs/performance.md that ``bench --page`` rewrites.

@@ -4,15 +4,11 @@ standard input (``kthreadd-emu debug``, and ``asmtest --debug`` at a failure).""
 import sys
 
 from debugger.engine import Debugger
-from kthreadd_emu.debugshell import (
-    CommandError,
-    Lines,
-    Shell,
-    plain_lines,
-    read_script,
-    terminal_lines,
-)
 from kthreadd_emu.errors import UsageError
+from kthreadd_emu.shell.errors import CommandError
+from kthreadd_emu.shell.script import Lines, read_script
+from kthreadd_emu.shell.shell import Shell
+from kthreadd_emu.shell.terminal import plain_lines, terminal_lines
 
 
 def read_scripts(paths) -> list[str]:

@@ -29,12 +29,13 @@ def test_spin_stops_at_budget_with_exit_status_1():
 
 
 def test_a_command_imports_only_what_it_needs():
-    """Cold start: `ps` does not pay for the assembler tests, the debugger's prompt,
-    the gdb stub or the SVG library (the other commands' modules)."""
+    """Cold start: `ps` does not pay for the assembler tests, the debugger's shell
+    (its commands and prompt), the gdb stub or the SVG library (the other
+    commands' modules)."""
     code = (
         "import sys; from kthreadd_emu.cli import build_parser; build_parser(['ps']); "
         "print(' '.join(sorted(m for m in sys.modules if m.startswith(('kthreadd_emu.commands.', "
-        "'prompt_toolkit', 'drawsvg', 'gdbstub', 'kthreadd_emu.asmtest')))))"
+        "'prompt_toolkit', 'drawsvg', 'gdbstub', 'kthreadd_emu.asmtest', 'kthreadd_emu.shell')))))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["kthreadd_emu.commands.ps"]

@@ -117,3 +117,16 @@ def test_ctrl_c_stops_a_running_continue(tmp_path):
     child.expect(r"0x[0-9a-f]+ in (spin|schedule) \(\)")
     child.expect_exact(PROMPT)
     quit_cleanly(child)
+
+
+def test_tab_completes_a_commands_arguments_from_the_registry():
+    """Tab offers what the command takes (here set disassembly-flavor's values),
+    not only command names and symbols."""
+    child = session("--cpus", "1")
+    child.send("set disassembly-flavor int\t")
+    child.sendline("")
+    child.expect_exact(PROMPT)
+    child.sendline("x/1i kernel_thread_helper")
+    child.expect_exact("push   0")
+    child.expect_exact(PROMPT)
+    quit_cleanly(child)

@@ -179,10 +179,19 @@ def test_a_failed_command_after_going_back_fails_the_batch(tmp_path):
     assert 'Undefined command: "frobnicate"' in err
 
 
-def test_going_back_further_than_the_history_says_so(tmp_path):
-    status, out, err = debug(tmp_path, "break ret_from_fork", "continue", "reverse-stepi 9999999")
-    assert status == 1
-    assert "cannot go back that far" in err
+def test_going_back_further_than_the_history_stops_at_its_start(tmp_path):
+    """As gdb does: past the first instruction the session ran (the history covers
+    it all), the machine stops there and says so, again if asked again; that
+    instruction is where the first stepi from the start stops."""
+    status, out, err = debug(tmp_path, "stepi", "info registers eip")
+    assert status == 0, err
+    first = re.findall(r"^eip\s+(0x[0-9a-f]+)", out, re.M)
+    status, out, err = debug(tmp_path, "break ret_from_fork", "continue",
+                             "reverse-stepi 9999999", "info registers eip", "reverse-stepi",
+                             "info registers eip")  # fmt: skip
+    assert status == 0, err
+    assert out.count("No more reverse-execution history.") == 2
+    assert re.findall(r"^eip\s+(0x[0-9a-f]+)", out, re.M) == first * 2
 
 
 def test_copy_thread_puts_gs_in_pt_regs_and_leaves_thread_gs_0(tmp_path):

@@ -328,11 +328,12 @@ class Gen:
 
 def resolves_to_quit(line: str) -> bool:
     """Would the shell quit on this line (so the end marker never comes)?"""
-    from kthreadd_emu.debugshell import CommandError, resolve_command, split_command
+    from kthreadd_emu.shell.errors import CommandError
+    from kthreadd_emu.shell.registry import COMMANDS, split_command
 
     for part in line.splitlines():
         try:
-            if resolve_command(split_command(part)[0]) == "quit":
+            if COMMANDS.resolve(split_command(part)[0]).name == "quit":
                 return True
         except CommandError:
             pass

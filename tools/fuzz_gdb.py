@@ -20,6 +20,7 @@ import argparse
 import os
 import random
 import tempfile
+import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from types import SimpleNamespace
@@ -134,6 +135,8 @@ class Fuzz:
         self.target.monitor_command = Monitor(kern, self.target.engine)
         self.out = bytearray()
         self.session = self._session()
+        self.fork_lock = threading.Lock()  # what the target's checkpoints hold across fork
+        self.retire = self.after_fork = lambda: None  # no helper threads here
         self._unsent = list(MONITOR_SEEDS)
         self.rng.shuffle(self._unsent)
 

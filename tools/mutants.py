@@ -385,6 +385,21 @@ MUTANTS = [
         "the new thread inherits kthreadd's CPU mask",
         "kthread_create",
     ),
+    # -- sleeping: a forgotten ``yield from`` (tests/test_sleeping.py) -------------
+    Mutant(
+        KTHREAD,
+        "yield from schedule(kern)",
+        "schedule(kern)",
+        "a forgotten yield from: the new thread never sleeps before running threadfn",
+        "kthread",
+    ),
+    Mutant(
+        COMPLETION,
+        "yield from schedule(kern)",
+        "schedule(kern)",
+        "a forgotten yield from: wait_for_completion spins without sleeping",
+        "wait_for_completion",
+    ),
     Mutant(
         KTHREAD,
         "kern.data.kthread_create_list.next - _LIST",

@@ -13,7 +13,6 @@ from debugger.ptregs import as_show_regs
 from gdbstub.handlers import internal_error
 from gdbstub.server import GdbServer
 from kernel_model.process_32 import task_pt_regs
-from kthreadd_emu.debugshell import RESUMING, Lines, Shell
 from kthreadd_emu.errors import UsageError, complain, parse_int
 from kthreadd_emu.for_gdb.kernel_elf import write_kernel_elf
 from kthreadd_emu.for_gdb.target import KernelTarget
@@ -27,6 +26,9 @@ from kthreadd_emu.options import (
 )
 from kthreadd_emu.output_file import check_output
 from kthreadd_emu.scenario import fork_frame, record_fork_frames
+from kthreadd_emu.shell.registry import COMMANDS
+from kthreadd_emu.shell.script import Lines
+from kthreadd_emu.shell.shell import Shell
 
 QUIT_REFUSED = (
     "the monitor does not end the session: gdb's kill ends the server, "
@@ -154,9 +156,10 @@ class GdbRunsTheMachine:
 
     def __init__(self, monitor: Monitor):
         self._monitor = monitor
+        self._refused = COMMANDS.resuming_methods()  # the methods resuming commands call
 
     def __getattr__(self, name: str):
-        if name in RESUMING.values():
+        if name in self._refused:
             raise DebuggerError(f"monitor {self._monitor.line}: run control is gdb's own "
                                 "(continue, stepi, ...)")  # fmt: skip
         return getattr(self._monitor.engine, name)

@@ -11,10 +11,15 @@ task, as Linux saved them (KGDB's reconstruction) for a switched-out one.
 Memory is the machine's RAM; an address outside it is EFAULT.
 
 Run control, in the engine's style: ``serve(server)`` runs the machine under
-the engine; at every stop the engine calls ``_engine_stopped`` inside the
-emulator's hook, which sends the stop reply and runs the packet loop
-(``server.serve_stopped``) until gdb resumes (``c``/``s``/``vCont``: an engine
-``cont`` or ``stepi``), detaches or kills.  A step of a thread that is on a
+the engine; at every stop the engine calls ``_engine_stopped``, which sends the
+stop reply and runs the packet loop (``server.serve_stopped``) until gdb
+resumes (``c``/``s``/``vCont``: an engine ``cont`` or ``stepi``; ``bc``/``bs``:
+``reverse_continue`` or ``reverse_stepi``), detaches or kills.  Going back hands
+the session to a checkpoint, a copy of this process forked earlier
+(debugger/timeline.py): it takes the server over (its helper threads, the
+stub's state of gdb's session, in the engine's message) and sends the stop
+reply where it arrives.  A new client's history starts when it attaches (a
+copy forked before it has no socket for it).  A step of a thread that is on a
 CPU stops after that CPU's next instruction (after a context switch there, the
 stop names the thread switched to, as a step on QEMU's CPU threads does); a
 step of a switched-out thread stops after its first instruction once it runs
@@ -22,7 +27,8 @@ again; ``vCont;s`` without a thread, after the machine's next instruction.
 The other CPUs are not held (the machine runs its CPUs in turn).  An idle
 machine (every CPU in cpu_idle) waits for work, as an idle kernel does, until
 Ctrl-C; a step there ends at once where it was (cpu_idle is Python: there is
-no instruction to step).
+no instruction to step).  A reverse step of a thread that is on a CPU goes
+back one instruction of that CPU, of any other thread one of the machine.
 """
 
 import struct
@@ -67,7 +73,7 @@ class KernelTarget(Target):
     def __init__(self, kern, exec_path: str | None = None, monitor=None):
         self.kern = kern
         self.engine = Debugger(kern, self._engine_stopped)
-        self.engine.timeline = None  # the stub does not go back: no fork() checkpoints
+        self.engine.ui_state = (self._save_session, self._restore_session)
         self.exec_path = exec_path
         self.monitor_command = monitor
         self.server = None
@@ -213,7 +219,30 @@ class KernelTarget(Target):
         """Run the machine under the engine, talking with gdb at every stop, until
         gdb kills it."""
         self.server = server
+        timeline = self.engine.timeline
+        if timeline is not None:
+            timeline.fork_locks.append(server.fork_lock)
+            timeline.on_leave.append(server.retire)
+            self.engine.on_woken.append(server.after_fork)
         self.engine.start()
+
+    def client_attached(self) -> None:
+        self.engine.forget_history()
+
+    def _save_session(self):
+        """What a checkpoint taking the session over needs of gdb's (picklable)."""
+        session = self.server.session
+        kept = None if session is None else (session.acks, session.g_thread, session.c_thread)
+        return self._breaks, self._stepping, self._step_on, kept
+
+    def _restore_session(self, state) -> None:
+        self._breaks, self._stepping, self._step_on, kept = state
+        self._interrupted = threading.Event()  # the forked one's lock may be held
+        session = self.server.session
+        if session is not None and kept is not None:
+            session.acks, session.g_thread, session.c_thread = kept
+            session.running = True
+        self._stopped_cb = session.stopped if session is not None else None
 
     def resume(self, actions, stopped) -> None:
         """An engine cont or stepi; the stop reply goes out at the next stop."""
@@ -237,6 +266,22 @@ class KernelTarget(Target):
             self.engine.stepi()
         else:
             self.engine.cont()
+
+    def reverse(self, kind: str, tid: int, stopped) -> None:
+        """``bc``: the engine's reverse_continue; ``bs``: its reverse_stepi, on the
+        thread's CPU if it is on one.  Neither returns: this process hands the
+        session to a checkpoint, which replies where it stops."""
+        self._stepping, self._step_on = kind == "s", None
+        self._stopped_cb = stopped
+        self._interrupted.clear()
+        try:
+            if kind == "c":
+                self.engine.reverse_continue()
+            task, _ = self._task(tid)
+            self.engine.reverse_stepi(cpu=self.running_cpu(task))
+        except DebuggerError:  # no history yet: where it is, at its start
+            self._stopped_cb = None
+            stopped(replace(self._stop, replaylog="begin"))
 
     def interrupt(self) -> None:
         """Ctrl-C, from the server's reader thread: the engine stops at its next
@@ -283,6 +328,8 @@ class KernelTarget(Target):
         ):
             self.engine.stepi()  # another CPU (or thread) ran an instruction: not ours yet
             return None
+        if stop.reason == "history":
+            return Stop(tid, core=stop.cpu, replaylog="begin")
         if stop.reason == "breakpoint" and stop.breakpoint is not None:
             reason = BREAK_REASONS.get(self._break_kind(stop.breakpoint.number))
             return Stop(tid, reason=reason, core=stop.cpu)

@@ -40,7 +40,7 @@ def wire():
 def test_handshake_transcript(wire):
     assert wire(b"+$qSupported:multiprocess+;swbreak+#1b") == (
         b"+$PacketSize=4000;qXfer:features:read+;qXfer:exec-file:read+;qXfer:threads:read+;"
-        b"vContSupported+;swbreak+;hwbreak+;QStartNoAckMode+#0f"
+        b"vContSupported+;swbreak+;hwbreak+;QStartNoAckMode+;ReverseContinue+;ReverseStep+#74"
     )
     assert wire(b"+$QStartNoAckMode#b0") == b"+$OK#9a"
     assert wire(b"+") == b""
@@ -279,3 +279,25 @@ def test_console_output_goes_out_before_the_stop_reply(wire):
     assert payloads[-1] == b"T18thread:3;core:0;"  # SIGXCPU
     assert all(p.startswith(b"O") and len(p) <= 2048 for p in payloads[:-1])
     assert b"".join(bytes.fromhex(p[1:].decode()) for p in payloads[:-1]) == report.encode()
+
+
+def test_reverse_packets_run_the_target_backwards_and_say_where_history_begins(wire):
+    """bc and bs (gdb's reverse-continue and reverse-stepi, on the thread Hc chose);
+    at the start of the history the stop reply says replaylog:begin."""
+    calls = []
+
+    def reverse(kind, tid, stopped):
+        calls.append((kind, tid))
+        stopped(Stop(tid, core=0, replaylog="begin" if kind == "s" else None))
+
+    wire.target.reverse = reverse
+    assert wire(pkt(b"bc")) == b"+" + frame(b"T05thread:1;core:0;")
+    assert wire(pkt(b"Hc3")) == b"+" + frame(b"OK")
+    assert wire(pkt(b"bs")) == b"+" + frame(b"T05replaylog:begin;thread:3;core:0;")
+    assert calls == [("c", 1), ("s", 3)] and not wire.session.running
+    assert wire(pkt(b"bx")) == b"+$#00"  # not a packet we know
+
+
+def test_a_target_that_cannot_go_back_refuses_bc(wire):
+    assert wire(pkt(b"bc")) == b"+$E16#ac"
+    assert not wire.session.running

@@ -5,6 +5,7 @@ Replies are spelled out with checksums computed here, not by the stub."""
 
 import re
 import struct
+import threading
 
 import pytest
 
@@ -35,6 +36,12 @@ class Scripted:
         self.log: list[tuple[bytes, bytes]] = []
         self.out = bytearray()
         self.session = None
+        self.fork_lock = threading.Lock()  # held across the checkpoints' forks
+
+    def retire(self) -> None:
+        """(No helper threads to stop or start again around going back.)"""
+
+    after_fork = retire
 
     def serve_stopped(self, target) -> str:
         if self.session is None:
@@ -282,12 +289,11 @@ def test_monitor_refuses_run_control_and_quit_in_one_line_each():
 def test_a_command_that_raises_is_an_error_line_and_the_server_goes_on(monkeypatch):
     """Whatever a monitor command raises (here a bug planted in `tasks`), the
     reply is its one line, and the stub serves the next packet."""
-    from kthreadd_emu.debugshell import Shell
 
-    def broken(self, *_args):
+    def broken(*_args):
         raise ZeroDivisionError("planted")
 
-    monkeypatch.setattr(Shell, "cmd_tasks", broken)
+    monkeypatch.setattr("kthreadd_emu.shell.commands.tasks.tasks_listing", broken)
     log = transcript(rcmd("tasks"), rcmd("print 1"), pkt(b"?"), monitor=True)
     assert [reply for _, reply in log] == [
         output("internal error: ZeroDivisionError: planted\n"),
