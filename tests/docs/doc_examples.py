@@ -178,7 +178,10 @@ def updated(shown: list[str], seen: list[str]) -> list[str]:
 
 
 def difference(step: Step, seen: list[str]) -> str:
-    diff = difflib.unified_diff(step.shown, seen, "shown", "seen", lineterm="")
+    """The change to the page that would make it right (what ``make
+    docs-examples`` writes), as a diff under the command."""
+    diff = difflib.unified_diff(step.shown, updated(step.shown, seen), "shown", "seen",
+                                lineterm="")  # fmt: skip
     return f"{step.prompt}{step.command}\n" + "\n".join(diff)
 
 

@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -52,6 +53,21 @@ def test_every_command_has_its_entry_with_its_help(site):
     assert set(COMMANDS) <= ids(page)
     for name in COMMANDS:
         assert f"usage: kthreadd-emu {name} " in text, f"no --help of {name}"
+
+
+def test_every_debugger_command_has_its_entry_with_its_help(site):
+    """Each command of the shell's registry, and each subcommand (``info
+    registers``), has its heading in the debugger page, over its ``help``."""
+    from kthreadd_emu.shell.registry import COMMANDS
+
+    page = site / "debugger" / "index.html"
+    text = page.read_text()
+    commands = [c for cmd in COMMANDS for c in (cmd, *(cmd.subcommands or ()))]
+    assert len(commands) > 40
+    expected = {"kdb-" + (c.prefix + c.name).replace(" ", "-") for c in commands}
+    assert expected <= ids(page)
+    for cmd in commands:
+        assert escape(cmd.summary, quote=False) in text, f"no help of {cmd.prefix}{cmd.name}"
 
 
 def test_a_command_no_page_shows_fails_the_build(tmp_path):
