@@ -426,7 +426,7 @@ def continue_figures(repeats: int, iterations: int) -> dict:
     after it, another one elsewhere, going back available: in the debugger and
     through the gdb stub, against the plain `asmtest` run of the same loop; each
     side minus the same file with a 1-iteration loop, in CPU time, interleaved runs."""
-    from kthreadd_emu.commands.debug import prepared_run
+    from kthreadd_emu.options import prepared_run
 
     with tempfile.TemporaryDirectory() as tmp:
         long, short = loop_file(Path(tmp), iterations), loop_file(Path(tmp), 1)

@@ -40,7 +40,7 @@ def test_continue_runs_guest_code_with_no_python_per_instruction(tmp_path, monke
     """200,000 instructions to a breakpoint after the loop, another one elsewhere:
     the hooks the engine puts on every instruction never run, the one at each
     breakpoint runs only when reached, and the machine runs in few slices."""
-    from kthreadd_emu.commands.debug import prepared_run
+    from kthreadd_emu.options import prepared_run
 
     source = tmp_path / "loop.S"
     source.write_text(SPIN)
@@ -79,7 +79,7 @@ def test_continue_runs_guest_code_with_no_python_per_instruction(tmp_path, monke
 
 @pytest.mark.parametrize("n", [1, 7, 20000])
 def test_stepi_n_is_n_instructions_of_the_clock(tmp_path, n):
-    from kthreadd_emu.commands.debug import prepared_run
+    from kthreadd_emu.options import prepared_run
 
     source = tmp_path / "loop.S"
     source.write_text(SPIN)
@@ -112,7 +112,7 @@ def test_the_hits_log_answers_reverse_continue_only_for_breakpoints_watched_sinc
     """The hit the forward run stopped at is where reverse-continue goes, with no
     scan, if every breakpoint was there since before it; a breakpoint set later
     may have hits the log never saw: then there is no answer (a scan finds it)."""
-    from kthreadd_emu.commands.debug import prepared_run
+    from kthreadd_emu.options import prepared_run
 
     source = tmp_path / "loop.S"
     source.write_text(MID)
