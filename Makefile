@@ -30,7 +30,7 @@ bench: $(STAMP)
 
 # The site, in site/ (docs/*.md; the reference parts come from the code).
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
 
 # The outputs the docs' examples show, rewritten from a run (review with git diff).
 docs-examples: $(STAMP)
