@@ -12,7 +12,7 @@ Guest code never hard-codes them: asm_offsets.py hands them to the
 assembler as TASK_* symbols, as asm-offsets_32.c does.
 
 Each field says, after how it is stored, the C type the kernel declares it
-with (the DWARF gdb reads, kthreadd_emu/gdb_elf.py, comes from these).
+with (the DWARF gdb reads, kthreadd_emu/for_gdb/kernel_elf.py, comes from these).
 """
 
 from emu.segment import GDT_ENTRIES

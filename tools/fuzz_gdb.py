@@ -29,7 +29,7 @@ from gdbstub.handlers import Session
 from gdbstub.packet import Packet, PacketReader, checksum
 from gdbstub.server import KILLED
 from kthreadd_emu.commands.gdbserver import Monitor, unbooted_for_gdb
-from kthreadd_emu.gdb_target import KernelTarget
+from kthreadd_emu.for_gdb.target import KernelTarget
 from kthreadd_emu.scenario import booted_kernel
 
 SEEDS = [

@@ -1,8 +1,8 @@
 """Assembly tests: AT&T routines run as kernel thread functions (or bare code on a
 CPU) of a booted 2.6.32 machine, with expectations on what they saw.
 
-The format is described in asmtest/format.py and in README.md ("Assembly
-tests"); this module finds test files, runs them one test at a time on a
+The format is described in asmtest/format.py and in docs/asmtest.md; this
+module finds test files, runs them one test at a time on a
 machine restored to the same snapshot, and reports (text and JUnit XML).
 A failing test is run a second time, identically, with every instruction of
 its thread recorded, to show the last ones it executed.

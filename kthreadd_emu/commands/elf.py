@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from kthreadd_emu.gdb_elf import script_path, write_kernel_elf
+from kthreadd_emu.for_gdb.kernel_elf import script_path, write_kernel_elf
 from kthreadd_emu.options import (
     add_load_option,
     add_machine_options,

@@ -1,6 +1,6 @@
 """Recording an assembly test's run line: ``record --load FILE --run "..."``.
 
-The run line is the one of an assembly test (README, "Assembly tests"), run by
+The run line is the one of an assembly test (docs/asmtest.md), run by
 the asmtest machinery itself: the booted test machine, restored to its
 snapshot, the file loaded after the kernel text, the routine started as the
 line says.  The recorder starts when the machine is restored, so the trace
