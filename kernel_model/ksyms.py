@@ -17,7 +17,7 @@ from kernel_model.consts import _TIF_NEED_RESCHED, TASK_RUNNING
 from kernel_model.headers import completion as completion_t
 from kernel_model.headers import task_struct, thread_info, wait_queue_head_t, wait_queue_t
 from kernel_model.list import __list_add, list_add_tail, list_del_init, list_empty, list_entries
-from kernel_model.runtime import call_guest, guest_callable
+from kernel_model.runtime import call_guest, guest_callable, might_sleep
 from kernel_model.spinlock import spin_lock, spin_unlock
 from kernel_model.task import free_task
 from kernel_model.vsprintf import VaList, format_at, stack_arguments
@@ -30,6 +30,7 @@ _LINK = wait_queue_t.OFFSETS["task_list"]
 
 
 @guest_callable()
+@might_sleep
 def kthread_create(kern):
     """struct task_struct *kthread_create(int (*threadfn)(void *data), void *data,
     const char namefmt[], ...): the name formatted as vsnprintf formats it."""
@@ -40,12 +41,14 @@ def kthread_create(kern):
 
 
 @guest_callable(nargs=2)
+@might_sleep
 def kthread_bind(kern, k: int, cpu: int):
     """void kthread_bind(struct task_struct *k, unsigned int cpu)"""
     yield from _sched.kthread_bind(kern, task_struct(kern.mem, k), cpu)
 
 
 @guest_callable(nargs=1)
+@might_sleep
 def kthread_stop(kern, k: int):
     """int kthread_stop(struct task_struct *k)"""
     return (yield from _kthread.kthread_stop(kern, task_struct(kern.mem, k)))
@@ -61,6 +64,7 @@ def wake_up_process(kern, p: int) -> int:
 
 
 @guest_callable()
+@might_sleep
 def _cond_resched(kern):
     """int _cond_resched(void): schedule if the tick asked for it (no preemption,
     CONFIG_PREEMPT_NONE: this is where a long loop lets others run)."""
@@ -84,6 +88,7 @@ def complete(kern, x: int) -> None:
 
 
 @guest_callable(nargs=1)
+@might_sleep
 def wait_for_completion(kern, x: int):
     """void wait_for_completion(struct completion *x)"""
     yield from _wait_for_completion(kern, completion_t(kern.mem, x))
@@ -198,6 +203,7 @@ _IN_PYTHON = {"default_wake_function": default_wake_function,
 
 
 @guest_callable(nargs=3)
+@might_sleep
 def __wake_up(kern, q: int, mode: int, nr_exclusive: int):
     """void __wake_up(wait_queue_head_t *q, unsigned int mode, int nr_exclusive,
     void *key): each waiter's wake function, until nr_exclusive exclusive

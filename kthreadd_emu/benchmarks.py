@@ -430,7 +430,7 @@ def continue_figures(repeats: int, iterations: int) -> dict:
 
     with tempfile.TemporaryDirectory() as tmp:
         long, short = loop_file(Path(tmp), iterations), loop_file(Path(tmp), 1)
-        kern = prepared_run(str(long), LOOP_RUN, 3)
+        kern = prepared_run([str(long)], LOOP_RUN, 3)
         addresses = (kern.symbols["after"], kern.symbols["elsewhere"])
         plain, debug, stub = [], [], []
         for _ in range(repeats):

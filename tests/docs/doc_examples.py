@@ -17,7 +17,10 @@ In the output shown, a line ``...`` stands for any number of lines, as doctest's
 ELLIPSIS does; nothing else is loose.  What changes from run to run, and only that,
 is normalised on both sides: ps's START (the time of day of the boot), a
 command's own timing (``in 0.05 s``, ``8000 threads/s``) and the gdb server's
-port.  ``make docs-examples`` rewrites the outputs shown from a real run (keeping
+port; and what changes with any edit of the kernel model's Python, which is no
+fact of 2.6.32: the line numbers of its ``.py`` files and the addresses of its
+functions' thunks (the page at 0xc0200000, one slot per function in the order
+they are published).  ``make docs-examples`` rewrites the outputs shown from a real run (keeping
 each ``...``), for review with ``git diff``."""
 
 import contextlib
@@ -110,6 +113,8 @@ _VARYING = [
     (_PS_ROW, r"\1START"),
     (re.compile(r" in \d+\.\d+ s\b"), " in <t> s"),
     (re.compile(r"\b\d+ threads/s\b"), "<n> threads/s"),
+    (re.compile(r"(\.py(?::|, line ))\d+"), r"\1<line>"),
+    (re.compile(r"\b((?:0x)?)c02[0-9a-f]{5}\b"), r"\1<thunk>"),
 ]
 
 
