@@ -14,16 +14,19 @@ watchpoint a memory hook over the watched bytes, a condition is evaluated
 only where its breakpoint is; ``stepi N``, going back to an instruction and
 the checkpoints are deadlines on the machine's clock (emu/clock.py), which
 cuts the run at exactly that instruction.  Only the steps that must look at
-every instruction (``step``/``next`` by source line, the first instruction
-after a watchpoint's store) put a Python hook on every instruction, for as
-long as they run; Python kernel code is traced only while a mode needs it.
+every instruction (a few ``stepi``, ``step``/``next`` by source line, the
+first instruction after a watchpoint's store) put a Python hook on every
+instruction, for as long as they run; Python kernel code is traced only
+while a mode needs it.
 
-Where stops happen.  A stop in guest code is at an instruction boundary,
-between two runs of the emulator: the hook that finds it stops the CPU
-before the instruction (``Clock.pause``), and ``on_stop`` runs there; so does
-a deadline's stop, and Ctrl-C's (``Clock.alert``: at the next boundary).  A
-stop in Python kernel code (a Python breakpoint, a line step) happens inside
-the Python code, in its trace function.  Either way the instruction count a
+Where stops happen.  A stop in guest code is before an instruction: between
+two runs of the emulator, where the hook that finds it stopped the CPU
+(``Clock.pause``; so are a deadline's stop and Ctrl-C's, ``Clock.alert``: at
+the next boundary), or, for a step, in the hook on every instruction itself
+(stepping's hot path: the instruction runs when ``on_stop`` returns; a write
+at the stop ends the run there first, ``_cut``).  A stop in Python kernel
+code (a Python breakpoint, a line step) happens inside the Python code, in
+its trace function.  Either way the instruction count a
 stop reports (``icount``) is the machine's clock: every guest instruction
 begun on any CPU, and a call into a Python kernel function (one
 "instruction" ``[python] name``, as stepi shows it); py_ret and a thunk's own
@@ -68,9 +71,8 @@ from unicorn import UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE
 
 from debugger.errors import BreakpointRefused, DebuggerError, QuitDebugger
 from debugger.modes import (
+    CONTINUE,
     REPLAYS,
-    Continue,
-    Goto,
     GuestStep,
     LineKey,
     LineNext,
@@ -97,8 +99,12 @@ MODEL_DIR = Path(__file__).resolve().parent.parent / "kernel_model"
 RUNTIME_FILE = str(MODEL_DIR / "runtime.py")
 # Modes that look at every guest instruction (a Python hook on each one).
 _EVERY_INSTRUCTION = (PyStep, GuestStep, LineNext)
+# stepi N up to this many counts on the hook (it stops at once), further by a deadline.
+HOOKED_STEPS = 16
 # Modes in which Python kernel code is traced line by line.
 _PYTHON_MODES = (PyStep, PyNext, PyFinish, PyCaller)
+# What Python kernel code's stores are checked against (after each of its lines).
+_WRITE_WATCHES = ("watchpoint", "awatch")
 
 
 # What a kernel generator yields when it suspends (a yield, not a return).
@@ -165,12 +171,13 @@ class Debugger(GoingBack):
         self._next_number = 1
         self._guest_bps: dict[int, list[Breakpoint]] = {}  # address -> breakpoints
         self._py_bps: dict[object, list[Breakpoint]] = {}  # code object -> breakpoints
-        self._mode = Continue()
+        self._mode = CONTINUE
         self._interrupted = False
         self._pending = None  # (cpu, callback): at the boundary before its next instruction
         self._stopping = False
         self._position = None  # the instruction count of the stop, while stopped
         self._boundary = False  # ... stopped before an instruction (not inside Python code)
+        self._in_hook = False  # ... inside that instruction's hook (it has begun)
         self._resume_at = None  # (cpu, count, pc): the instruction the last stop was before
         self.selected_cpu = 0
         self.selected_task = 0  # CPU 0's first task, until a stop selects one
@@ -186,7 +193,7 @@ class Debugger(GoingBack):
         self.exit_status = 0
         self.on_woken = []  # called when a checkpoint takes the session over
         self._scan_hits = []  # while scanning back: the Gotos to each hit found
-        self._hits: list[tuple[int, Goto]] = []  # (count, the way back to it) of each hit
+        self._hits: list[tuple] = []  # (count, breakpoint, the way back if not to count)
         self._hits_floor = 0  # the log holds no hit before this count
         self._attach()
 
@@ -202,19 +209,31 @@ class Debugger(GoingBack):
         self._exported = set(m.python_functions.values())  # what guest code calls in Python
         self._log_mark = len(self.kern.log)
         self._every = None  # the hook on every instruction, while a mode needs it
-        self._every_c = self._c_hook(self._every_instruction)
+        self._every_c = self._c_hook(self._every_instruction, hot=True)
         self._sites: dict[int, tuple] = {}  # address -> its code hook (breakpoints, returns)
+        self._extra_sites = False  # some of them are the mode's, not breakpoints
         self._site_c = self._c_hook(self._at_site)
         self._deadline = None  # the mode's, on the clock
         self._checkpoints = None  # the next look at whether a checkpoint is due
 
-    def _c_hook(self, body):
+    def _c_hook(self, body, hot=False):
         """A code hook's C callback around ``body(cpu, addr)``: an exception cannot
-        cross C, so it is kept for emu_start to raise, as the binding does."""
-        machine = self.machine
+        cross C, so it is kept for emu_start to raise, as the binding does.  ``hot``
+        (the hook on every instruction): the glue and the instruction the last stop
+        was before are passed over here, before any other call."""
+        machine, clock = self.machine, self.clock
+        thunks = self._thunks
 
         def hook(_uch, addr, _size, _user):
             try:
+                if hot:
+                    if thunks[0] <= addr < thunks[1]:
+                        return
+                    at = self._resume_at
+                    if at is not None and at[2] == addr and at == (
+                        machine.loaded.index, clock.now() - 1, addr
+                    ):  # fmt: skip
+                        return
                 body(machine.loaded, addr)
             except BaseException as err:  # noqa: BLE001 - emu_start raises it when it returns
                 uc = machine.uc
@@ -227,18 +246,40 @@ class Debugger(GoingBack):
     def _apply(self) -> None:
         """Give the mode what it needs: its deadline, its hooks, Python tracing."""
         mode = self._mode
-        self.clock.cancel(self._deadline)
-        self._deadline = None
-        if type(mode) is StepCount:
+        kind = type(mode)
+        if (
+            kind is StepCount
+            and mode.each
+            and self._every is not None
+            and self._deadline is None
+            and not self._extra_sites
+        ):  # the next stepi: its hook is there, nothing else to change
+            if sys.gettrace() is not None or self._py_bps:
+                self._arm_python()
+            return
+        if self._deadline is not None:
+            self.clock.cancel(self._deadline)
+            self._deadline = None
+        if kind is StepCount and not mode.each:
             self._deadline = self.clock.call_at(mode.target, self._count_reached)
-        elif type(mode) in REPLAYS:
+        elif kind in REPLAYS:
             self._replay_deadline(mode)
-        every = type(mode) in _EVERY_INSTRUCTION or self._pending is not None
-        if type(mode) is Scan:
-            every = self._scan_needs_every(mode.what) or self._pending is not None
-        self._hook_every(every)
-        self._place_sites()
+        every = self._looks_at_every() or self._pending is not None
+        if every is not (self._every is not None):
+            self._hook_every(every)
+            self._place_sites(self._mode_sites(mode))
+        elif self._extra_sites or kind in (ReturnTo, Scan):
+            self._place_sites(self._mode_sites(mode))
         self._arm_python()
+
+    def _mode_sites(self, mode) -> set[int]:
+        return {mode.address} if type(mode) is ReturnTo else self._scan_sites(mode)
+
+    def _looks_at_every(self) -> bool:
+        mode = self._mode
+        if type(mode) is Scan:
+            return self._scan_needs_every(mode.what)
+        return type(mode) in _EVERY_INSTRUCTION or type(mode) is StepCount and mode.each
 
     def _hook_every(self, wanted: bool) -> None:
         m = self.machine
@@ -248,13 +289,15 @@ class Debugger(GoingBack):
             m.unhook_c(self._every)
             self._every = None
 
-    def _place_sites(self) -> None:
-        """A code hook at each address the mode or a breakpoint stops at (the thunks'
-        are the call observer's)."""
-        wanted = {a for a in self._guest_bps if not self._in_thunks(a)}
-        if type(self._mode) is ReturnTo:
-            wanted.add(self._mode.address)
-        wanted |= self._scan_sites(self._mode)
+    def _place_sites(self, extra=frozenset()) -> None:
+        """A code hook at each address a breakpoint or the mode (``extra``) stops at
+        (the thunks' are the call observer's); none while the hook on every
+        instruction looks at each one (but in a replay, which looks only at its
+        own)."""
+        self._extra_sites = bool(extra)
+        wanted = set()
+        if self._every is None or type(self._mode) in REPLAYS:
+            wanted = {a for a in self._guest_bps if not self._in_thunks(a)} | extra
         m = self.machine
         for addr in [a for a in self._sites if a not in wanted]:
             m.unhook_c(self._sites.pop(addr))
@@ -269,37 +312,59 @@ class Debugger(GoingBack):
         return self._resume_at == (cpu.index, self.clock.now() - 1, addr)
 
     def _every_instruction(self, cpu, addr: int) -> None:
-        if self._in_thunks(addr) or self._resuming(cpu, addr):
+        """Each guest instruction but the glue and the one the last stop was before
+        (``_c_hook`` passes over those)."""
+        clock = self.clock
+        if clock.alerted:
+            clock.pause(None)  # Ctrl-C: served at this boundary
             return
-        if self.clock.alerted:
-            self.clock.pause(None)  # Ctrl-C: served at this boundary
-            return
-        if self._take_pending(cpu):
-            return
-        if type(self._mode) is Scan:
-            self._scan_instruction(cpu, addr)
+        if self._pending is not None and self._take_pending(cpu):
             return
         mode = self._mode
         kind = type(mode)
-        if kind is GuestStep or (
-            kind is PyStep and (mode.line is None or self._left_line(cpu, addr, mode.line))
+        if kind is Scan:
+            self._scan_instruction(cpu, addr)
+            return
+        bp = self._breakpoint_hit(cpu, addr) if addr in self._guest_bps else None
+        if (
+            kind is StepCount
+            and self.clock.now() > mode.target
+            or kind is GuestStep
+            or kind is PyStep
+            and (mode.line is None or self._left_line(cpu, addr, mode.line))
+            or kind is LineNext
+            and self._next_line(cpu, addr)
         ):
-            self._pause(cpu, "step", addr)
-        elif kind is LineNext and self._next_line(cpu, addr):
-            self._pause(cpu, "step", addr)
+            # A step ends before this instruction: stopped right here, in the hook
+            # (stepping's hot path; a write at the stop cuts the run: ``_cut``).
+            self._stop(cpu, "step", addr, boundary=True, in_hook=True)
+        elif bp is not None or kind is ReturnTo and addr == mode.address:
+            self._site_stop(cpu, addr, bp, in_hook=True)
 
     def _at_site(self, cpu, addr: int) -> None:
-        mode = self._mode
-        if type(mode) in REPLAYS:
+        if type(self._mode) in REPLAYS:
             self._replayed_site(cpu, addr)
             return
         bp = self._breakpoint_hit(cpu, addr)
-        if self._resuming(cpu, addr):
-            return
+        if not self._resuming(cpu, addr):
+            self._site_stop(cpu, addr, bp, in_hook=False)
+
+    def _site_stop(self, cpu, addr: int, bp, in_hook: bool) -> None:
+        """A breakpoint's address, or the return a mode waits for: stop here?"""
+        mode = self._mode
         if type(mode) is ReturnTo and addr == mode.address and cpu.read("esp") > mode.sp:
-            self._pause(cpu, "step", addr)
+            self._stop_here(cpu, "step", addr, in_hook)
         elif bp is not None:
-            self._stop_at_breakpoint(cpu, addr, bp)
+            bp.hits += 1
+            self._stop_here(cpu, "breakpoint", addr, in_hook, breakpoint=bp)
+
+    def _stop_here(self, cpu, reason: str, addr: int, in_hook: bool, **details) -> None:
+        """Before this instruction: in its hook (the hook on every instruction), or
+        between runs (any other hook)."""
+        if in_hook:
+            self._boundary_stop(cpu, reason, addr, details, in_hook=True)
+        else:
+            self._pause(cpu, reason, addr, **details)
 
     def _on_python_call(self, cpu, addr) -> None:
         """A guest call into a Python function is about to run (its thunk)."""
@@ -310,10 +375,17 @@ class Debugger(GoingBack):
         bp = self._breakpoint_hit(cpu, addr)
         if self._resuming(cpu, addr) or self._take_pending(cpu):
             return
-        if type(mode) is LineNext and self._next_line(cpu, addr):
-            self._pause(cpu, "step", addr)
+        if (
+            type(mode) is StepCount
+            and mode.each
+            and self.clock.now() > mode.target
+            or type(mode) is LineNext
+            and self._next_line(cpu, addr)
+        ):
+            self._stop(cpu, "step", addr, boundary=True, in_hook=True)
         elif bp is not None:
-            self._stop_at_breakpoint(cpu, addr, bp)
+            bp.hits += 1
+            self._pause(cpu, "breakpoint", addr, breakpoint=bp)
 
     def _take_pending(self, cpu) -> bool:
         """What a memory hook left for this CPU's next instruction: done before it."""
@@ -328,11 +400,11 @@ class Debugger(GoingBack):
         """From a hook: stop before this instruction (it runs when the CPU goes on)."""
         self.clock.pause(lambda c: self._boundary_stop(c, reason, pc, details))
 
-    def _boundary_stop(self, cpu, reason: str, pc: int, details: dict) -> None:
+    def _boundary_stop(self, cpu, reason: str, pc: int, details: dict, in_hook=False) -> None:
         bp = details.get("breakpoint")
         if reason == "breakpoint" and bp is not None and bp.temporary:
             self.delete(bp.number)
-        self._stop(cpu, reason, pc, boundary=True, **details)
+        self._stop(cpu, reason, pc, boundary=True, in_hook=in_hook, **details)
 
     def _count_reached(self, cpu) -> None:
         self._deadline = None
@@ -381,7 +453,7 @@ class Debugger(GoingBack):
     def _breakpoint_here(self, cpu, addr: int) -> Breakpoint | None:
         """The first enabled breakpoint at ``addr`` whose condition holds."""
         for bp in self._guest_bps.get(addr, ()):
-            if bp.enabled and self._condition_holds(bp, cpu):
+            if bp.enabled and (not bp.condition or self._condition_holds(bp, cpu)):
                 return bp
         return None
 
@@ -390,13 +462,8 @@ class Debugger(GoingBack):
         back to it needs no scan: debugger/reverse.py)."""
         bp = self._breakpoint_here(cpu, addr) if addr in self._guest_bps else None
         if bp is not None:
-            here = self.clock.now() - 1
-            self._log_hit(here, Goto(here, "breakpoint", breakpoint=bp.number))
+            self._log_hit(self.clock.now() - 1, bp.number)
         return bp
-
-    def _stop_at_breakpoint(self, cpu, addr: int, bp: Breakpoint) -> None:
-        bp.hits += 1
-        self._pause(cpu, "breakpoint", addr, breakpoint=bp)
 
     def _condition_holds(self, bp: Breakpoint, cpu) -> bool:
         if not bp.condition:
@@ -435,12 +502,18 @@ class Debugger(GoingBack):
 
     # -- stopping --------------------------------------------------------------
 
-    def _stop(self, cpu, reason: str, pc: int, python=None, boundary=False, **details) -> None:
+    def _stop(
+        self, cpu, reason: str, pc: int, python=None, boundary=False, in_hook=False, **details
+    ) -> None:
+        """Stop: ``boundary``, before an instruction (``in_hook``: inside its hook,
+        it has begun); else inside Python code."""
         if self._stopping:
             return  # the UI's own reads must not stop again
-        self._mode = Continue()
+        self._mode = CONTINUE
         self._interrupted = False  # a Ctrl-C that came while stopping: this stop is it
-        self._position, self._boundary = self.clock.now(), boundary
+        self._position = self.clock.now() - in_hook
+        self._boundary = boundary
+        self._in_hook = in_hook
         self.selected_cpu = cpu.index
         task = self.kern.current(cpu.index)
         self.selected_task = task.pid
@@ -458,8 +531,23 @@ class Debugger(GoingBack):
             self.python_frame = None
             self._log_mark = len(self.kern.log)
         self._resume_at = (cpu.index, self._position, pc) if boundary else None
+        if self._in_hook:
+            mode = self._mode
+            if not (type(mode) is StepCount and mode.each or type(mode) in _EVERY_INSTRUCTION):
+                self._cut()  # its hook goes: between runs
+            self._in_hook = False
         self._position = None
         self._apply()
+
+    def _cut(self) -> None:
+        """Stopped in an instruction's hook: end the run before it, so that it runs
+        (and is counted) in the next one, as it is now (a new EIP, new code).  A
+        user interface writing a live CPU's registers itself calls this first."""
+        if self._in_hook:
+            self._in_hook = False
+            self.clock.pause(None)
+
+    about_to_write = _cut
 
     @property
     def icount(self) -> int:
@@ -519,7 +607,11 @@ class Debugger(GoingBack):
 
     def _arm_python(self) -> None:
         """Trace Python kernel code only while something needs it (it is slow)."""
-        wanted = bool(self._py_bps) or type(self._mode) in _PYTHON_MODES or self._watches()
+        wanted = (
+            bool(self._py_bps)
+            or type(self._mode) in _PYTHON_MODES
+            or any(b.kind in _WRITE_WATCHES and b.enabled for b in self._bps.values())
+        )
         if wanted and sys.gettrace() is None:
             sys.settrace(self._trace)
         elif not wanted and sys.gettrace() == self._trace:
@@ -572,7 +664,7 @@ class Debugger(GoingBack):
         return on_line
 
     def _watches(self) -> list[Breakpoint]:
-        return [b for b in self._bps.values() if b.kind in ("watchpoint", "awatch") and b.enabled]
+        return [b for b in self._bps.values() if b.kind in _WRITE_WATCHES and b.enabled]
 
     def _python_writes(self, frame) -> None:
         """Python kernel code writes memory without the CPU: after each of its lines,
@@ -727,7 +819,7 @@ class Debugger(GoingBack):
                 self._replayed_watch(bp, old, new)
             else:
                 bp.hits += 1
-                self._log_hit(self.clock.now(), self._watch_hit(bp, old, new))
+                self._log_hit(self.clock.now(), bp.number, self._watch_hit(bp, old, new))
                 self._pend("watchpoint", breakpoint=bp, watch=(bp.addr, old, new))
 
         return on_access
@@ -765,14 +857,16 @@ class Debugger(GoingBack):
         bp = self._get(number)
         if not bp.enabled:
             bp.enabled, bp.since = True, self.icount  # its hits while disabled are not logged
+        self._arm_python()
 
     def disable(self, number: int) -> None:
         self._get(number).enabled = False
+        self._arm_python()
 
     # -- resuming ------------------------------------------------------------------
 
     def cont(self) -> None:
-        self._mode = Continue()
+        self._mode = CONTINUE
 
     def stepi(self, n: int = 1) -> None:
         """Stop after ``n`` more instructions (a call into Python is one)."""
@@ -780,7 +874,8 @@ class Debugger(GoingBack):
             raise DebuggerError("stepi takes a positive count")
         # Stopped before an instruction, it is the first of the n; elsewhere (in
         # Python, after an oops) the next one is.
-        self._mode = StepCount(self.icount + n - (0 if self._boundary else 1))
+        here = self.clock.now() if self._position is None else self._position
+        self._mode = StepCount(here + n - (0 if self._boundary else 1), n <= HOOKED_STEPS)
 
     def nexti(self, n: int = 1) -> None:
         """Like stepi, but a guest ``call`` runs to its return."""
@@ -896,6 +991,8 @@ class Debugger(GoingBack):
             # Stopped before an instruction, the CPU goes on at the new EIP instead
             # (the one it was stopped before never ran, and is not counted).
             self._check_eip_writable(live)
+        if live.loaded:
+            self._cut()
         live.write(name, value & 0xFFFFFFFF)
 
     def _check_eip_writable(self, cpu) -> None:
@@ -924,6 +1021,7 @@ class Debugger(GoingBack):
             raise DebuggerError(f"Cannot access memory at address {addr:#x}") from None
         # Between runs, the next one translates what memory holds now; inside a
         # Python call, the guest code it returns to is looked up again too.
+        self._cut()
         self.machine.forget_code(addr, addr + len(data))
 
     def frames(self, pid=None) -> list[Frame]:

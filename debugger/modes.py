@@ -27,11 +27,17 @@ class Continue:
     """Until a breakpoint, a watchpoint, a fault, a lockup or Ctrl-C."""
 
 
+CONTINUE = Continue()
+
+
 @dataclass(frozen=True)
 class StepCount:
-    """``stepi``: stop where the machine-wide instruction count reaches ``target``."""
+    """``stepi``: stop where the machine-wide instruction count reaches ``target``;
+    a few steps (``each``) are counted by the hook on every instruction, which
+    stops there at once, more by a deadline on the clock."""
 
     target: int
+    each: bool = False
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ which goes on from what the message says: that process never returns
 from typing import NoReturn
 
 from debugger.errors import DebuggerError
-from debugger.modes import Breakpoints, CallOf, Continue, FrameOf, Goto, Scan
+from debugger.modes import CONTINUE, Breakpoints, CallOf, FrameOf, Goto, Scan
 from debugger.timeline import INTERVAL
 
 NEAR = INTERVAL  # a replay to a count takes a checkpoint this short of it
@@ -70,20 +70,22 @@ class GoingBack:
             return None
         frontier = max(self._hits_floor, *(b.since for b in watched))
         numbers = {b.number for b in watched}
-        for count, hit in reversed(self._hits):
+        for count, number, way in reversed(self._hits):
             if count < frontier:
                 return None
-            if count < here and hit.breakpoint in numbers:
-                return hit
+            if count < here and number in numbers:
+                return way or Goto(count, "breakpoint", breakpoint=number)
         return None
 
-    def _log_hit(self, count: int, hit: Goto) -> None:
-        """A hit the machine ran into (a stop, or the instruction after one); the
+    def _log_hit(self, count: int, number: int, way: Goto | None = None) -> None:
+        """Breakpoint ``number`` hit, at instruction ``count`` (a stop, or the
+        instruction after one); ``way`` back to it, if not simply to ``count``.  The
         log is cut in half, from its oldest end, past HITS_KEPT."""
         hits = self._hits
-        if hits and hits[-1] == (count, hit):
+        entry = (count, number, way)
+        if hits and hits[-1] == entry:
             return
-        hits.append((count, hit))
+        hits.append(entry)
         if len(hits) > HITS_KEPT:
             del hits[: HITS_KEPT // 2]
             self._hits_floor = hits[0][0]
@@ -273,7 +275,7 @@ class GoingBack:
         done; a goto's target is this idle stop."""
         if type(self._mode) is Scan:
             self._scan_done(cpu)
-        self._mode = Continue()
+        self._mode = CONTINUE
 
     # -- noting hits while scanning ----------------------------------------------------
 

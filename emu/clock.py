@@ -84,13 +84,12 @@ def counter_offset() -> int:
 
 
 class Deadline:
-    __slots__ = ("count", "cpu", "callback", "seq", "live")
+    """One ``call_at``; ``live`` until it fires or is cancelled."""
 
-    def __init__(self, count: int, cpu, callback, seq: int):
-        self.count, self.cpu, self.callback, self.seq, self.live = count, cpu, callback, seq, True
+    __slots__ = ("count", "cpu", "callback", "live")
 
-    def __lt__(self, other) -> bool:
-        return (self.count, self.seq) < (other.count, other.seq)
+    def __init__(self, count: int, cpu, callback):
+        self.count, self.cpu, self.callback, self.live = count, cpu, callback, True
 
 
 class Clock:
@@ -105,7 +104,9 @@ class Clock:
         self.on_alert = None
         self.alerted = False
         self._counter = ctypes.c_size_t.from_address(_engine_address(machine.uc) + counter_offset())
-        self._queues = {None: []}  # cpu index (None: machine-wide) -> heap of deadlines
+        # Heaps of (count, order, deadline): machine-wide, and each CPU's own.
+        self._wide: list = []
+        self._own: list[list] = [[] for _ in range(ncpus)]
         self._seq = itertools.count()
         self.cpu = None  # the CPU of the run in progress
         self._limit = 0
@@ -119,10 +120,14 @@ class Clock:
     def now(self, cpu: int | None = None) -> int:
         """Instructions begun so far, machine-wide or on CPU ``cpu`` (inside a hook:
         the hooked instruction included)."""
-        done = self.total if cpu is None else self.counts[cpu]
-        if self.cpu is not None and cpu in (None, self.cpu.index):
-            done += self._counter.value - self._uncounted
-        return done
+        running = self.cpu
+        if cpu is None:
+            if running is None:
+                return self.total
+            return self.total + self._counter.value - self._uncounted
+        if running is not None and running.index == cpu:
+            return self.counts[cpu] + self._counter.value - self._uncounted
+        return self.counts[cpu]
 
     def save(self) -> tuple:
         return list(self.counts), list(self.calls)
@@ -138,8 +143,9 @@ class Clock:
         """``callback(cpu)`` at the first boundary where the count (machine-wide, or
         CPU ``cpu``'s) is ``count`` or more.  Made during a run (by Python kernel
         code's hooks), the run ends at its next boundary, so the deadline is kept."""
-        deadline = Deadline(count, cpu, callback, next(self._seq))
-        heapq.heappush(self._queues.setdefault(cpu, []), deadline)
+        deadline = Deadline(count, cpu, callback)
+        queue = self._wide if cpu is None else self._own[cpu]
+        heapq.heappush(queue, (count, next(self._seq), deadline))
         if self.cpu is not None and not self.pausing:
             self.replanned = True
             self.machine.uc.emu_stop()
@@ -176,20 +182,20 @@ class Clock:
 
     # -- the machine's runs ----------------------------------------------------------
 
-    def _head(self, queue: list):
-        while queue and not queue[0].live:
-            heapq.heappop(queue)
-        return queue[0] if queue else None
-
     def _distance(self, cpu) -> int | None:
-        """Instructions to the nearest deadline that concerns ``cpu`` (<= 0: due)."""
-        best = None
-        for key, done in ((None, self.total), (cpu.index, self.counts[cpu.index])):
-            queue = self._queues.get(key)
-            head = self._head(queue) if queue else None
-            if head is not None and (best is None or head.count - done < best):
-                best = head.count - done
-        return best
+        """Instructions to the nearest deadline that concerns ``cpu`` (<= 0: due);
+        the heads of its queues are live afterwards."""
+        wide, own = self._wide, self._own[cpu.index]
+        while wide and not wide[0][2].live:
+            heapq.heappop(wide)
+        while own and not own[0][2].live:
+            heapq.heappop(own)
+        if wide:
+            distance = wide[0][0] - self.total
+            if own:
+                return min(distance, own[0][0] - self.counts[cpu.index])
+            return distance
+        return own[0][0] - self.counts[cpu.index] if own else None
 
     def plan(self, cpu, pc: int, left: int) -> int:
         """How many hits the next run of ``cpu`` may take: ``left`` (its budget) or up
@@ -202,24 +208,24 @@ class Clock:
         return 1 if pc == m.map.py_ret or pc == cpu.skip_thunk else 0
 
     def fire(self, cpu) -> None:
-        """Run what is due at this boundary, in order (a callback may add more)."""
+        """Run what is due at this boundary, in order (a callback may add more;
+        machine-wide deadlines first at a tie)."""
         if self.alerted:
             self.alerted = False
             if self.on_alert is not None:
                 self.on_alert(cpu)
-        while (due := self._due(cpu)) is not None:
-            heapq.heappop(self._queues[due.cpu])
-            due.live = False
-            due.callback(cpu)
-
-    def _due(self, cpu) -> Deadline | None:
-        """The earliest deadline due on ``cpu`` now (machine-wide ones first at a tie)."""
-        for key, done in ((None, self.total), (cpu.index, self.counts[cpu.index])):
-            queue = self._queues.get(key)
-            head = self._head(queue) if queue else None
-            if head is not None and head.count <= done:
-                return head
-        return None
+        wide, own = self._wide, self._own[cpu.index]
+        while True:
+            self._distance(cpu)
+            if wide and wide[0][0] <= self.total:
+                queue = wide
+            elif own and own[0][0] <= self.counts[cpu.index]:
+                queue = own
+            else:
+                return
+            deadline = heapq.heappop(queue)[2]
+            deadline.live = False
+            deadline.callback(cpu)
 
     def begin(self, cpu, limit: int) -> None:
         self.cpu, self._limit = cpu, limit

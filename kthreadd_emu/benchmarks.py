@@ -220,8 +220,8 @@ def debug_batch_seconds(commands: list[str], ncpus: int = 3, spin: bool = True) 
 
 def debugger_figures(quick: bool) -> dict:
     """stepi per second (one command a step) with the context view off and on,
-    reverse-stepi's latency within the window, and the time to the first prompt
-    (a run with no commands), on a 3-CPU machine."""
+    reverse-stepi's latency (a step back from a stepped stop), and the time to the
+    first prompt (a run with no commands), on a 3-CPU machine."""
     base = ["set context off", "break spin", "continue"]
     steps = 2000 if quick else 20000
 

@@ -8,7 +8,7 @@ switches, on several CPUs) is run twice on identical machines:
 
 * stepped: ``stepi`` after ``stepi``, each stop giving (count, CPU, EIP), while
   an independent count runs beside it, a Python hook on every instruction (what
-  the debugger used to be);
+  the debugger used to be) noting each instruction as it begins;
 * fast: ``continue`` to random breakpoints (guest code and Python functions'
   entries) and watchpoints (each CPU's ``current_task``, which every context
   switch writes), random ``stepi N`` and ``nexti``.
@@ -67,34 +67,40 @@ def churn_kernel(ncpus: int = 3, threads: int = 4, rounds: int = 40):
 
 def stepped(make) -> tuple[dict, int]:
     """Single-step the whole run of ``make()``: {count: (cpu, eip)} at every stop,
-    and how often the independent count disagreed."""
+    and how often the independent count disagreed: the instruction a stop at
+    count N is before must be the Nth that hook saw begin."""
     kern = make()
     m = kern.machine
-    raw = [0]
+    begun: list[int] = []
     thunks = (m.map.thunks, m.map.thunks + m.map.thunks_size)
 
     def every(_uch, addr, _size, _user):
         if not thunks[0] <= addr < thunks[1]:
-            raw[0] += 1
+            begun.append(addr)
 
     hook = m.hook_c(every, PAGE_OFFSET, m.map.end - 1)
-    m.call_observers.append(lambda cpu, addr: raw.__setitem__(0, raw[0] + 1))
-    trace, misses, base = {}, [0], []
+    m.call_observers.append(lambda cpu, addr: begun.append(addr))
+    trace: dict[int, tuple[int, int]] = {}
+    start = []
 
     def on_stop(stop):
         if stop.reason == "idle":
             raise QuitDebugger
-        if not base:
-            base.append(dbg.icount - raw[0])
-        misses[0] += dbg.icount - raw[0] != base[0]
-        trace[dbg.icount] = (stop.cpu, stop.pc)
+        if stop.reason == "start":
+            start.append(dbg.icount)
+        else:
+            trace[dbg.icount] = (stop.cpu, stop.pc)
         dbg.stepi()
 
     dbg = Debugger(kern, on_stop)
     dbg.timeline = None
     dbg.start()
     m.unhook_c(hook)
-    return trace, misses[0]
+    base = start[0]
+    misses = sum(
+        count - base >= len(begun) or begun[count - base] != pc for count, (_, pc) in trace.items()
+    )
+    return trace, misses
 
 
 def fast(make, trace: dict, seed: int, stops: int) -> tuple[int, int]:

@@ -163,6 +163,8 @@ class KernelTarget(Target):
             if name not in GENERAL and name in now and value != now[name]:
                 raise TargetError(f"{name} cannot be written (general registers only)", EINVAL)
         live = self.kern.machine.cpus[cpu]
+        if live.loaded:
+            self.engine.about_to_write()  # stopped inside an instruction's hook: cut there
         for name in GENERAL:
             if name in values and values[name] != now[name]:
                 live.write(name, values[name] & 0xFFFFFFFF)

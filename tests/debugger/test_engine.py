@@ -171,3 +171,31 @@ def test_a_code_write_then_eip_written_back_to_the_stop_runs_one_instruction_per
     steps = [(s.reason, regs["eip"]) for s, regs in stops[2:]]
     # pushl $0, then each nop.
     assert steps == [("step", helper[0] + 2), ("step", helper[0] + 3), ("step", helper[0] + 4)]
+
+
+def test_at_a_step_stop_a_jump_and_a_code_write_run_what_the_machine_now_holds():
+    """A single step stops inside the hook on every instruction: a new EIP and new
+    code there end the run first, so the next step runs the written code at the
+    new EIP, each instruction counted once."""
+    seen = []
+
+    def note(d, s):
+        seen.append((s.reason, s.pc, d.icount))
+
+    def jump_back(d, s):
+        note(d, s)  # at helper+2, one step in
+        d.write_memory(s.pc - 2, bytes.fromhex("9090"))  # pushl $0 -> nop; nop
+        d.write_register("eip", s.pc - 2)
+        d.stepi()
+
+    def step(d, s):
+        note(d, s)
+        d.stepi()
+
+    cmds = [lambda d, s: d.break_at("kernel_thread_helper") or d.cont()]
+    cmds += [lambda d, s: note(d, s) or d.delete() or d.stepi(), jump_back, step, step]
+    stops, dbg, kern = session(cmds)
+    helper = kern.symbols["kernel_thread_helper"]
+    (_, at_bp, n0), (_, one_in, n1), (_, first_nop, n2), (_, second_nop, n3) = seen
+    assert (at_bp, one_in, first_nop, second_nop) == (helper, helper + 2, helper + 1, helper + 2)
+    assert (n1 - n0, n2 - n1, n3 - n2) == (1, 1, 1)

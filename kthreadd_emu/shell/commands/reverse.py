@@ -21,10 +21,11 @@ def do_reverse_nexti(shell, rest):
 
 @command("reverse-continue", category="running", aliases=("rc",), resumes="reverse_continue")
 def do_reverse_continue(shell, rest):
-    """Run the machine backward to the last breakpoint hit.
+    """Run backward to the last breakpoint or watchpoint hit.
     Usage: reverse-continue
 
-    At the start of the kept window: gdb's "No more reverse-execution history."."""
+    With none since the session started, at its start: gdb's "No more
+    reverse-execution history."."""
     return ()
 
 
