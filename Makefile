@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
 
-.PHONY: run test bench lint fuzz fuzz-gdb fuzz-debug gdb stress mutants setup clean
+.PHONY: run test bench docs docs-examples lint fuzz fuzz-gdb fuzz-debug gdb stress mutants setup clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -18,13 +18,23 @@ run: $(STAMP)
 	$(BIN)/kthreadd-emu ps --cpus 3
 
 # Needs no root: without GNU binutils (as, ld) the tests comparing our
-# assembler with GNU as skip, and say so.
+# assembler with GNU as skip, and say so.  The suite also builds the docs
+# (mkdocs build --strict) and runs their examples.
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
+# The figures also go into the docs' performance page.
 bench: $(STAMP)
-	$(BIN)/kthreadd-emu bench
+	$(BIN)/kthreadd-emu bench --page docs/performance.md
+
+# The site, in site/ (docs/*.md; the reference parts come from the code).
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+
+# The outputs the docs' examples show, rewritten from a run (review with git diff).
+docs-examples: $(STAMP)
+	KTHREADD_EMU_UPDATE_DOCS=1 $(BIN)/python -m pytest -q tests/docs/test_examples.py
 
 # The long runs; the suite has short seeded versions of each.
 stress: $(STAMP)
@@ -61,4 +71,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build site *.egg-info

@@ -296,8 +296,11 @@ class Program:
         spot = (self.sections.current, self.filled.get(self.sections.current, 0))
         if name in self.labels and self.label_spots[name] == spot:
             return name  # GNU as allows it where nothing lies between (same frag, offset)
-        if name in self.labels or name in self.fixed or name in self.defines:
+        if name in self.labels or name in self.fixed:
             raise SourceError(f"symbol '{name}' is already defined")
+        # The source's own definition wins over an external one, as an object's
+        # does when linked (a loaded file's memcpy over the kernel's).
+        self.defines.pop(name, None)
         self.labels.add(name)  # after `.set`/`=`, the name becomes this label from here
         self.label_spots[name] = spot
         return name

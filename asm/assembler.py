@@ -127,7 +127,9 @@ def assemble(
     filename: str = "<input>",
     defines: Mapping[str, int] | None = None,
 ) -> Image:
-    """Assemble `source` as if placed at `origin`; `defines` are external absolute symbols.
+    """Assemble `source` as if placed at `origin`; `defines` are external absolute symbols
+    (a label of the source's own by the same name takes its place, as a linked
+    object's own definition does).
 
     Raises AsmError for anything GNU as would reject (or would only warn about
     while changing the bytes, like a truncated immediate).

@@ -11,7 +11,7 @@
  *
  * Call frame information, as 2.6.32's entry_32.S carries it (CFI_STARTPROC,
  * CFI_ADJUST_CFA_OFFSET, ...), goes to .debug_frame: gdb unwinds through this
- * code with it (kthreadd_emu/gdb_elf.py).  The kernel's CFI_* are cpp macros
+ * code with it (kthreadd_emu/for_gdb/kernel_elf.py).  The kernel's CFI_* are cpp macros
  * of asm/dwarf2.h; with no cpp here they are assembler macros of the same
  * names and meaning.
  */

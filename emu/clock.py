@@ -247,7 +247,7 @@ class Clock:
 
 
 class InstructionClock:
-    """The recorder's timeline (kthreadd_emu/record.py): each CPU's instructions,
+    """The recorder's timeline (kthreadd_emu/tracing/recorder.py): each CPU's instructions,
     plus ``python_call_cost`` for each call into a Python kernel function, so
     that the kernel's work shows; counted while it runs (``start``/``stop``)."""
 

@@ -176,12 +176,16 @@ class Machine:
         self.mem.write(image.origin, image.code)
         self.forget_code(image.origin, end)
         self.privileged.scan(image.origin, end)
-        inside = sorted((a, n) for n, a in image.symbols.items() if image.origin <= a < end)
+        # .L labels are the assembler's own (GNU as keeps none in its symbol table).
+        inside = sorted(
+            (a, n) for n, a in image.symbols.items()
+            if image.origin <= a < end and not n.startswith(".L")
+        )  # fmt: skip
         starts = sorted({a for a, _ in inside}) + [end]
         for addr, name in inside:
             # A label runs to the next label at a higher address (aliases share it).
             nxt = starts[bisect.bisect_right(starts, addr)]
-            self.symbols.add(name, addr, nxt - addr, "asm")
+            self.symbols.add(name, addr, nxt - addr, "asm", shadow=True)
         self._add_source(image, end)
 
     def source_line(self, addr: int):

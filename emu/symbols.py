@@ -22,8 +22,13 @@ class SymbolTable:
         self._addrs: list[int] = []
         self._syms: list[Symbol] = []
 
-    def add(self, name: str, addr: int, size: int = 0, kind: str = "asm") -> Symbol:
-        if name in self.by_name:
+    def add(
+        self, name: str, addr: int, size: int = 0, kind: str = "asm", shadow: bool = False
+    ) -> Symbol:
+        """``shadow``: a loaded file's own definition of a kernel name (its memcpy);
+        the name is the new symbol's from now on, the old one still names its
+        address."""
+        if name in self.by_name and not shadow:
             raise ValueError(f"symbol {name!r} defined twice")
         sym = Symbol(name, addr, size, kind)
         self.by_name[name] = sym

@@ -10,6 +10,7 @@ in which every kernel task is a gdb thread.
     elf.py           a small ELF32 i386 writer (sections, symbols)     (no project imports)
 
 Nothing here imports the project: the emulated kernel's side is in kthreadd_emu
-(gdb_target.py: tasks as threads over the debugger's engine; gdb_elf.py: the
-kernel as an ELF file; commands/gdbserver.py and commands/elf.py).
+(for_gdb/target.py: tasks as threads over the debugger's engine;
+for_gdb/kernel_elf.py: the kernel as an ELF file; commands/gdbserver.py and
+commands/elf.py).
 """

@@ -8,7 +8,21 @@ their addresses are known before any machine exists.
 
 from emu import segment
 from emu.memory import MemoryMap
-from kernel_model import consts, exit, kthread, main, percpu_threads, process_32, sched  # noqa: F401
+from kernel_model import (  # noqa: F401 - each publishes its guest-callable functions
+    consts,
+    exit,
+    ksyms,
+    kthread,
+    lib_string,
+    main,
+    panic,
+    percpu_threads,
+    printk,
+    process_32,
+    sched,
+    slab,
+    vsprintf,
+)
 from kernel_model.data import data_symbols
 from kernel_model.headers import task_struct, thread_info, thread_struct
 from kernel_model.percpu import per_cpu_symbols, percpu_asm_offsets

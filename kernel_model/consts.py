@@ -1,8 +1,10 @@
 """Constants of Linux 2.6.32 i386 (include/linux/sched.h, asm/thread_info.h,
 asm-generic/errno-base.h, asm/processor-flags.h, include/linux/err.h).
 
-Values checked in ../shared/reference/linux-i386-kthread.md (§5.5, §6); the
-TIF bits and thread_info layout against the 2.6.32 tree itself.
+Values checked against the 2.6.32 tree itself: the EFLAGS bits in
+arch/x86/include/asm/processor-flags.h, STACK_END_MAGIC in include/linux/magic.h,
+THREAD_SIZE in asm/page_32_types.h, the TIF bits and the thread_info layout in
+asm/thread_info.h.
 """
 
 THREAD_SIZE = 8192

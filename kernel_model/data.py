@@ -6,9 +6,21 @@ guest code and every output name it as the kernel does.
 
 from emu.structs import define_struct
 from kernel_model.consts import NR_CPUS, THREAD_SIZE
-from kernel_model.headers import completion, list_head, pid_namespace, spinlock_t, task_struct
+from kernel_model.headers import (
+    completion,
+    kmem_cache,
+    list_head,
+    pid_namespace,
+    spinlock_t,
+    task_struct,
+)
 
 PIDMAP_BYTES = 4096  # one page of pid bitmap: BITS_PER_PAGE = 32768 pids
+LOG_BUF_LEN = 1 << 17  # __LOG_BUF_LEN: CONFIG_LOG_BUF_SHIFT=17 (kernel_model/printk.py)
+# include/linux/kmalloc_sizes.h up to 8 KiB (kernel_model/slab.py), and how many
+# 8 KiB blocks the page allocator can hand out (64 MiB of RAM).
+KMALLOC_SIZES = (32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192)
+SLAB_BLOCKS = (64 << 20) // THREAD_SIZE
 
 kernel_data = define_struct(
     "kernel_data",
@@ -27,6 +39,25 @@ kernel_data = define_struct(
         ("nr_threads", "s32", "int"),
         ("last_pid", "s32", "int"),
         ("pidmap_nr_free", "s32", "int"),  # the pidmap's atomic_t nr_free
+        # kernel/printk.c: the log ring and its indices.
+        ("__log_buf", "bytes", LOG_BUF_LEN, f"char [{LOG_BUF_LEN}]"),
+        ("log_buf", "ptr", "char *"),
+        ("log_buf_len", "s32", "int"),
+        ("log_start", "u32", "unsigned int"),
+        ("con_start", "u32", "unsigned int"),
+        ("log_end", "u32", "unsigned int"),
+        ("logged_chars", "u32", "unsigned int"),
+        ("new_text_line", "s32", "int"),
+        ("printk_time", "s32", "int"),
+        # mm/slab.c: kmalloc's general caches, and which cache each block serves
+        # (its index + 1; 0: not a slab), where 2.6.32 keeps it in the page's lru.
+        (
+            "malloc_sizes",
+            "bytes",
+            len(KMALLOC_SIZES) * kmem_cache.SIZE,
+            f"struct kmem_cache [{len(KMALLOC_SIZES)}]",
+        ),
+        ("slab_block_cache", "bytes", SLAB_BLOCKS, f"unsigned char [{SLAB_BLOCKS}]"),
     ],
 )
 

@@ -12,7 +12,7 @@ Guest code never hard-codes them: asm_offsets.py hands them to the
 assembler as TASK_* symbols, as asm-offsets_32.c does.
 
 Each field says, after how it is stored, the C type the kernel declares it
-with (the DWARF gdb reads, kthreadd_emu/gdb_elf.py, comes from these).
+with (the DWARF gdb reads, kthreadd_emu/for_gdb/kernel_elf.py, comes from these).
 """
 
 from emu.segment import GDT_ENTRIES
@@ -213,5 +213,18 @@ migration_req = define_struct(
         ("task", "ptr", "struct task_struct *"),
         ("dest_cpu", "s32", "int"),
         ("done", completion),
+    ],
+)
+
+# mm/slab.c, reduced: one general cache of kmalloc's (kernel_model/slab.py), its
+# free objects chained through their first word.
+kmem_cache = define_struct(
+    "kmem_cache",
+    [
+        ("buffer_size", "u32", "unsigned int"),
+        ("num", "u32", "unsigned int"),
+        ("free", "ptr", "void *"),
+        ("active", "u32", "unsigned long"),
+        ("slabs", "u32", "unsigned long"),
     ],
 )

@@ -30,6 +30,7 @@ from kernel_model.main import check_profile, rest_init
 from kernel_model.mm import MM
 from kernel_model.percpu import cpu_init, per_cpu, per_cpu_symbols, setup_per_cpu_areas
 from kernel_model.pid import PidMap
+from kernel_model.printk import log_buf_init, printk_line
 from kernel_model.process_32 import kernel_thread
 from kernel_model.runtime import Runtime, might_sleep
 from kernel_model.sched import cpu_idle, rq
@@ -69,8 +70,9 @@ class Kernel:
         self.tainted = False
         self.die_counter = 0
         self.recursive_faults: set[int] = set()  # tasks that oopsed while exiting
-        self.log: list[str] = []
+        self.log: list[str] = []  # the console: each line printk wrote (kernel_model/printk.py)
         self.console = console
+        self.sched_clock = None  # sched_clock(cpu) -> ns, while an instruction clock runs
         self._tracepoints = defaultdict(list)
         self.profile = "rhel6"
         self.cpu_notifiers = CpuNotifiers()
@@ -127,6 +129,7 @@ class Kernel:
         return {n: s.addr for n, s in self.symbols.by_name.items() if s.kind == "asm"}
 
     def _setup(self) -> None:
+        log_buf_init(self)
         setup_per_cpu_areas(self)
         slot = percpu_area.OFFSETS["current_task"]
         self.runtime.locate_current(
@@ -277,9 +280,9 @@ class Kernel:
         self.printk("---[ end trace ]---")
 
     def printk(self, line: str) -> None:
-        self.log.append(line)
-        if self.console is not None:
-            self.console(line)
+        """One line of the kernel's own (an oops, a warning) into the log buffer,
+        and so to the console."""
+        printk_line(self, line)
 
     def tracepoint(self, name: str, **fields) -> None:
         for probe in self._tracepoints[name]:

@@ -24,7 +24,7 @@ real kernel for free; it has no counterpart file in Linux.
   at the function.  Reaching ``py_ret`` runs its hook: the frame on top of
   the *current* task (the per-CPU ``current_task``, which the guest
   ``__switch_to`` may have changed meanwhile) resumes with eax.
-* Frame records, for unwinders (gdb, through the CFI kthreadd_emu/gdb_elf.py
+* Frame records, for unwinders (gdb, through the CFI kthreadd_emu/for_gdb/kernel_elf.py
   makes from RECORD and RETURN_MARK): a record is what a C function built
   with frame pointers leaves on its stack, 5 words, low to high: ebx, esi,
   edi, the caller's record (the saved ebp) and a return address, ebp
@@ -391,7 +391,8 @@ class Runtime:
         self._jump(cpu, frame.thunk)
 
     def _jump(self, cpu, pc: int) -> None:
-        """Guest code goes on at ``pc`` (EIP written alone: see emulator-notes)."""
+        """Guest code goes on at ``pc``.  EIP is written alone: written in a batch
+        with other registers inside a code hook, Unicorn runs the same hook again."""
         cpu.write("eip", pc)
         self._set_mode(cpu.index, GUEST)
 

@@ -46,9 +46,9 @@ serves kthread_create requests, and the machine boots like the kernel."""
 EPILOG = """\
 Start with `kthreadd-emu walk` (a thread's birth, step by step) and
 `kthreadd-emu ps` (a booted machine).  `kthreadd-emu COMMAND --help` shows a
-command's options.  README.md, at the top of the source tree, explains the
-machine, where it deviates from 2.6.32, the trace formats and the
-assembly-test format."""
+command's options.  README.md, at the top of the source tree, and the
+documentation in docs/ (`make docs` builds it as a site) explain the machine,
+where it deviates from 2.6.32, the trace formats and the assembly-test format."""
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter):

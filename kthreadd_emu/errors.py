@@ -1,6 +1,7 @@
 """Errors a user can cause, the limits of what the commands accept, and the one
 place that turns errors into one line: ``kthreadd-emu: COMMAND: message``
-(assembler errors keep their ``file:line: message`` and the source line)."""
+(assembler errors keep their ``file:line: message`` and the source line; a C
+compiler's errors are its own messages)."""
 
 import os
 import stat
@@ -8,6 +9,7 @@ import sys
 
 from asm.assembler import AsmError, read_source
 from emu.machine import MAX_CPUS, MachineError
+from kernel_model.cbuild import CompileError, NoCompiler
 from kernel_model.kernel_errors import KernelPanic, SoftLockup
 from kernel_model.kthread import KthreadError
 from kernel_model.main import ProfileError
@@ -88,6 +90,8 @@ def report(name: str, command, args) -> int:
             print(err, file=sys.stderr)  # file:line: message, and the source line
         else:
             complain(name, str(err))  # the file itself: not found, not text, too large
+    except CompileError as err:
+        print(err, file=sys.stderr)  # the compiler's own messages, file:line first
     except BrokenPipeError:
         # The reader went away (`| head`): say nothing more, not even at exit.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -96,6 +100,7 @@ def report(name: str, command, args) -> int:
         return 130
     except (
         UsageError,
+        NoCompiler,
         MachineError,
         ProfileError,
         KthreadError,

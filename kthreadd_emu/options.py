@@ -7,8 +7,10 @@ them back checked (``machine_options(args)``), or asks for the machine they
 describe (``booted_machine(args)``).  Command modules never import each other.
 """
 
+import sys
 from dataclasses import dataclass
 
+from kernel_model.cbuild import is_c_file, load_c, parse_cflags
 from kernel_model.kernel import Kernel
 from kernel_model.main import check_profile
 from kernel_model.task import find_task_by_pid, for_each_process
@@ -42,7 +44,17 @@ def machine_options(args) -> MachineOptions:
 
 
 def add_load_option(p, help: str) -> None:
-    p.add_argument("--load", metavar="FILE.S", help=help)
+    """--load FILE (.S or .c, may be repeated: each loaded after the one before) and
+    --cflags for the C files."""
+    p.add_argument("--load", action="append", default=[], metavar="FILE",
+                   help=f"{help}: FILE.S, or FILE.c compiled with the kernel's flags "
+                   "(may be repeated)")  # fmt: skip
+    p.add_argument(
+        "--cflags",
+        metavar="FLAGS",
+        help="for .c files: compiler flags "
+        "after the kernel's, -O2 unless an -O level is given (--cflags='-O0 -DN=3')",
+    )
 
 
 def add_run_option(p, help: str) -> None:
@@ -89,38 +101,69 @@ def booted_machine(args):
     return booted_kernel(m.ncpus, m.profile, m.seed)
 
 
-def load_user_image(kern, path) -> None:
-    """Assemble and load ``path`` after the kernel text (its symbols go in the table)."""
+def load_user_image(kern, path, cflags: tuple[str, ...] = ()) -> None:
+    """Assemble (a .c file: compile, then assemble) and load ``path`` after the kernel
+    text; its symbols go in the table.  The compiler's warnings go to stderr."""
     read_file(path)  # one clear line for a file that is missing, not text or too large
-    kern.load_asm(path)
+    if is_c_file(path):
+        compiled, _ = load_c(kern, path, cflags)
+        if compiled.warnings:
+            print(compiled.warnings.rstrip(), file=sys.stderr)
+    else:
+        kern.load_asm(path)
+
+
+def load_files(kern, args) -> None:
+    """Every --load file, in the order given."""
+    cflags = parse_cflags(args.cflags)
+    for path in args.load:
+        load_user_image(kern, path, cflags)
 
 
 def booted_with_image(args):
-    """The booted machine, with --load's image if any (what gdb is shown)."""
+    """The booted machine, with --load's files if any (what gdb is shown)."""
     kern = booted_machine(args)
-    if args.load is not None:
-        load_user_image(kern, args.load)
+    load_files(kern, args)
     return kern
 
 
 def unbooted_machine(args):
     """The machine stopped before boot (the debugger's ``continue`` boots it), with
-    --load's image; or, with --run, the assembly tests' machine with that run's
+    --load's files; or, with --run, the assembly tests' machine with that run's
     thread spawned and not yet run."""
     m = machine_options(args)
     if args.run_line and not args.load:
-        raise UsageError("--run needs --load FILE.S (the routine it starts)")
+        raise UsageError("--run needs --load FILE (the routine it starts)")
     if args.run_line:
-        return prepared_run(args.load, args.run_line, m.ncpus)
+        return prepared_run(args.load, args.run_line, m.ncpus, parse_cflags(args.cflags))
     kern = Kernel(m.ncpus, seed=m.seed)
     kern.demo = kern.load_asm(DEMO_SOURCE)
     kern.profile = m.profile
-    if args.load:
-        kern.load_asm(args.load)
+    load_files(kern, args)
     return kern
 
 
-def prepared_run(path: str, run_line: str, ncpus: int):
+def run_to_idle(args):
+    """--load and --run: the run line's thread run on the test machine until every
+    CPU is idle.  Returns (kernel, the thread's pid); UsageError if it never started."""
+    if not args.load:
+        raise UsageError("--run needs --load FILE (the routine it starts)")
+    from kthreadd_emu.asmtest.run import Execution
+    from kthreadd_emu.asmtest.runner import DEFAULT_BUDGET as TEST_BUDGET
+    from kthreadd_emu.asmtest.runner import plan_run_line
+
+    m = machine_options(args)
+    machine, plan = plan_run_line(
+        args.load, args.run_line, m.ncpus, cflags=parse_cflags(args.cflags)
+    )
+    execution = Execution(machine, plan, TEST_BUDGET)
+    execution.execute()
+    if execution.task is None:
+        raise UsageError(f"--run: the thread was never created ({execution.setup_error})")
+    return execution.kern, execution.task.pid
+
+
+def prepared_run(paths: list[str], run_line: str, ncpus: int, cflags: tuple[str, ...] = ()):
     """The assembly tests' machine (booted, restored to its snapshot) with the file
     loaded and the run line's thread spawned, not yet run: the asmtest machinery's
     own Execution, prepared, so `continue` runs exactly what the test would."""
@@ -129,5 +172,5 @@ def prepared_run(path: str, run_line: str, ncpus: int):
     from kthreadd_emu.asmtest.runner import DEFAULT_BUDGET as TEST_BUDGET
     from kthreadd_emu.asmtest.runner import plan_run_line
 
-    machine, plan = plan_run_line(path, run_line, ncpus)
+    machine, plan = plan_run_line(paths, run_line, ncpus, cflags=cflags)
     return Execution(machine, plan, TEST_BUDGET).prepare()

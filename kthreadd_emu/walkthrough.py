@@ -17,6 +17,7 @@ from kernel_model.kthread import kthread_run
 from kernel_model.process_32 import kernel_thread, show_regs_of_frame, task_pt_regs
 from kernel_model.task import find_task_by_pid
 from kthreadd_emu.errors import UsageError
+from kthreadd_emu.options import load_user_image
 from kthreadd_emu.scenario import (
     booted_kernel,
     current_task_slots,
@@ -94,11 +95,17 @@ class _ChildWatch:
             self.result.exit_code = as_int(code)
 
 
-def walk(fn_spec="answer", arg=21, budget=1_000_000, via="kernel_thread", syntax="att") -> Walk:
+def walk(
+    fn_spec="answer", arg=21, budget=1_000_000, via="kernel_thread", syntax="att", loads=((), ())
+) -> Walk:
+    """``loads``: (files to load after the kernel text, the C files' flags)."""
     if via == "kthread_create":
         kern = booted_kernel(1, budget=budget)
     else:
         kern, _ = demo_kernel(budget=budget)
+    paths, cflags = loads
+    for path in paths:
+        load_user_image(kern, path, cflags)
     fn = resolve_function(kern, fn_spec)
     result = Walk(fn=fn, arg=arg, via=via, fn_name=kern.symbols.label(fn), symbols=kern.symbols)
     kern.console = result.log.append

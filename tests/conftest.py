@@ -1,6 +1,7 @@
 """Shared fixtures: a fresh kernel with the demo thread functions, a way to run a
 scenario as the boot task, and the command line run in this process."""
 
+import os
 import subprocess
 import sys
 
@@ -10,6 +11,15 @@ from kernel_model.consts import CLONE_FILES, CLONE_FS
 from kernel_model.process_32 import kernel_thread
 from kthreadd_emu.cli import main
 from kthreadd_emu.scenario import demo_kernel, run_main
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compile_cache(tmp_path_factory):
+    """C files compile into a cache of the session's own, not the user's ~/.cache
+    (subprocesses inherit it)."""
+    folder = tmp_path_factory.mktemp("kthreadd-emu-cache")
+    os.environ["KTHREADD_EMU_CACHE"] = str(folder)
+    return folder
 
 
 @pytest.fixture

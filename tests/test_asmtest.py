@@ -1,6 +1,7 @@
 """kthreadd-emu asmtest as a user meets it: reports for passing and failing tests,
 JUnit XML, malformed files, the limits (budget, oops, stack overrun), isolation
-between tests, the README's examples, and the pytest plugin."""
+between tests, and the pytest plugin (the examples of docs/asmtest.md run in
+tests/docs)."""
 
 import os
 import re
@@ -238,51 +239,6 @@ def test_benchmark_tests_are_real_and_pass():
     """The benchmark's generated tests must pass (it raises otherwise); its speed is
     reported by `make bench`, not judged here."""
     assert asmtests_per_s(20) > 0
-
-
-# -- the README's examples, run as written ------------------------------------
-
-
-def readme_blocks(kind: str) -> list[str]:
-    text = (ROOT / "README.md").read_text()
-    section = text[text.index("<!-- asmtest:begin -->") : text.index("<!-- asmtest:end -->")]
-    return re.findall(rf"```{kind}\n(.*?)```", section, re.S)
-
-
-def normalized(text: str) -> list[str]:
-    """Output with addresses and timing blanked: the README shows one machine's numbers."""
-    text = re.sub(r"0x[0-9a-f]{8}( \(-?\d+\))?|\b[0-9a-f]{8}\b", "<word>", text)
-    return re.sub(r" in \d+\.\d\d s$", " in <t> s", text, flags=re.M).strip().split("\n")
-
-
-def test_readme_assembly_examples_run_as_written(tmp_path, monkeypatch, capsys):
-    monkeypatch.chdir(tmp_path)
-    names = []
-    for block in readme_blocks("asm"):
-        name = re.match(r"# file: (\S+\.S)\n", block).group(1)
-        (tmp_path / name).write_text(block)
-        names.append(name)
-    shown = {}
-    for block in readme_blocks("text"):
-        command, _, output = block.partition("\n")
-        shown[command.removeprefix("$ kthreadd-emu asmtest ")] = output
-    assert len(names) >= 3 and set(shown) <= set(names)
-    for name in names:
-        status, out, _ = run_cli(capsys, name)
-        if name in shown:
-            assert normalized(out) == normalized(shown[name])
-        else:
-            assert status == 0, out
-
-
-def test_readme_python_example_runs_as_written(kernel, asm):
-    (block,) = readme_blocks("python")
-    namespace: dict = {}
-    exec(compile(block, "README.md", "exec"), namespace)
-    tests = [f for name, f in namespace.items() if name.startswith("test_")]
-    assert tests
-    for test in tests:
-        test(kernel, asm)
 
 
 # -- the pytest plugin ----------------------------------------------------------

@@ -54,7 +54,7 @@ def test_load_and_run_a_routine_that_oopses(tmp_path):
 
 def test_run_needs_load(tmp_path):
     status, _, err = kemu(tmp_path, "debug", "--run", "kthread answer")
-    assert status == 1 and "--run needs --load FILE.S" in err
+    assert status == 1 and "--run needs --load FILE " in err
 
 
 def test_asmtest_debug_stops_at_the_failing_expectation(tmp_path):

@@ -29,7 +29,7 @@ from gdbstub.handlers import Session
 from gdbstub.packet import Packet, PacketReader, checksum
 from gdbstub.server import KILLED
 from kthreadd_emu.commands.gdbserver import Monitor, unbooted_for_gdb
-from kthreadd_emu.gdb_target import KernelTarget
+from kthreadd_emu.for_gdb.target import KernelTarget
 from kthreadd_emu.scenario import booted_kernel
 
 SEEDS = [
@@ -201,7 +201,9 @@ class Fuzz:
 
 def run(cases: int, seed: int) -> Report:
     report = Report()
-    before_boot = SimpleNamespace(cpus="2", profile="rhel6", seed=None, load=None, run_line=None)
+    before_boot = SimpleNamespace(
+        cpus="2", profile="rhel6", seed=None, load=[], run_line=None, cflags=None
+    )
     for n, kern in enumerate((booted_kernel(2), unbooted_for_gdb(before_boot))):
         fuzz = Fuzz(kern, cases // 2 + n * (cases % 2), seed + n, report)
         fuzz.target.serve(fuzz)

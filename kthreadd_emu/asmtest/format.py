@@ -1,5 +1,6 @@
 """The assembly test file format: an AT&T ``.S`` file whose ``#@`` lines (comments
-to the assembler) describe tests of its routines.
+to the assembler) describe tests of its routines; or a C file whose ``//@`` lines
+(comments to the compiler) do, with the same test lines.
 
     #@ test NAME
     #@ run kthread ROUTINE [arg=EXPR] [name=COMM] [cpu=N] [stop=before|running] [budget=N]
@@ -21,10 +22,12 @@ import re
 from dataclasses import dataclass, field
 
 from debugger.expr import Expr, ExprError
+from kernel_model.cbuild import is_c_file
 from kernel_model.consts import NR_CPUS, TASK_COMM_LEN
 from kthreadd_emu.errors import MAX_BUDGET, read_file
 
 DIRECTIVE = re.compile(r"^\s*#@(.*)$")
+C_DIRECTIVE = re.compile(r"^\s*//@(.*)$")
 NAME = re.compile(r"[\w.-]+", re.A)
 MODES = {
     "kthread": {"arg", "name", "cpu", "stop", "budget"},
@@ -97,15 +100,21 @@ def parse_file(path) -> AsmTestFile:
     return parse_source(read_file(path), str(path))
 
 
-def has_tests(source: str) -> bool:
+def has_tests(source: str, path) -> bool:
     """Whether ``source`` has test lines at all (a folder may hold plain sources too)."""
-    return any(_directive(raw) for raw in source.split("\n"))
+    marker = _marker(path)
+    return any(_directive(raw, marker) for raw in source.split("\n"))
+
+
+def _marker(path):
+    return C_DIRECTIVE if is_c_file(path) else DIRECTIVE
 
 
 def parse_source(source: str, path: str) -> AsmTestFile:
     result = AsmTestFile(path, source, [])
+    marker = _marker(path)
     for lineno, raw in enumerate(source.split("\n"), start=1):
-        body = _directive(raw)
+        body = _directive(raw, marker)
         if not body:
             continue
         word, _, rest = body.replace("\t", " ").partition(" ")
@@ -124,8 +133,8 @@ def parse_source(source: str, path: str) -> AsmTestFile:
     return result
 
 
-def _directive(raw: str) -> str | None:
-    match = DIRECTIVE.match(raw)
+def _directive(raw: str, marker=DIRECTIVE) -> str | None:
+    match = marker.match(raw)
     return match.group(1).strip() if match else None
 
 

@@ -6,8 +6,10 @@ machine boots again and takes a new snapshot.
 """
 
 from asm.assembler import AsmError, assemble
+from kernel_model.cbuild import assemble_c, compile_c, is_c_file
 from kernel_model.kernel import Kernel
 from kernel_model.runtime import SnapshotError
+from kthreadd_emu.errors import read_file
 from kthreadd_emu.scenario import SETTLE_EVENTS, record_fork_frames
 
 NCPUS = 3
@@ -46,16 +48,42 @@ class TestMachine:
             self._boot()
         return self.kern
 
-    def assemble(self, source: str, filename: str, origin: int | None = None):
-        """Assemble ``source`` to be loaded at ``origin``, by default where a test's
-        file goes on the restored machine (raises AsmError)."""
-        key = (source, filename, self.origin if origin is None else origin)
+    def assemble(
+        self,
+        source: str,
+        filename: str,
+        origin: int | None = None,
+        cflags: tuple[str, ...] = (),
+        before: tuple = (),
+    ):
+        """The image of a test file, to be loaded at ``origin`` (by default after the
+        kernel text, or after the ``before`` images): a ``.S`` source assembled, a
+        ``.c`` file compiled (cbuild's cache) and assembled, against the kernel's
+        symbols and those of ``before`` (raises AsmError, CompileError, NoCompiler)."""
+        if origin is None:
+            origin = self.origin
+            for image in before:
+                origin = (image.origin + len(image.code) + 15) & ~15
+        key = (source, filename, origin, cflags, tuple(id(b) for b in before))
         image = self._images.get(key)
         if image is None:
-            image = assemble(source, key[2], filename, self.defines)
+            defines = self.defines
+            if before:
+                defines = {**defines, **{n: a for b in before for n, a in b.symbols.items()}}
+            if is_c_file(filename):
+                image = assemble_c(compile_c(filename, cflags), origin, defines)
+            else:
+                image = assemble(source, origin, filename, defines)
             self._check_fits(image, filename)
             self._images[key] = image
         return image
+
+    def assemble_files(self, paths, cflags: tuple[str, ...] = ()) -> tuple:
+        """Several files, each loaded after the one before (``--load a.c --load b.S``)."""
+        images: tuple = ()
+        for path in paths:
+            images += (self.assemble(read_file(path), str(path), cflags=cflags, before=images),)
+        return images
 
     def _check_fits(self, image, filename: str) -> None:
         """Refuse an image that would run past the text area into the kernel's thunks."""
@@ -66,16 +94,17 @@ class TestMachine:
                            f"fit after the kernel text (at {image.origin:#x})")  # fmt: skip
 
     def load(self, image) -> None:
-        """Put ``image`` after the kernel text."""
+        """Put ``image`` after the kernel text (or after the image before it)."""
         self.kern.load_image(image)
 
-    def names(self, image) -> dict[str, int]:
-        """The symbols expectations may use: the kernel's and the image's."""
-        return {**self.defines, **image.symbols}
+    def names(self, images) -> dict[str, int]:
+        """The symbols expectations may use: the kernel's and the images'."""
+        return {**self.defines, **{n: a for image in images for n, a in image.symbols.items()}}
 
-    def code_address(self, image, name: str) -> int | None:
-        """A label of ``image`` or a kernel code symbol; None if it is neither."""
-        if name in image.symbols:
-            return image.symbols[name]
+    def code_address(self, images, name: str) -> int | None:
+        """A label of one of the images or a kernel code symbol; None if it is neither."""
+        for image in images:
+            if name in image.symbols:
+                return image.symbols[name]
         sym = self.kern.symbols.by_name.get(name)
         return sym.addr if sym is not None and sym.kind == "asm" else None

@@ -14,13 +14,18 @@ NOT_CODE = "not a label of this file or of the kernel's code"
 @dataclass
 class Plan:
     test: AsmTest
-    image: object
+    images: tuple  # what the run loads, in order: the test's file last
     names: dict[str, int]
     fn: int
     arg: int = 0
     at_label: dict[int, list[Check]] = field(default_factory=dict)
     at_return: list[Check] = field(default_factory=list)
     outcomes: list[Check] = field(default_factory=list)  # all of one kind
+
+    @property
+    def image(self):
+        """The test's own file."""
+        return self.images[-1]
 
     def addresses(self) -> list[int]:
         """Where code hooks go: the routine's entry and every `at` label."""
@@ -42,19 +47,19 @@ class _Constants:
     read = string = ptregs = per_cpu = _unavailable
 
 
-def make_plan(machine, test: AsmTest, image, names: dict[str, int]) -> Plan:
+def make_plan(machine, test: AsmTest, images: tuple, names: dict[str, int]) -> Plan:
     """Raises TestFormatError (at the offending line) for anything unresolved."""
     run = test.run
 
     def fail(message: str, line: int = run.line, text: str = run.text):
         return TestFormatError(test.path, line, text, message)
 
-    fn = machine.code_address(image, run.routine)
+    fn = machine.code_address(images, run.routine)
     if fn is None:
         raise fail(f"unknown routine {run.routine!r}: {NOT_CODE}")
     if run.cpu is not None and run.cpu >= machine.ncpus:
         raise fail(f"cpu={run.cpu}: the machine has {machine.ncpus} CPUs")
-    plan = Plan(test, image, names, fn)
+    plan = Plan(test, images, names, fn)
     if run.arg is not None:
         _check_names(run.arg, set(), names, fail)
         try:
@@ -76,7 +81,7 @@ def _add_check(machine, plan: Plan, check: Check, fail) -> None:
         if check.where == "return":
             plan.at_return.append(check)
             return
-        addr = machine.code_address(plan.image, check.where)
+        addr = machine.code_address(plan.images, check.where)
         if addr is None:
             raise fail(f"unknown label {check.where!r}: {NOT_CODE}")
         plan.at_label.setdefault(addr, []).append(check)

@@ -1,11 +1,13 @@
 """pytest plugin (registered through the ``pytest11`` entry point).
 
-* ``*.S`` files are collected (one test item per ``#@ test`` line, run as
-  ``kthreadd-emu asmtest`` runs it; ``asmtest_budget`` sets the instruction
-  budget): those named on the command line, those under the folders of the
-  ``asmtest_paths`` ini option, and, when that option is not set, every
-  ``*.S`` with ``#@`` lines that pytest's own search finds under the rootdir.
-  A file that cannot be read or assembled is one failing item.
+* ``*.S`` and ``*.c`` files are collected (one test item per ``#@ test`` or
+  ``//@ test`` line, run as ``kthreadd-emu asmtest`` runs it; ``asmtest_budget``
+  sets the instruction budget, ``asmtest_cflags`` the C files' compiler flags):
+  those named on the command line, those under the folders of the
+  ``asmtest_paths`` ini option, and, when that option is not set, every such
+  file with test lines that pytest's own search finds under the rootdir.  A file
+  that cannot be read, compiled or assembled is one failing item; a C file on a
+  machine with no C compiler for i386 is one skipped item, with the reason.
 * Fixtures for tests written in Python: ``kernel``, a booted machine restored
   to a fresh snapshot for each test, and ``asm``, which assembles a routine
   (source text or a path) against every kernel symbol, loads it after the
@@ -31,10 +33,11 @@ def pytest_addoption(parser) -> None:
         help="folders whose *.S assembly tests to collect",
     )
     parser.addini("asmtest_budget", default="1000000", help="instruction budget per assembly test")
+    parser.addini("asmtest_cflags", default="", help="compiler flags for C tests (default -O2)")
 
 
 def pytest_collect_file(file_path: Path, parent):
-    if file_path.suffix != ".S":
+    if file_path.suffix not in (".S", ".c"):
         return None
     config, path = parent.config, file_path.resolve()
     roots = [Path(root).resolve() for root in config.getini("asmtest_paths")]
@@ -67,21 +70,25 @@ def _has_test_lines(path: Path) -> bool:
     from kthreadd_emu.errors import read_file
 
     try:
-        return has_tests(read_file(path))
+        return has_tests(read_file(path), path)
     except AsmError:
         return True
 
 
 def _runner(config):
     """The session's runner (and machine), made on first use."""
+    from kernel_model.cbuild import CompileError, parse_cflags
     from kthreadd_emu.asmtest.runner import Runner
 
     if _RUNNER not in config.stash:
         budget = config.getini("asmtest_budget")
         try:
-            config.stash[_RUNNER] = Runner(int(budget, 0))
+            cflags = parse_cflags(config.getini("asmtest_cflags"))
+            config.stash[_RUNNER] = Runner(int(budget, 0), cflags=cflags)
         except ValueError:
             raise pytest.UsageError(f"asmtest_budget: not a number: {budget!r}") from None
+        except CompileError as err:
+            raise pytest.UsageError(f"asmtest_cflags: {err}") from None
     return config.stash[_RUNNER]
 
 
@@ -91,6 +98,7 @@ class AsmFile(pytest.File):
 
     def collect(self):
         from asm.assembler import AsmError
+        from kernel_model.cbuild import CompileError, NoCompiler
         from kthreadd_emu.asmtest.format import TestFormatError, has_tests, parse_source
         from kthreadd_emu.errors import read_file
 
@@ -98,15 +106,32 @@ class AsmFile(pytest.File):
         try:
             source = read_file(self.path, name)
             # A plain source beside the tests is not a test file, unless named.
-            if not has_tests(source) and self.path.resolve() not in _named(self.config):
+            if not has_tests(source, name) and self.path.resolve() not in _named(self.config):
                 return
             tfile = parse_source(source, name)
             _runner(self.config).check_file(tfile)
-        except (AsmError, TestFormatError) as err:
+        except NoCompiler as err:
+            yield SkippedFileItem.from_parent(self, name="(file)", reason=str(err))
+            return
+        except (AsmError, TestFormatError, CompileError) as err:
             yield BrokenFileItem.from_parent(self, name="(file)", error=err)
             return
         for test in tfile.tests:
             yield AsmItem.from_parent(self, name=test.name, tfile=tfile, test=test)
+
+
+class SkippedFileItem(pytest.Item):
+    """A C test file on a machine without a C compiler for i386: skipped, saying why."""
+
+    def __init__(self, *, reason, **kwargs):
+        super().__init__(**kwargs)
+        self.reason = reason
+
+    def runtest(self) -> None:
+        pytest.skip(self.reason)
+
+    def reportinfo(self):
+        return self.path, 0, f"{self.path.name}: skipped"
 
 
 class BrokenFileItem(pytest.Item):

@@ -64,7 +64,8 @@ class Execution:
         thread spawned, nothing run yet (the debugger runs it under its engine).
         Returns the kernel."""
         kern = self.kern = self.machine.fresh()
-        self.machine.load(self.plan.image)
+        for image in self.plan.images:
+            self.machine.load(image)
         kern.runtime.budget = self.budget
         self.log_start = len(kern.log)
         self._current_slots = current_task_slots(kern)

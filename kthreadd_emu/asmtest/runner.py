@@ -1,8 +1,8 @@
 """Assembly tests: AT&T routines run as kernel thread functions (or bare code on a
 CPU) of a booted 2.6.32 machine, with expectations on what they saw.
 
-The format is described in asmtest/format.py and in README.md ("Assembly
-tests"); this module finds test files, runs them one test at a time on a
+The format is described in asmtest/format.py and in docs/asmtest.md; this
+module finds test files, runs them one test at a time on a
 machine restored to the same snapshot, and reports (text and JUnit XML).
 A failing test is run a second time, identically, with every instruction of
 its thread recorded, to show the last ones it executed.
@@ -14,7 +14,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from asm.assembler import AsmError, read_source
+from asm.assembler import AsmError
+from kernel_model.cbuild import CompileError, NoCompiler
 from kthreadd_emu.asmtest.format import (
     AsmTest,
     AsmTestFile,
@@ -35,23 +36,21 @@ FILE_ERROR = "(file)"
 RUN_LINE_TEST = "kthreadd_emu_run"
 
 
-def plan_run_line(path: str, run_line: str, ncpus: int, machine=None):
-    """``--load FILE.S --run LINE`` (record, debug): the run line becomes a test of
-    its own appended to the file (a test needs one check; this one always holds),
-    planned on the test machine.  Returns (machine, plan); UsageError if bad."""
-    source = read_source(path)
+def plan_run_line(paths, run_line: str, ncpus: int, machine=None, cflags: tuple[str, ...] = ()):
+    """``--load FILE... --run LINE`` (record, debug, gdbserver): the run line becomes
+    a test of its own (a test needs one check; this one always holds), planned on
+    the test machine with the files loaded in order.  Returns (machine, plan);
+    UsageError if bad."""
     if "\n" in run_line:
         raise UsageError("--run: one run line, without newlines")
-    tfile = parse_source(
-        f"{source}\n#@ test {RUN_LINE_TEST}\n#@ run {run_line}\n#@ expect 0 == 0\n", str(path)
-    )
-    test = tfile.tests[-1]
+    test = parse_source(f"#@ test {RUN_LINE_TEST}\n#@ run {run_line}\n#@ expect 0 == 0\n",
+                        "--run").tests[0]  # fmt: skip
     try:
         if test.error is not None:
             raise test.error
         machine = machine or TestMachine(ncpus)
-        image = machine.assemble(tfile.source, str(path))
-        return machine, make_plan(machine, test, image, machine.names(image))
+        images = machine.assemble_files(paths, cflags)
+        return machine, make_plan(machine, test, images, machine.names(images))
     except TestFormatError as err:
         raise UsageError(f"--run: {err.message}") from None
 
@@ -61,21 +60,23 @@ class Result:
     path: str
     name: str
     line: int
-    status: str  # "pass", "fail" or "error"
+    status: str  # "pass", "fail", "error" or "skip" (a C file with no compiler for it)
     lines: list[str] = field(default_factory=list)
     trace: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
 
 def discover(paths) -> list[Path]:
-    """Test files: each file named, and every ``*.S`` with tests under each folder named."""
+    """Test files: each file named, and every ``*.S`` and ``*.c`` with tests under each
+    folder named."""
     found = []
     for spec in paths:
         path = Path(spec)
         if not spec:
             raise UsageError("an empty path")
         if path.is_dir():
-            found += [p for p in sorted(path.rglob("*.S")) if not p.is_dir() and _has_tests(p)]
+            candidates = sorted([*path.rglob("*.S"), *path.rglob("*.c")])
+            found += [p for p in candidates if not p.is_dir() and _has_tests(p)]
         elif path.exists():
             found.append(path)
         else:
@@ -85,7 +86,7 @@ def discover(paths) -> list[Path]:
 
 def _has_tests(path: Path) -> bool:
     try:
-        return has_tests(read_file(path))
+        return has_tests(read_file(path), path)
     except AsmError:
         return True  # the run reports why it cannot be read
 
@@ -93,8 +94,13 @@ def _has_tests(path: Path) -> bool:
 class Runner:
     """Runs tests on one machine (booted on first use)."""
 
-    def __init__(self, budget: int = DEFAULT_BUDGET, machine: TestMachine | None = None):
-        self.budget = budget
+    def __init__(
+        self,
+        budget: int = DEFAULT_BUDGET,
+        machine: TestMachine | None = None,
+        cflags: tuple[str, ...] = (),
+    ):
+        self.budget, self.cflags = budget, cflags
         self._machine = machine
         self._names: dict[int, dict] = {}  # id(image) -> names; the machine keeps each image
         self._plans: dict[tuple, object] = {}
@@ -110,7 +116,9 @@ class Runner:
         try:
             tfile = parse_file(path)
             self.check_file(tfile)
-        except (AsmError, TestFormatError) as err:
+        except NoCompiler as err:
+            return [Result(str(path), FILE_ERROR, 0, "skip", [str(err)])]
+        except (AsmError, TestFormatError, CompileError) as err:
             line = getattr(err, "line", 0)
             return [Result(str(path), FILE_ERROR, line, "error", str(err).split("\n"))]
         return [self.run_test(tfile, test) for test in tfile.tests]
@@ -122,7 +130,11 @@ class Runner:
         if not tfile.tests:
             first = tfile.source.split("\n", 1)[0].strip()
             raise TestFormatError(tfile.path, 1, first, "no tests: add '#@ test NAME' lines")
-        self.machine.assemble(tfile.source, tfile.path)
+        self.image_of(tfile)
+
+    def image_of(self, tfile: AsmTestFile):
+        """The test file's image (a C file compiled with the runner's flags)."""
+        return self.machine.assemble(tfile.source, tfile.path, cflags=self.cflags)
 
     def run_test(self, tfile: AsmTestFile, test: AsmTest) -> Result:
         start = time.perf_counter()
@@ -145,13 +157,13 @@ class Runner:
 
     def plan_for(self, tfile: AsmTestFile, test: AsmTest):
         machine = self.machine
-        image = machine.assemble(tfile.source, tfile.path)
+        image = self.image_of(tfile)
         key = (id(image), test.name, test.line)
         if key not in self._plans:
             names = self._names.get(id(image))
             if names is None:
-                names = self._names[id(image)] = machine.names(image)
-            self._plans[key] = make_plan(machine, test, image, names)
+                names = self._names[id(image)] = machine.names((image,))
+            self._plans[key] = make_plan(machine, test, (image,), names)
         return self._plans[key]
 
     def _trace(self, plan) -> list[str]:
@@ -162,7 +174,7 @@ class Runner:
 
 
 def format_result(result: Result) -> str:
-    label = {"pass": "PASS", "fail": "FAIL", "error": "ERROR"}[result.status]
+    label = {"pass": "PASS", "fail": "FAIL", "error": "ERROR", "skip": "SKIP"}[result.status]
     lines = [f"{label} {result.path}::{result.name}"]
     lines += ["  " + line for line in result.lines]
     if result.trace:
@@ -172,18 +184,21 @@ def format_result(result: Result) -> str:
 
 
 def summary(results: list[Result], seconds: float) -> str:
-    counts = {status: sum(r.status == status for r in results) for status in ("pass", "fail")}
-    errors = len(results) - counts["pass"] - counts["fail"]
+    counts = {s: sum(r.status == s for r in results) for s in ("pass", "fail", "skip")}
+    errors = len(results) - sum(counts.values())
+    skipped = f", {counts['skip']} skipped" if counts["skip"] else ""
     return (
         f"{counts['pass']} passed, {counts['fail']} failed, {errors} "
-        f"error{'s' * (errors != 1)} in {seconds:.2f} s"
+        f"error{'s' * (errors != 1)}{skipped} in {seconds:.2f} s"
     )
 
 
 def write_junit(results: list[Result], path, seconds: float) -> None:
     failures = sum(r.status == "fail" for r in results)
     errors = sum(r.status == "error" for r in results)
-    counts = {"tests": str(len(results)), "failures": str(failures), "errors": str(errors)}
+    skipped = sum(r.status == "skip" for r in results)
+    counts = {"tests": str(len(results)), "failures": str(failures), "errors": str(errors),
+              "skipped": str(skipped)}  # fmt: skip
     suites = ET.Element("testsuites", counts, time=f"{seconds:.3f}")
     suite = ET.SubElement(suites, "testsuite", counts, name="asmtest", time=f"{seconds:.3f}")
     for r in results:
@@ -197,7 +212,7 @@ def write_junit(results: list[Result], path, seconds: float) -> None:
             time=f"{r.seconds:.4f}",
         )
         if r.status != "pass":
-            tag = "failure" if r.status == "fail" else "error"
+            tag = {"fail": "failure", "skip": "skipped"}.get(r.status, "error")
             body = format_result(r).split("\n", 1)[-1]
             ET.SubElement(case, tag, message=r.lines[0].strip() if r.lines else tag).text = body
     ET.indent(suites)

@@ -11,6 +11,7 @@ import os
 import sys
 import time
 
+from kernel_model.cbuild import parse_cflags
 from kthreadd_emu.asmtest.format import parse_file
 from kthreadd_emu.asmtest.run import Execution
 from kthreadd_emu.asmtest.runner import (
@@ -29,10 +30,15 @@ from kthreadd_emu.progress import progress_bar
 
 
 def add_parser(sub) -> None:
-    p = sub.add_parser("asmtest", help="run assembly tests: .S files with '#@ test' lines")
+    p = sub.add_parser(
+        "asmtest",
+        help="run assembly tests: .S files with '#@ test' lines, C files with '//@ test' lines",
+    )
     p.add_argument("paths", nargs="+", metavar="PATH", help="test files, or folders to search")
     p.add_argument("--junit", metavar="FILE", help="also write the results as JUnit XML")
     add_budget_option(p, "instructions a CPU may run without a stop, per test", DEFAULT_BUDGET)
+    p.add_argument("--cflags", metavar="FLAGS", help="for .c files: compiler flags after the "
+                   "kernel's, -O2 unless an -O level is given")  # fmt: skip
     p.add_argument("-q", "--quiet", action="store_true", help="print only what did not pass")
     p.add_argument("--debug", action="store_true",
                    help="open the debugger at the first failing test's expectation")  # fmt: skip
@@ -52,7 +58,7 @@ def run(args) -> int:
     files = discover(args.paths)
     if not files:
         raise UsageError(f"no assembly tests in {' '.join(args.paths)}")
-    runner, results = Runner(budget), []
+    runner, results = Runner(budget, cflags=parse_cflags(args.cflags)), []
     start = time.perf_counter()
     # Over many files, a bar on a terminal (stderr); nothing extra when piped.
     with progress_bar("test files", len(files)) as bar:
@@ -68,11 +74,13 @@ def run(args) -> int:
     print(summary(results, seconds))
     if args.junit:
         junit(results, args.junit, seconds)
-    return 0 if all(r.status == "pass" for r in results) else 1
+    return 0 if all(r.status in ("pass", "skip") for r in results) else 1
 
 
 def report_result(result, quiet: bool) -> None:
-    if result.name == FILE_ERROR and not result.line:
+    if result.status == "skip":
+        print(f"SKIP {result.path}: {result.lines[0]}", flush=True)
+    elif result.name == FILE_ERROR and not result.line and len(result.lines) == 1:
         complain("asmtest", result.lines[0])  # cannot be read: not found, not text
     elif result.name == FILE_ERROR:
         # A mistake in the file (bad assembly, no tests): file:line and the line.

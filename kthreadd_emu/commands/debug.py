@@ -17,7 +17,7 @@ def add_parser(sub) -> None:
                    help="run the commands of FILE first (may be repeated)")  # fmt: skip
     p.add_argument("--batch", action="store_true",
                    help="exit after the -x files; status 1 if a command failed")  # fmt: skip
-    add_load_option(p, "assemble and load FILE.S after the kernel")
+    add_load_option(p, "a file loaded after the kernel")
     add_run_option(p, 'an assembly test\'s run line, "kthread ROUTINE arg=5"')
     p.set_defaults(run=run)
 

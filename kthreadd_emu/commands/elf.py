@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from kthreadd_emu.gdb_elf import script_path, write_kernel_elf
+from kthreadd_emu.for_gdb.kernel_elf import script_path, write_kernel_elf
 from kthreadd_emu.options import (
     add_load_option,
     add_machine_options,
@@ -23,7 +23,7 @@ def add_parser(sub) -> None:
         "types and disassembles the emulated kernel.",
     )
     add_machine_options(p)
-    add_load_option(p, "an assembly file loaded after the kernel")
+    add_load_option(p, "a file loaded after the kernel")
     add_output_option(p)
     p.set_defaults(run=run)
 

@@ -1,5 +1,5 @@
 """kthreadd-emu gdbserver: the GDB Remote Serial Protocol over TCP, every kernel
-task a gdb thread (gdbstub/, kthreadd_emu/gdb_target.py)."""
+task a gdb thread (gdbstub/, kthreadd_emu/for_gdb/target.py)."""
 
 import io
 import ipaddress
@@ -14,8 +14,8 @@ from gdbstub.handlers import internal_error
 from gdbstub.server import GdbServer
 from kernel_model.process_32 import task_pt_regs
 from kthreadd_emu.errors import UsageError, complain, parse_int
-from kthreadd_emu.gdb_elf import write_kernel_elf
-from kthreadd_emu.gdb_target import KernelTarget
+from kthreadd_emu.for_gdb.kernel_elf import write_kernel_elf
+from kthreadd_emu.for_gdb.target import KernelTarget
 from kthreadd_emu.options import (
     add_load_option,
     add_machine_options,
@@ -49,7 +49,7 @@ def add_parser(sub) -> None:
     add_machine_options(p)
     p.add_argument("--booted", action="store_true",
                    help="boot first (until every CPU is idle), then wait for gdb")  # fmt: skip
-    add_load_option(p, "an assembly file loaded after the kernel")
+    add_load_option(p, "a file loaded after the kernel")
     add_run_option(p, "an assembly test's run line")
     p.add_argument("--elf", metavar="FILE", help="also write the kernel's ELF file there "
                    "(gdb learns its name through qXfer:exec-file)")  # fmt: skip

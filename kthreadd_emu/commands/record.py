@@ -1,5 +1,6 @@
 """kthreadd-emu record: the events of a boot as ftrace text or a Perfetto timeline."""
 
+from kernel_model.cbuild import parse_cflags
 from kthreadd_emu.asmtest.judge import outcome as judge_outcome
 from kthreadd_emu.errors import UsageError
 from kthreadd_emu.options import (
@@ -28,7 +29,7 @@ def add_parser(sub) -> None:
         "(1 instruction = 1 ns).",
     )
     add_machine_options(p)
-    add_load_option(p, "an assembly file whose routine --run starts")
+    add_load_option(p, "a file whose routine --run starts")
     add_run_option(
         p,
         'an assembly test\'s run line, e.g. "kthread echo arg=42": record that run '
@@ -41,13 +42,14 @@ def add_parser(sub) -> None:
 
 
 def run(args) -> int:
-    if (args.load is None) != (args.run_line is None):
-        raise UsageError("--load FILE.S and --run LINE go together")
+    if bool(args.load) != (args.run_line is not None):
+        raise UsageError("--load FILE and --run LINE go together")
     machine, budget, out = machine_options(args), budget_option(args), args.output
     check_output(out)
     recorder = Recorder()
     if args.run_line is not None:
-        execution = record_run(recorder, args.load, args.run_line, machine.ncpus, budget)
+        cflags = parse_cflags(args.cflags)
+        execution = record_run(recorder, args.load, args.run_line, machine.ncpus, budget, cflags)
         what = f"the run ({outcome(execution)})"
     else:
         booted_kernel(machine.ncpus, machine.profile, machine.seed, before_boot=recorder.start)

@@ -1,9 +1,9 @@
 """kthreadd-emu stress: many kernel threads created, run and reaped in one run."""
 
 from kthreadd_emu.errors import parse_int
+from kthreadd_emu.lifecycles import stress
 from kthreadd_emu.options import add_machine_options, booted_machine
 from kthreadd_emu.progress import progress_bar
-from kthreadd_emu.stress import stress
 
 THREADS = (1, 10_000_000)
 # Each thread alive holds an 8 KiB stack of the machine's 64 MiB.

@@ -2,8 +2,9 @@
 
 import json
 
+from kernel_model.cbuild import parse_cflags
 from kthreadd_emu.errors import INT_MIN, WORD_MAX, complain, parse_int
-from kthreadd_emu.options import add_budget_option, budget_option
+from kthreadd_emu.options import add_budget_option, add_load_option, budget_option
 from kthreadd_emu.output_file import check_output
 from kthreadd_emu.stack_picture import write_walk_svg
 from kthreadd_emu.walkthrough import WALK_FLAGS, walk
@@ -32,6 +33,7 @@ def add_parser(sub) -> None:
     p.add_argument("--syntax", choices=("att", "intel"), default="att", help="disassembly syntax")
     p.add_argument("--json", action="store_true", help="one JSON object instead of text")
     p.add_argument("--svg", metavar="FILE", help="also draw the stack at each entry landmark")
+    add_load_option(p, "a file whose routine --fn may name, loaded after the kernel")
     p.set_defaults(run=run)
 
 
@@ -40,7 +42,8 @@ def run(args) -> int:
     budget = budget_option(args)
     if args.svg:
         check_output(args.svg)
-    result = walk(args.fn, arg, budget, args.via, args.syntax)
+    loads = (args.load, parse_cflags(args.cflags))
+    result = walk(args.fn, arg, budget, args.via, args.syntax, loads)
     if args.svg:
         write_walk_svg(result, args.svg)
     print(json.dumps(as_json(result), indent=1) if args.json else "\n".join(as_text(result)))

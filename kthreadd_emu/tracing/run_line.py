@@ -1,6 +1,6 @@
-"""Recording an assembly test's run line: ``record --load FILE.S --run "..."``.
+"""Recording an assembly test's run line: ``record --load FILE --run "..."``.
 
-The run line is the one of an assembly test (README, "Assembly tests"), run by
+The run line is the one of an assembly test (docs/asmtest.md), run by
 the asmtest machinery itself: the booted test machine, restored to its
 snapshot, the file loaded after the kernel text, the routine started as the
 line says.  The recorder starts when the machine is restored, so the trace
@@ -27,9 +27,9 @@ class RecordingMachine:
         return getattr(self._machine, name)
 
 
-def record_run(recorder, path: str, run_line: str, ncpus: int, budget: int) -> Execution:
-    """Run ``run_line`` with ``path`` loaded, recording it; returns the execution."""
-    machine, plan = plan_run_line(path, run_line, ncpus)
+def record_run(recorder, paths, run_line: str, ncpus: int, budget: int, cflags=()) -> Execution:
+    """Run ``run_line`` with the files ``paths`` loaded, recording it; returns the execution."""
+    machine, plan = plan_run_line(paths, run_line, ncpus, cflags=cflags)
     run = Execution(RecordingMachine(machine, recorder), plan, budget)
     run.execute()
     recorder.stop()

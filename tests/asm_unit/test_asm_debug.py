@@ -199,7 +199,7 @@ LOC_SOURCES = [
 @pytest.mark.parametrize("source", LOC_SOURCES)
 def test_loc_line_tables_are_gnus(source):
     """(GNU as also writes a compile unit for such a source, .debug_info and the rest
-    naming itself and the working directory: not made here, see the README.)"""
+    naming itself and the working directory: not made here, see docs/assembler.md.)"""
     ours = assemble(source, 0x1000).debug
     theirs = ld_image(source, 0x1000).debug
     assert ours[".debug_line"] == theirs[".debug_line"]

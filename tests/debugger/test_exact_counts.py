@@ -44,7 +44,7 @@ def test_continue_runs_guest_code_with_no_python_per_instruction(tmp_path, monke
 
     source = tmp_path / "loop.S"
     source.write_text(SPIN)
-    kern = prepared_run(str(source), "kthread loop budget=1000000", 2)
+    kern = prepared_run([str(source)], "kthread loop budget=1000000", 2)
     calls = {"every": 0, "site": 0}
     for name, key in (("_every_instruction", "every"), ("_at_site", "site")):
         body = getattr(Debugger, name)
@@ -83,7 +83,7 @@ def test_stepi_n_is_n_instructions_of_the_clock(tmp_path, n):
 
     source = tmp_path / "loop.S"
     source.write_text(SPIN)
-    kern = prepared_run(str(source), "kthread loop budget=1000000", 1)
+    kern = prepared_run([str(source)], "kthread loop budget=1000000", 1)
     counts = []
 
     def on_stop(stop):
@@ -116,7 +116,7 @@ def test_the_hits_log_answers_reverse_continue_only_for_breakpoints_watched_sinc
 
     source = tmp_path / "loop.S"
     source.write_text(MID)
-    kern = prepared_run(str(source), "kthread loop budget=1000000", 1)
+    kern = prepared_run([str(source)], "kthread loop budget=1000000", 1)
     answers = []
 
     def on_stop(stop):

@@ -14,7 +14,7 @@ from emu.dwarf import OP_ADDR, DebugInfo, Die
 from emu.structs import define_struct
 from gdbstub.elf import debug_section, write_elf
 from kernel_model.asm_offsets import asm_defines
-from kthreadd_emu.gdb_elf import kernel_elf, kernel_variables, kernel_views
+from kthreadd_emu.for_gdb.kernel_elf import kernel_elf, kernel_variables, kernel_views
 from kthreadd_emu.scenario import booted_kernel
 
 
@@ -140,7 +140,7 @@ def test_the_elfs_helpers_are_in_debug_gdb_scripts(elf):
     data = elf.get_section_by_name(".debug_gdb_scripts").data()
     assert data[0] == 4 and data.endswith(b"\0")  # SECTION_SCRIPT_ID_PYTHON_TEXT
     name, _, script = data[1:-1].partition(b"\n")
-    assert name == b"gdb_lx.py" and b'super().__init__("lx-ps"' in script
+    assert name == b"lx_helpers.py" and b'super().__init__("lx-ps"' in script
     assert not elf.get_section_by_name(".debug_info")["sh_flags"]  # not loaded
 
 

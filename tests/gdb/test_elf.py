@@ -6,7 +6,7 @@ import sys
 from elftools.elf.elffile import ELFFile
 
 from kernel_model.headers import task_struct
-from kthreadd_emu.gdb_elf import kernel_variables
+from kthreadd_emu.for_gdb.kernel_elf import kernel_variables
 from kthreadd_emu.scenario import booted_kernel
 
 USER_S = """

@@ -18,7 +18,7 @@ def loaded(tmp_path, source: str, run: str) -> Args:
     path = tmp_path / "routine.S"
     path.write_text(source)
     args = Args()
-    args.load, args.run_line = str(path), run
+    args.load, args.run_line = [str(path)], run
     return args
 
 

@@ -14,7 +14,7 @@ from debugger.ps import snapshot
 from emu import ctype as c
 from kernel_model.headers import task_struct
 from kernel_model.percpu import per_cpu
-from kthreadd_emu.gdb_elf import kernel_views
+from kthreadd_emu.for_gdb.kernel_elf import kernel_views
 from kthreadd_emu.scenario import booted_kernel
 
 pytestmark = needs_gdb

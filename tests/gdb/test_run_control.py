@@ -1,5 +1,5 @@
 """Run control through the stub, as wire transcripts: a real machine under the
-debugger's engine (kthreadd_emu/gdb_target.py), stopped before boot, and a
+debugger's engine (kthreadd_emu/for_gdb/target.py), stopped before boot, and a
 scripted client in memory in place of the TCP server (no sockets, no sleeps).
 Replies are spelled out with checksums computed here, not by the stub."""
 
@@ -13,7 +13,7 @@ from gdbstub.handlers import Session
 from gdbstub.server import KILLED, RESUMED
 from kernel_model.task import find_task_by_pid
 from kthreadd_emu.commands.gdbserver import QUIT_REFUSED, Monitor
-from kthreadd_emu.gdb_target import KernelTarget
+from kthreadd_emu.for_gdb.target import KernelTarget
 from kthreadd_emu.options import unbooted_machine
 from kthreadd_emu.scenario import booted_kernel
 
@@ -74,7 +74,7 @@ def addresses():
 
 
 class Args:
-    cpus, profile, seed, load, run_line = "2", "rhel6", None, None, None
+    cpus, profile, seed, load, run_line, cflags = "2", "rhel6", None, [], None, None
 
 
 def transcript(*requests, kern=None, monitor=False) -> list[tuple[bytes, bytes]]:

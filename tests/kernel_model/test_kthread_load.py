@@ -8,8 +8,8 @@ from kernel_model.consts import EAGAIN, ENOMEM, IS_ERR, PTR_ERR
 from kernel_model.kthread import kthread_create, kthread_stop
 from kernel_model.list import list_empty
 from kernel_model.pid import RESERVED_PIDS
+from kthreadd_emu.lifecycles import stress
 from kthreadd_emu.scenario import SETTLE_EVENTS, booted_kernel, run_in_thread
-from kthreadd_emu.stress import stress
 
 
 def counts(kern):

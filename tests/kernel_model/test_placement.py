@@ -189,7 +189,7 @@ def test_each_rq_counts_its_tasks_and_their_load(seed):
     """rq->nr_running and rq->load.weight are kept as tasks come and go: at every
     context switch of a stress run they are what a count over the tasks gives."""
     from kernel_model.sched import task_weight
-    from kthreadd_emu.stress import stress
+    from kthreadd_emu.lifecycles import stress
 
     kern = booted_kernel(3, seed=seed)
     wrong, switches = [], []

@@ -78,7 +78,7 @@ def test_a_bad_run_line_is_one_line(source, tmp_path, capsys, run_line, message)
 
 def test_load_needs_run(source, tmp_path, capsys):
     code, _, err = record(capsys, "--load", str(source), "-o", str(tmp_path / "x.txt"))
-    assert code == 1 and err == "kthreadd-emu: record: --load FILE.S and --run LINE go together\n"
+    assert code == 1 and err == "kthreadd-emu: record: --load FILE and --run LINE go together\n"
 
 
 def test_a_spin_lasts_its_instructions_and_the_trace_ends_with_the_run(tmp_path, capsys):

@@ -1,7 +1,10 @@
 """Benchmarks.  Each figure is measured in this process next to the baseline, a
 bare ``emu_start`` over a 2-instruction block, so ratios hold on a noisy machine."""
 
+import datetime
 import gc
+import os
+import platform
 import resource
 import subprocess
 import sys
@@ -17,10 +20,12 @@ from kernel_model.exit import do_wait
 from kernel_model.kernel import Kernel
 from kernel_model.process_32 import kernel_thread
 from kthreadd_emu.asmtest.runner import asmtests_per_s
+from kthreadd_emu.errors import UsageError
 from kthreadd_emu.exactness import stop_count_check
+from kthreadd_emu.lifecycles import stress
+from kthreadd_emu.output_file import write_output
 from kthreadd_emu.progress import NULL
 from kthreadd_emu.scenario import booted_kernel, demo_kernel, run_main
-from kthreadd_emu.stress import stress
 from kthreadd_emu.tracing.recorder import Recorder
 
 
@@ -433,7 +438,7 @@ def continue_figures(repeats: int, iterations: int) -> dict:
 
     with tempfile.TemporaryDirectory() as tmp:
         long, short = loop_file(Path(tmp), iterations), loop_file(Path(tmp), 1)
-        kern = prepared_run(str(long), LOOP_RUN, 3)
+        kern = prepared_run([str(long)], LOOP_RUN, 3)
         addresses = (kern.symbols["after"], kern.symbols["elsewhere"])
         plain, debug, stub = [], [], []
         for _ in range(repeats):
@@ -465,7 +470,7 @@ def gdb_stub_stepi_per_s(count: int) -> float:
     import threading
 
     from gdbstub.server import GdbServer
-    from kthreadd_emu.gdb_target import KernelTarget
+    from kthreadd_emu.for_gdb.target import KernelTarget
     from kthreadd_emu.scenario import record_fork_frames
 
     kern = Kernel(8)
@@ -501,7 +506,7 @@ def gdb_elf_figures(repeats: int) -> dict:
     struct task_struct'``; None where gdb is not installed)."""
     import shutil
 
-    from kthreadd_emu.gdb_elf import kernel_elf
+    from kthreadd_emu.for_gdb.kernel_elf import kernel_elf
 
     kern = booted_kernel(256)
     writes = per_run(lambda: kernel_elf(kern), repeats)
@@ -608,3 +613,49 @@ def _in_round_trips(seconds: float | None, round_trip: float) -> float | None:
 
 
 BENCH_STAGES = 19
+
+
+# The part of docs/performance.md that ``bench --page`` rewrites.
+PAGE_BEGIN, PAGE_END = "<!-- bench: begin -->", "<!-- bench: end -->"
+
+
+def figure_text(value) -> str:
+    """A figure as the tables print it: big numbers whole, small ones to 3 digits."""
+    if not isinstance(value, float):
+        return str(value)
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
+def figures_table(results: dict) -> str:
+    """The figures of one run as a Markdown table, under what the run was on."""
+    import unicorn
+
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    lines = [
+        f"Run on {datetime.date.today()}: {os.cpu_count()} CPUs (load average {load} at the "
+        f"end), Python {platform.python_version()}, Unicorn {unicorn.__version__}.",
+        "",
+        "| figure | value |",
+        "|---|---|",
+        *(f"| `{key}` | {figure_text(value)} |" for key, value in results.items()),
+    ]
+    return "\n".join(lines)
+
+
+def page_parts(path: str) -> tuple[str, str]:
+    """The text of the page at ``path`` up to its begin marker and from its end
+    marker, read before the run (a page with no markers is refused at once)."""
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeError) as err:
+        raise UsageError(f"--page {path}: {getattr(err, 'strerror', None) or err}") from None
+    start, end = text.find(PAGE_BEGIN), text.find(PAGE_END)
+    if start < 0 or end < start:
+        raise UsageError(f"--page {path}: no {PAGE_BEGIN} ... {PAGE_END} lines to write in")
+    return text[: start + len(PAGE_BEGIN)], text[end:]
+
+
+def write_page(path: str, parts: tuple[str, str], results: dict) -> None:
+    """The figures of ``results`` between the page's markers."""
+    head, tail = parts
+    write_output(path, f"{head}\n{figures_table(results)}\n{tail}")

@@ -19,7 +19,7 @@ task (n >= 1) is IDLE_TID_BASE + n.
 
 import gdb
 
-IDLE_TID_BASE = 32769  # kthreadd_emu/gdb_target.py
+IDLE_TID_BASE = 32769  # kthreadd_emu/for_gdb/target.py
 MAX_TASKS = 1 << 16  # a longer task list is a corrupt one
 
 

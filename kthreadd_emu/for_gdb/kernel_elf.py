@@ -23,7 +23,7 @@ built with debug information gives it.
     the runtime's frame records (kernel_model/runtime.py), so gdb unwinds
     from guest code called by Python through every Python function of the
     chain back to the guest code that called the first.
-* .debug_gdb_scripts: the gdb helpers (kthreadd_emu/gdb_lx.py: lx-ps,
+* .debug_gdb_scripts: the gdb helpers (kthreadd_emu/for_gdb/lx_helpers.py: lx-ps,
   $lx_current() ...), inline, for gdb to auto-load where its safe-path
   allows; ``write_kernel_elf`` also writes them beside the ELF
   (``kernel-gdb.py`` for ``kernel.elf``), to ``source`` where it does not.
@@ -63,7 +63,7 @@ PY_PRODUCER = "kthreadd-emu (Python kernel functions at their thunks)"
 CIE_ID = 0xFFFFFFFF
 # .debug_gdb_scripts entry kinds (gdb's SECTION_SCRIPT_ID_*).
 SCRIPT_ID_PYTHON_TEXT = 4
-GDB_SCRIPT = Path(__file__).with_name("gdb_lx.py")
+GDB_SCRIPT = Path(__file__).with_name("lx_helpers.py")
 
 
 def gdb_script() -> str:
