@@ -83,6 +83,7 @@ from debugger.modes import (
     ReturnTo,
     Scan,
     StepCount,
+    stepping,
 )
 from debugger.reverse import GoingBack
 from debugger.tasks import TaskError, find_task, running_on, task_registers
@@ -99,8 +100,6 @@ MODEL_DIR = Path(__file__).resolve().parent.parent / "kernel_model"
 RUNTIME_FILE = str(MODEL_DIR / "runtime.py")
 # Modes that look at every guest instruction (a Python hook on each one).
 _EVERY_INSTRUCTION = (PyStep, GuestStep, LineNext)
-# stepi N up to this many counts on the hook (it stops at once), further by a deadline.
-HOOKED_STEPS = 16
 # Modes in which Python kernel code is traced line by line.
 _PYTHON_MODES = (PyStep, PyNext, PyFinish, PyCaller)
 # What Python kernel code's stores are checked against (after each of its lines).
@@ -178,6 +177,7 @@ class Debugger(GoingBack):
         self._position = None  # the instruction count of the stop, while stopped
         self._boundary = False  # ... stopped before an instruction (not inside Python code)
         self._in_hook = False  # ... inside that instruction's hook (it has begun)
+        self._target = 0  # the count a StepCount stops at
         self._resume_at = None  # (cpu, count, pc): the instruction the last stop was before
         self.selected_cpu = 0
         self.selected_task = 0  # CPU 0's first task, until a stop selects one
@@ -261,7 +261,7 @@ class Debugger(GoingBack):
             self.clock.cancel(self._deadline)
             self._deadline = None
         if kind is StepCount and not mode.each:
-            self._deadline = self.clock.call_at(mode.target, self._count_reached)
+            self._deadline = self.clock.call_at(self._target, self._count_reached)
         elif kind in REPLAYS:
             self._replay_deadline(mode)
         every = self._looks_at_every() or self._pending is not None
@@ -314,21 +314,28 @@ class Debugger(GoingBack):
     def _every_instruction(self, cpu, addr: int) -> None:
         """Each guest instruction but the glue and the one the last stop was before
         (``_c_hook`` passes over those)."""
-        clock = self.clock
+        clock, mode = self.clock, self._mode
+        kind = type(mode)
+        if kind is StepCount and not clock.alerted and self._pending is None:
+            here = clock.now() - 1  # stepping's hot path: the instruction counted once
+            bp = self._breakpoint_hit(cpu, addr, here) if addr in self._guest_bps else None
+            if here >= self._target:
+                self._stop(cpu, "step", addr, boundary=True, in_hook=True, count=here)
+            elif bp is not None:
+                self._site_stop(cpu, addr, bp, in_hook=True)
+            return
         if clock.alerted:
             clock.pause(None)  # Ctrl-C: served at this boundary
             return
         if self._pending is not None and self._take_pending(cpu):
             return
-        mode = self._mode
-        kind = type(mode)
         if kind is Scan:
             self._scan_instruction(cpu, addr)
             return
         bp = self._breakpoint_hit(cpu, addr) if addr in self._guest_bps else None
         if (
             kind is StepCount
-            and self.clock.now() > mode.target
+            and self.clock.now() > self._target
             or kind is GuestStep
             or kind is PyStep
             and (mode.line is None or self._left_line(cpu, addr, mode.line))
@@ -378,7 +385,7 @@ class Debugger(GoingBack):
         if (
             type(mode) is StepCount
             and mode.each
-            and self.clock.now() > mode.target
+            and self.clock.now() > self._target
             or type(mode) is LineNext
             and self._next_line(cpu, addr)
         ):
@@ -457,12 +464,12 @@ class Debugger(GoingBack):
                 return bp
         return None
 
-    def _breakpoint_hit(self, cpu, addr: int) -> Breakpoint | None:
-        """The breakpoint this instruction hits, if any, noted in the hits log (going
-        back to it needs no scan: debugger/reverse.py)."""
+    def _breakpoint_hit(self, cpu, addr: int, here: int | None = None) -> Breakpoint | None:
+        """The breakpoint this instruction (the ``here``th) hits, if any, noted in the
+        hits log (going back to it needs no scan: debugger/reverse.py)."""
         bp = self._breakpoint_here(cpu, addr) if addr in self._guest_bps else None
         if bp is not None:
-            self._log_hit(self.clock.now() - 1, bp.number)
+            self._log_hit(self.clock.now() - 1 if here is None else here, bp.number)
         return bp
 
     def _condition_holds(self, bp: Breakpoint, cpu) -> bool:
@@ -503,15 +510,23 @@ class Debugger(GoingBack):
     # -- stopping --------------------------------------------------------------
 
     def _stop(
-        self, cpu, reason: str, pc: int, python=None, boundary=False, in_hook=False, **details
+        self,
+        cpu,
+        reason: str,
+        pc: int,
+        python=None,
+        boundary=False,
+        in_hook=False,
+        count=None,
+        **details,
     ) -> None:
         """Stop: ``boundary``, before an instruction (``in_hook``: inside its hook,
-        it has begun); else inside Python code."""
+        it has begun; ``count``: its number, if known); else inside Python code."""
         if self._stopping:
             return  # the UI's own reads must not stop again
         self._mode = CONTINUE
         self._interrupted = False  # a Ctrl-C that came while stopping: this stop is it
-        self._position = self.clock.now() - in_hook
+        self._position = self.clock.now() - in_hook if count is None else count
         self._boundary = boundary
         self._in_hook = in_hook
         self.selected_cpu = cpu.index
@@ -875,7 +890,8 @@ class Debugger(GoingBack):
         # Stopped before an instruction, it is the first of the n; elsewhere (in
         # Python, after an oops) the next one is.
         here = self.clock.now() if self._position is None else self._position
-        self._mode = StepCount(here + n - (0 if self._boundary else 1), n <= HOOKED_STEPS)
+        self._target = here + n - (0 if self._boundary else 1)
+        self._mode = stepping(n)
 
     def nexti(self, n: int = 1) -> None:
         """Like stepi, but a guest ``call`` runs to its return."""

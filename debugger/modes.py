@@ -9,7 +9,8 @@ and instruction steps that must look at each one), Python tracing (the
 runs (they travel to it pickled): nothing stops them but their end.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cache
 
 
 @dataclass(frozen=True)
@@ -30,14 +31,24 @@ class Continue:
 CONTINUE = Continue()
 
 
+HOOKED_STEPS = 16  # stepi N up to this many: the hook on every instruction counts them
+
+
 @dataclass(frozen=True)
 class StepCount:
-    """``stepi``: stop where the machine-wide instruction count reaches ``target``;
-    a few steps (``each``) are counted by the hook on every instruction, which
-    stops there at once, more by a deadline on the clock."""
+    """``stepi N``: stop ``steps`` instructions on (the engine keeps the count that
+    is: its target).  A few (``each``) are counted by the hook on every
+    instruction, which stops at once; more by a deadline on the clock.  One
+    value per N (``stepping``): stepping makes one at every step."""
 
-    target: int
-    each: bool = False
+    steps: int
+    each: bool = field(init=False)
+
+    def __post_init__(self):
+        object.__setattr__(self, "each", self.steps <= HOOKED_STEPS)
+
+
+stepping = cache(StepCount)
 
 
 @dataclass(frozen=True)
